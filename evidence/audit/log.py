@@ -1,0 +1,254 @@
+"""The hash-chained audit log, written by one session hook.
+
+After every flush the hook notes which top-level records were touched (a
+citation or an involvement counts as a change to its incident). Just before
+the transaction commits it reloads those records, and for each whose
+canonical JSON hash differs from its latest audit entry it appends an entry:
+who, when, what, the changed fields before -> after, the record's new hash,
+and a hash chaining the entry to the one before. Nothing else writes audit
+rows, so nothing can bypass it; bulk writers only say what they touched.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from evidence.audit.models import AuditEntry, AuditHead
+from evidence.interchange.records import (
+    CHUNK,
+    ENTITY_OF_MODEL,
+    Record,
+    canonical_json,
+    load_records,
+    record_hash,
+)
+from evidence.models import (
+    CaseIncident,
+    Citation,
+    CustodyEvent,
+    ExhibitLink,
+    IncidentViolation,
+    Involvement,
+    Membership,
+    StatementIncident,
+    UnitParent,
+)
+from evidence.records import iso_utc, utcnow
+
+GENESIS_HASH = "0" * 64
+TOUCHED = "audit_touched"
+EVENTS = "audit_events"
+ACTOR = "actor"
+
+# Child rows and the attribute naming the top-level record they belong to.
+_ROOT_OF_CHILD: dict[type, tuple[str, str]] = {
+    UnitParent: ("unit", "unit_id"),
+    Membership: ("person", "person_id"),
+    IncidentViolation: ("incident", "incident_id"),
+    Involvement: ("incident", "incident_id"),
+    StatementIncident: ("statement", "statement_id"),
+    CaseIncident: ("case", "case_id"),
+    ExhibitLink: ("exhibit", "exhibit_id"),
+    CustodyEvent: ("exhibit", "exhibit_id"),
+}
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def set_actor(session: Session, actor: str) -> None:
+    session.info[ACTOR] = actor
+
+
+def touch(session: Session, entity: str, ids: Iterable[int]) -> None:
+    """Tell the hook that bulk statements wrote these records."""
+    session.info.setdefault(TOUCHED, defaultdict(set))[entity].update(ids)
+
+
+def log_event(session: Session, action: str, detail: str, actor: str | None = None) -> None:
+    """Queue an event that is not a record change (sign-in, denied request) for the chain."""
+    session.info.setdefault(EVENTS, []).append({"action": action, "detail": detail, "actor": actor})
+
+
+def _root_of(session: Session, obj: Any) -> tuple[str, int] | None:
+    entity = ENTITY_OF_MODEL.get(type(obj))
+    if entity is not None:
+        return entity.name, obj.id
+    if type(obj) in _ROOT_OF_CHILD:
+        name, attribute = _ROOT_OF_CHILD[type(obj)]
+        return name, getattr(obj, attribute)
+    if isinstance(obj, Citation):
+        if obj.incident_id:
+            return "incident", obj.incident_id
+        if obj.involvement_id:
+            owner = session.get(Involvement, obj.involvement_id)
+            return ("incident", owner.incident_id) if owner else None
+        owner = session.get(Membership, obj.membership_id)
+        return ("person", owner.person_id) if owner else None
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_touched(session: Session, _flush_context: Any) -> None:
+    changed = list(session.new) + list(session.deleted)
+    changed += [obj for obj in session.dirty if session.is_modified(obj)]
+    for obj in changed:
+        root = _root_of(session, obj)
+        if root is not None:
+            entity, record_id = root
+            touch(session, entity, [record_id])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_touched(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(TOUCHED, None)
+    session.info.pop(EVENTS, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_entries(session: Session) -> None:
+    session.flush()
+    touched: dict[str, set[int]] = session.info.pop(TOUCHED, {})
+    events: list[dict[str, Any]] = session.info.pop(EVENTS, [])
+    actor = session.info.get(ACTOR) or default_actor()
+    at = iso_utc(utcnow())
+    bodies: list[dict[str, Any]] = []
+    for entity, ids in sorted(touched.items()):
+        bodies.extend(_record_changes(session, entity, sorted(ids), actor, at))
+    for queued in events:
+        bodies.append(
+            {
+                "at": at,
+                "actor": queued["actor"] or actor,
+                "action": queued["action"],
+                "entity": None,
+                "record_id": None,
+                "record_key": None,
+                "changes": {},
+                "state": None,
+                "record_hash": None,
+                "detail": queued["detail"],
+            }
+        )
+    if bodies:
+        _append(session, bodies)
+
+
+def latest_entries(
+    session: Session, entity: str, ids: list[int] | None = None
+) -> dict[int, AuditEntry]:
+    """The newest audit entry of each record of ``entity`` (optionally only ``ids``)."""
+    newest = select(func.max(AuditEntry.seq)).where(AuditEntry.entity == entity)
+    newest = newest.group_by(AuditEntry.record_id)
+    found: dict[int, AuditEntry] = {}
+    id_chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    for chunk in id_chunks:
+        subquery = newest if chunk is None else newest.where(AuditEntry.record_id.in_(chunk))
+        stmt = select(AuditEntry).where(AuditEntry.seq.in_(subquery.scalar_subquery()))
+        for entry in session.scalars(stmt):
+            found[entry.record_id] = entry
+    return found
+
+
+def _action(before: Record | None, after: Record | None) -> str:
+    if before is None:
+        return "insert"
+    if after is None:
+        return "delete"
+    if "retracted" in after and "retracted" not in before:
+        return "retract"
+    if "retracted" in before and "retracted" not in after:
+        return "restore"
+    return "update"
+
+
+def diff(before: Record | None, after: Record | None) -> dict[str, list[Any]]:
+    """Top-level fields that differ, as field -> [before, after]."""
+    before, after = before or {}, after or {}
+    return {
+        field: [before.get(field), after.get(field)]
+        for field in sorted(set(before) | set(after))
+        if before.get(field) != after.get(field)
+    }
+
+
+def _record_changes(
+    session: Session, entity: str, ids: list[int], actor: str, at: str
+) -> list[dict[str, Any]]:
+    records = load_records(session, entity, ids)
+    previous = latest_entries(session, entity, ids)
+    bodies = []
+    for record_id in ids:
+        after = records.get(record_id)
+        entry = previous.get(record_id)
+        before = entry.state if entry else None
+        new_hash = record_hash(after) if after is not None else None
+        if entry is not None and entry.record_hash == new_hash:
+            continue
+        if entry is None and after is None:
+            continue
+        bodies.append(
+            {
+                "at": at,
+                "actor": actor,
+                "action": _action(before, after),
+                "entity": entity,
+                "record_id": record_id,
+                "record_key": (after or before or {}).get("key"),
+                "changes": diff(before, after),
+                "state": after,
+                "record_hash": new_hash,
+                "detail": None,
+            }
+        )
+    return bodies
+
+
+def entry_hash(prev_hash: str, seq: int, body: dict[str, Any]) -> str:
+    """The hash of one link: the previous link's hash and everything this entry says.
+
+    The full state is covered through ``record_hash``, which verify checks
+    against the stored state.
+    """
+    hashed = {key: value for key, value in body.items() if key != "state"}
+    hashed["seq"] = seq
+    return hashlib.sha256(prev_hash.encode() + canonical_json(hashed)).hexdigest()
+
+
+def head(session: Session) -> tuple[int, str]:
+    found = session.execute(select(AuditHead.seq, AuditHead.entry_hash)).first()
+    return (found.seq, found.entry_hash) if found else (0, GENESIS_HASH)
+
+
+def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
+    connection = session.connection()
+    # Writing the head row first takes its lock (a row lock on PostgreSQL, the
+    # write lock on SQLite) so concurrent commits append one after the other.
+    locked = connection.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+    )
+    if locked.rowcount == 0:
+        connection.execute(insert(AuditHead.__table__).values(id=1, seq=0, entry_hash=GENESIS_HASH))
+    seq, prev_hash = head(session)
+    rows = []
+    for body in bodies:
+        seq += 1
+        current = entry_hash(prev_hash, seq, body)
+        rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
+        prev_hash = current
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(AuditEntry.__table__), rows[start : start + 5000])
+    connection.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=seq, entry_hash=prev_hash)
+    )

@@ -1,0 +1,99 @@
+"""Checks that the audit chain is intact and that every record matches its last entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.audit.log import GENESIS_HASH, entry_hash, head, latest_entries
+from evidence.audit.models import AuditEntry
+from evidence.interchange.records import ENTITIES, load_records, record_hash
+
+BODY_FIELDS = (
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "record_id",
+    "record_key",
+    "changes",
+    "state",
+    "record_hash",
+    "detail",
+)
+
+
+@dataclass
+class Report:
+    entries_checked: int = 0
+    records_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> Report:
+    """Walk the whole chain, then recompute every record's hash against its latest entry."""
+    report = Report()
+    _verify_chain(session, report)
+    _verify_records(session, report)
+    return report
+
+
+def _verify_chain(session: Session, report: Report) -> None:
+    expected_seq, prev_hash = 1, GENESIS_HASH
+    stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
+    for entry in session.scalars(stmt):
+        report.entries_checked += 1
+        subject = " ".join(filter(None, (entry.action, entry.entity, entry.record_key)))
+        where = f"audit entry #{entry.seq} ({subject})"
+        if entry.seq != expected_seq:
+            report.problems.append(
+                f"audit entry #{expected_seq} is missing (the next entry is #{entry.seq})"
+            )
+        elif entry.prev_hash != prev_hash:
+            report.problems.append(
+                f"{where} does not follow the entry before it: entries were removed,"
+                " inserted or reordered"
+            )
+        body = {name: getattr(entry, name) for name in BODY_FIELDS}
+        if entry_hash(entry.prev_hash, entry.seq, body) != entry.entry_hash:
+            report.problems.append(f"{where} was altered: its hash does not match its content")
+        if entry.state is not None and record_hash(entry.state) != entry.record_hash:
+            report.problems.append(f"{where} was altered: its stored state does not match its hash")
+        expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
+    head_seq, head_hash = head(session)
+    if (head_seq, head_hash) != (expected_seq - 1, prev_hash):
+        report.problems.append(
+            f"the audit head names entry #{head_seq} but the chain ends at #{expected_seq - 1}:"
+            " entries were removed from the end"
+        )
+
+
+def _verify_records(session: Session, report: Report) -> None:
+    for entity in ENTITIES.values():
+        records = load_records(session, entity.name)
+        entries = latest_entries(session, entity.name)
+        for record_id, record in records.items():
+            report.records_checked += 1
+            entry = entries.get(record_id)
+            label = f'{entity.name} "{record["key"]}"'
+            if entry is None:
+                report.problems.append(
+                    f"{label} has no audit entry: written behind the application's back"
+                )
+            elif entry.record_hash != record_hash(record):
+                report.problems.append(
+                    f"{label} was changed behind the application's back: it no longer matches"
+                    f" audit entry #{entry.seq}"
+                )
+        for record_id, entry in entries.items():
+            if record_id not in records and entry.action != "delete":
+                report.problems.append(
+                    f'{entity.name} "{entry.record_key}" was deleted behind the application\'s back'
+                    f" (last audit entry #{entry.seq})"
+                )

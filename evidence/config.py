@@ -1,0 +1,76 @@
+"""Settings read from the environment (EVIDENCE_*)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_instance_dir() -> Path:
+    return Path(os.environ.get("EVIDENCE_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{_default_instance_dir() / 'evidence.sqlite'}"
+
+
+@dataclass
+class Config:
+    """Everything the application reads from its environment, in one place."""
+
+    DATABASE_URL: str = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_DATABASE_URL") or _default_database_url()
+    )
+    DATA_DIR: str = field(
+        default_factory=lambda: (
+            os.environ.get("EVIDENCE_DATA_DIR") or str(_default_instance_dir() / "data")
+        )
+    )
+    SECRET_KEY: str = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_SECRET_KEY") or _persistent_secret()
+    )
+    TESTING: bool = False
+    WTF_CSRF_ENABLED: bool = True
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_SECURE_COOKIES", "0") == "1"
+    )
+    REMEMBER_COOKIE_HTTPONLY: bool = True
+    IDLE_TIMEOUT_MINUTES: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_IDLE_TIMEOUT_MINUTES", "30"))
+    )
+    SESSION_LIFETIME_HOURS: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_SESSION_LIFETIME_HOURS", "12"))
+    )
+
+    def as_flask_mapping(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _persistent_secret() -> str:
+    """A random key kept under the instance folder, so sessions survive a restart.
+
+    Deployments set EVIDENCE_SECRET_KEY instead.
+    """
+    path = _default_instance_dir() / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def test_config(database_url: str, data_dir: str) -> Config:
+    return Config(
+        DATABASE_URL=database_url,
+        DATA_DIR=data_dir,
+        SECRET_KEY="test-secret-key",
+        TESTING=True,
+    )

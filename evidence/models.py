@@ -1,0 +1,35 @@
+"""Imports every domain's models so that the metadata is complete (Alembic, tests)."""
+
+from evidence.accounts.models import User
+from evidence.actors.models import Membership, Person, Unit, UnitParent
+from evidence.audit.models import AuditEntry, AuditHead
+from evidence.cases.models import Case, CaseIncident
+from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
+from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
+from evidence.places.models import Place
+from evidence.sources.models import Citation, Source
+from evidence.statements.models import Statement, StatementIncident
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "Case",
+    "CaseIncident",
+    "Citation",
+    "CustodyEvent",
+    "Exhibit",
+    "ExhibitLink",
+    "Incident",
+    "IncidentViolation",
+    "Involvement",
+    "Membership",
+    "Person",
+    "Place",
+    "Source",
+    "Statement",
+    "StatementIncident",
+    "Unit",
+    "UnitParent",
+    "User",
+    "ViolationType",
+]

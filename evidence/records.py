@@ -1,0 +1,48 @@
+"""Columns shared by every editable record: key, version and retraction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """One textual form for timestamps, whatever the database hands back."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Versioned:
+    """Optimistic concurrency: a stale edit raises StaleDataError, never overwrites."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.version}
+
+
+class KeyedRecord(Versioned):
+    """A top-level record of the evidence/1 format, addressed by its stable key."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retracted_by: Mapped[str | None] = mapped_column(String(120))
+    retraction_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None

@@ -1,0 +1,110 @@
+"""Fixtures: a migrated database per backend, an app whose sessions roll back per test."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence import create_app
+from evidence.config import test_config
+from evidence.db import make_engine
+from evidence.migrate import upgrade
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = os.environ.get("EVIDENCE_TEST_PG_URL", DEFAULT_PG_URL)
+PG_REQUIRED = "EVIDENCE_TEST_PG_URL" in os.environ
+
+
+def pg_reachable(url: str) -> str | None:
+    """None when the server answers, otherwise why not."""
+    engine = make_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to connect means "not reachable"
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+    return None
+
+
+def require_pg() -> None:
+    problem = pg_reachable(PG_URL)
+    if problem is None:
+        return
+    message = f"PostgreSQL at {PG_URL} is unreachable: {problem}"
+    if PG_REQUIRED:
+        pytest.fail(message + " (EVIDENCE_TEST_PG_URL is set, so this is a failure)")
+    warnings.warn(message + " -- SKIPPING every PostgreSQL test", stacklevel=2)
+    pytest.skip(message)
+
+
+def reset_pg_schema(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head, once per test session and backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    else:
+        require_pg()
+        url = PG_URL
+        reset_pg_schema(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One outer transaction per test, rolled back at its end; commits become savepoints."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+    app = create_app(test_config(database_url, str(tmp_path / "data")))
+    app.extensions["evidence.sessions"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return app
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    session = app.extensions["evidence.sessions"]()
+    session.info["actor"] = "tester"
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
