@@ -78,12 +78,19 @@ def demo_command(if_empty: bool, actor: str) -> None:
 
 
 def _import_file(session: Session, path: Path) -> None:
-    from evidence.interchange.services import ImportRejected, import_document, read_document
+    from evidence.interchange.services import (
+        ImportRejected,
+        count_records,
+        import_document,
+        read_document,
+    )
 
     try:
         document = read_document(path)
-        with click.progressbar(length=1, label="Importing", file=sys.stderr) as bar:
-            summary = import_document(session, document, progress=bar)
+        with click.progressbar(
+            length=max(count_records(document), 1), label="Importing", file=sys.stderr
+        ) as bar:
+            summary = import_document(session, document, progress=bar.update)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             click.echo(problem, err=True)

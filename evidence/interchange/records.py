@@ -407,14 +407,15 @@ class Entity:
     load: Callable[[Session, Sequence[int] | None], dict[int, Record]]
 
 
+# In dependency order: a section refers only to sections above it (or itself).
 ENTITIES: dict[str, Entity] = {
     entity.name: entity
     for entity in (
         Entity("violation_type", "violation_types", ViolationType, _violation_types),
         Entity("place", "places", Place, _places),
+        Entity("source", "sources", Source, _sources),
         Entity("unit", "units", Unit, _units),
         Entity("person", "persons", Person, _persons),
-        Entity("source", "sources", Source, _sources),
         Entity("incident", "incidents", Incident, _incidents),
         Entity("statement", "statements", Statement, _statements),
         Entity("case", "cases", Case, _cases),

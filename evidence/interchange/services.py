@@ -1,0 +1,596 @@
+"""Import and export of evidence/1 documents.
+
+Import is validated in full before anything is written, then written with
+bulk statements (no row-by-row ORM identity map), section by section in
+dependency order, as an upsert by key: a record equal to what the database
+holds is left alone, so a second import of the same file writes nothing. The
+records written are reported to the audit hook, which logs them at commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from evidence import dates
+from evidence.audit.log import touch
+from evidence.interchange.records import CHUNK, SECTIONS, Record, load_records
+from evidence.interchange.validate import Document, meaning_problems, schema_problems
+from evidence.models import (
+    Case,
+    CaseIncident,
+    Citation,
+    CustodyEvent,
+    ExhibitLink,
+    Incident,
+    IncidentViolation,
+    Involvement,
+    Membership,
+    Place,
+    StatementIncident,
+    UnitParent,
+)
+
+FORMAT = "evidence/1"
+Progress = Callable[[int], None]
+
+
+class ImportRejected(Exception):
+    """The document was refused; nothing was written. Each problem names its JSON path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
+        self.problems = problems
+
+
+class ExportError(ValueError):
+    """An export that cannot be made (e.g. an unknown case key)."""
+
+
+@dataclass
+class ImportSummary:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+
+    @property
+    def written(self) -> int:
+        return sum(self.created.values()) + sum(self.updated.values())
+
+    def describe(self) -> str:
+        def listing(counts: dict[str, int]) -> str:
+            return ", ".join(f"{n} {section}" for section, n in counts.items() if n) or "nothing"
+
+        return (
+            f"Created {listing(self.created)}; updated {listing(self.updated)};"
+            f" {self.unchanged} record(s) unchanged."
+        )
+
+
+def read_document(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        problem = f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        raise ImportRejected([problem]) from None
+    except json.JSONDecodeError as error:
+        raise ImportRejected(
+            [f"{path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"]
+        ) from None
+
+
+def count_records(document: Any) -> int:
+    if not isinstance(document, dict):
+        return 0
+    return sum(len(document.get(section) or []) for section in SECTIONS)
+
+
+def import_document(
+    session: Session, document: Any, progress: Progress | None = None
+) -> ImportSummary:
+    """Validate the whole document, then upsert it. Raises ImportRejected, writing nothing."""
+    problems = schema_problems(document)
+    if not problems:
+        problems = meaning_problems(session, document)
+    if problems:
+        raise ImportRejected(problems)
+    writer = _Writer(session)
+    for section in SECTIONS:
+        records = document.get(section, [])
+        if records:
+            writer.upsert(section, records)
+        if progress:
+            progress(len(records))
+    return writer.summary
+
+
+def _bounds(edtf: str | None) -> dates.DateBounds:
+    return dates.parse(edtf) if edtf else dates.DateBounds(None, None)
+
+
+def _retraction_columns(record: Record) -> dict[str, Any]:
+    retracted = record.get("retracted")
+    if retracted is None:
+        return {}
+    return {
+        "retracted_at": dt.datetime.fromisoformat(retracted["at"]),
+        "retracted_by": retracted["by"],
+        "retraction_reason": retracted["reason"],
+    }
+
+
+def _citation_rows(citations: Iterable[Record], owner: str, owner_id: int, ids: Any) -> list:
+    return [
+        {
+            "incident_id": None,
+            "involvement_id": None,
+            "membership_id": None,
+            owner: owner_id,
+            "source_id": ids("sources", citation["source"]),
+            "locator": citation["locator"],
+            "quote": citation["quote"],
+            "credibility": citation["credibility"],
+            "position": position,
+        }
+        for position, citation in enumerate(citations)
+    ]
+
+
+class _Writer:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.key_ids: dict[str, dict[str, int]] = {}
+        self.summary = ImportSummary()
+
+    def ids(self, section: str, key: str | None) -> int | None:
+        if key is None:
+            return None
+        if section not in self.key_ids:
+            model = SECTIONS[section].model
+            self.key_ids[section] = dict(self.session.execute(select(model.key, model.id)).all())
+        return self.key_ids[section][key]
+
+    def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), 5000):
+            if rows[start : start + 5000]:
+                self.connection.execute(statement, rows[start : start + 5000])
+
+    def _insert_returning_ids(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(rows), 5000):
+            chunk = rows[start : start + 5000]
+            if chunk:
+                result = self.connection.execute(
+                    insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
+                )
+                ids.extend(result.scalars())
+        return ids
+
+    def upsert(self, section: str, records: list[Record]) -> None:
+        entity = SECTIONS[section]
+        model = entity.model
+        existing_ids = self._existing_ids(model, [r["key"] for r in records])
+        current = load_records(self.session, entity.name, list(existing_ids.values()))
+        new: list[Record] = []
+        changed: list[tuple[int, Record]] = []
+        for record in records:
+            record_id = existing_ids.get(record["key"])
+            if record_id is None:
+                new.append(record)
+                continue
+            stored = dict(current[record_id])
+            if "retracted" not in record:
+                stored.pop("retracted", None)
+            if stored != record:
+                changed.append((record_id, record))
+        self.summary.unchanged += len(records) - len(new) - len(changed)
+        self.summary.created[section] = len(new)
+        self.summary.updated[section] = len(changed)
+        if not new and not changed:
+            return
+
+        build_row = getattr(self, f"_{section}_row")
+        new_rows = [
+            {**build_row(r), **_retraction_columns(r), "key": r["key"], "version": 1} for r in new
+        ]
+        new_ids = self._insert_returning_ids(model.__table__, new_rows)
+        if section in self.key_ids:
+            self.key_ids[section].update(zip((r["key"] for r in new), new_ids, strict=True))
+        if changed:
+            table = model.__table__
+            rows = [
+                {"record_id": record_id, **build_row(r), **_retraction_columns(r)}
+                for record_id, r in changed
+            ]
+            for columns in {tuple(sorted(row)) for row in rows}:
+                same_shape = [row for row in rows if tuple(sorted(row)) == columns]
+                values = {c: bindparam(c) for c in columns if c != "record_id"}
+                statement = (
+                    update(table)
+                    .where(table.c.id == bindparam("record_id"))
+                    .values(**values, version=table.c.version + 1)
+                )
+                self._execute_many(statement, same_shape)
+            self._delete_children(section, [record_id for record_id, _ in changed])
+        written = list(zip(new_ids, new, strict=True)) + changed
+        self._after_rows(section, written)
+        touch(self.session, entity.name, [record_id for record_id, _ in written])
+
+    def _existing_ids(self, model: Any, keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            found.update(
+                self.session.execute(select(model.key, model.id).where(model.key.in_(chunk))).all()
+            )
+        return found
+
+    # Columns of each section's own row (references resolved to ids).
+
+    def _violation_types_row(self, r: Record) -> dict[str, Any]:
+        return {"label": r["label"], "description": r["description"]}
+
+    def _places_row(self, r: Record) -> dict[str, Any]:
+        # The parent is set after the whole section is in, as it may be new too.
+        return {
+            "name": r["name"],
+            "aliases": r["aliases"],
+            "kind": r["kind"],
+            "lat": r["lat"],
+            "lon": r["lon"],
+        }
+
+    def _units_row(self, r: Record) -> dict[str, Any]:
+        return {"name": r["name"], "aliases": r["aliases"], "kind": r["kind"]}
+
+    def _persons_row(self, r: Record) -> dict[str, Any]:
+        return {"name": r["name"], "aliases": r["aliases"], "notes": r["notes"]}
+
+    def _sources_row(self, r: Record) -> dict[str, Any]:
+        accessed = dt.date.fromisoformat(r["accessed"]) if r["accessed"] else None
+        fields = ("kind", "title", "url", "publisher", "author", "published", "language")
+        return {
+            **{name: r[name] for name in fields},
+            "reliability": r["reliability"],
+            "notes": r["notes"],
+            "accessed": accessed,
+        }
+
+    def _incidents_row(self, r: Record) -> dict[str, Any]:
+        bounds = dates.parse(r["date"])
+        return {
+            "title": r["title"],
+            "date": r["date"],
+            "earliest": bounds.earliest,
+            "latest": bounds.latest,
+            "place_id": self.ids("places", r["place"]),
+            "status": r["status"],
+            "summary": r["summary"],
+        }
+
+    def _statements_row(self, r: Record) -> dict[str, Any]:
+        fields = ("pseudonym", "protection", "taken", "taken_by", "language", "text", "translation")
+        return {
+            **{name: r[name] for name in fields},
+            "witness_id": self.ids("persons", r["witness"]),
+            "source_id": self.ids("sources", r["source"]),
+        }
+
+    def _cases_row(self, r: Record) -> dict[str, Any]:
+        return {"title": r["title"], "summary": r["summary"]}
+
+    def _exhibits_row(self, r: Record) -> dict[str, Any]:
+        fields = ("sha256", "filename", "media_type", "size", "acquired", "acquired_from")
+        return {name: r[name] for name in fields}
+
+    # Child rows, replaced wholesale for a changed record.
+
+    def _delete_children(self, section: str, ids: list[int]) -> None:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            for statement in _CHILD_DELETES.get(section, lambda _ids: [])(chunk):
+                self.connection.execute(statement)
+
+    def _after_rows(self, section: str, written: list[tuple[int, Record]]) -> None:
+        ids = self.ids
+        if section == "places":
+            rows = [{"record_id": i, "parent_id": ids("places", r["parent"])} for i, r in written]
+            table = Place.__table__
+            statement = update(table).where(table.c.id == bindparam("record_id"))
+            self._execute_many(statement.values(parent_id=bindparam("parent_id")), rows)
+        elif section == "units":
+            self._execute_many(
+                insert(UnitParent.__table__),
+                [
+                    {
+                        "unit_id": unit_id,
+                        "parent_id": ids("units", link["unit"]),
+                        "start": link["start"],
+                        "end": link["end"],
+                        "valid_from": _bounds(link["start"]).earliest,
+                        "valid_until": _bounds(link["end"]).latest,
+                        "position": position,
+                    }
+                    for unit_id, r in written
+                    for position, link in enumerate(r["parents"])
+                ],
+            )
+        elif section == "persons":
+            memberships = [(person_id, m) for person_id, r in written for m in r["memberships"]]
+            positions = _positions(person_id for person_id, _ in memberships)
+            membership_ids = self._insert_returning_ids(
+                Membership.__table__,
+                [
+                    {
+                        "person_id": person_id,
+                        "unit_id": ids("units", m["unit"]),
+                        "title": m["title"],
+                        "start": m["start"],
+                        "end": m["end"],
+                        "valid_from": _bounds(m["start"]).earliest,
+                        "valid_until": _bounds(m["end"]).latest,
+                        "position": position,
+                    }
+                    for (person_id, m), position in zip(memberships, positions, strict=True)
+                ],
+            )
+            self._insert_citations(
+                "membership_id",
+                [
+                    (mid, m["sources"])
+                    for mid, (_, m) in zip(membership_ids, memberships, strict=True)
+                ],
+            )
+        elif section == "incidents":
+            self._execute_many(
+                insert(IncidentViolation.__table__),
+                [
+                    {
+                        "incident_id": incident_id,
+                        "violation_type_id": ids("violation_types", key),
+                        "position": position,
+                    }
+                    for incident_id, r in written
+                    for position, key in enumerate(r["violations"])
+                ],
+            )
+            self._insert_citations("incident_id", [(i, r["sources"]) for i, r in written])
+            involvements = [(i, inv) for i, r in written for inv in r["involvements"]]
+            positions = _positions(i for i, _ in involvements)
+            involvement_ids = self._insert_returning_ids(
+                Involvement.__table__,
+                [
+                    {
+                        "incident_id": incident_id,
+                        "unit_id": ids("units", inv["unit"]),
+                        "person_id": ids("persons", inv["person"]),
+                        "role": inv["role"],
+                        "confidence": inv["confidence"],
+                        "position": position,
+                    }
+                    for (incident_id, inv), position in zip(involvements, positions, strict=True)
+                ],
+            )
+            self._insert_citations(
+                "involvement_id",
+                [
+                    (iid, inv["sources"])
+                    for iid, (_, inv) in zip(involvement_ids, involvements, strict=True)
+                ],
+            )
+        elif section == "statements":
+            self._execute_many(
+                insert(StatementIncident.__table__),
+                [
+                    {
+                        "statement_id": statement_id,
+                        "incident_id": ids("incidents", link["incident"]),
+                        "excerpt": link["excerpt"],
+                        "position": position,
+                    }
+                    for statement_id, r in written
+                    for position, link in enumerate(r["incidents"])
+                ],
+            )
+        elif section == "cases":
+            self._execute_many(
+                insert(CaseIncident.__table__),
+                [
+                    {"case_id": case_id, "incident_id": ids("incidents", key), "position": position}
+                    for case_id, r in written
+                    for position, key in enumerate(r["incidents"])
+                ],
+            )
+        elif section == "exhibits":
+            self._insert_exhibit_children(written)
+
+    def _insert_citations(self, owner: str, owned: list[tuple[int, list[Record]]]) -> None:
+        rows = [
+            row
+            for owner_id, cites in owned
+            for row in _citation_rows(cites, owner, owner_id, self.ids)
+        ]
+        self._execute_many(insert(Citation.__table__), rows)
+
+    def _insert_exhibit_children(self, written: list[tuple[int, Record]]) -> None:
+        links = []
+        for exhibit_id, r in written:
+            targets = (
+                [("incident_id", "incidents", key) for key in r["incidents"]]
+                + [("statement_id", "statements", key) for key in r["statements"]]
+                + [("source_id", "sources", key) for key in r["sources"]]
+            )
+            for position, (column, section, key) in enumerate(targets):
+                row = {
+                    "exhibit_id": exhibit_id,
+                    "incident_id": None,
+                    "statement_id": None,
+                    "source_id": None,
+                }
+                links.append({**row, column: self.ids(section, key), "position": position})
+        self._execute_many(insert(ExhibitLink.__table__), links)
+        self._execute_many(
+            insert(CustodyEvent.__table__),
+            [
+                {"exhibit_id": exhibit_id, **event, "position": position}
+                for exhibit_id, r in written
+                for position, event in enumerate(r["custody"])
+            ],
+        )
+
+
+def _positions(owner_ids: Iterable[int]) -> list[int]:
+    """0, 1, 2... restarting for each owner, for rows listed owner by owner."""
+    positions, previous, position = [], None, 0
+    for owner_id in owner_ids:
+        position = position + 1 if owner_id == previous else 0
+        positions.append(position)
+        previous = owner_id
+    return positions
+
+
+def _incident_child_deletes(ids: list[int]) -> list[Any]:
+    involvement_ids = select(Involvement.id).where(Involvement.incident_id.in_(ids))
+    return [
+        delete(Citation).where(Citation.involvement_id.in_(involvement_ids)),
+        delete(Citation).where(Citation.incident_id.in_(ids)),
+        delete(Involvement).where(Involvement.incident_id.in_(ids)),
+        delete(IncidentViolation).where(IncidentViolation.incident_id.in_(ids)),
+    ]
+
+
+def _person_child_deletes(ids: list[int]) -> list[Any]:
+    membership_ids = select(Membership.id).where(Membership.person_id.in_(ids))
+    return [
+        delete(Citation).where(Citation.membership_id.in_(membership_ids)),
+        delete(Membership).where(Membership.person_id.in_(ids)),
+    ]
+
+
+_CHILD_DELETES: dict[str, Callable[[list[int]], list[Any]]] = {
+    "units": lambda ids: [delete(UnitParent).where(UnitParent.unit_id.in_(ids))],
+    "persons": _person_child_deletes,
+    "incidents": _incident_child_deletes,
+    "statements": lambda ids: [
+        delete(StatementIncident).where(StatementIncident.statement_id.in_(ids))
+    ],
+    "cases": lambda ids: [delete(CaseIncident).where(CaseIncident.case_id.in_(ids))],
+    "exhibits": lambda ids: [
+        delete(ExhibitLink).where(ExhibitLink.exhibit_id.in_(ids)),
+        delete(CustodyEvent).where(CustodyEvent.exhibit_id.in_(ids)),
+    ],
+}
+
+
+def export_document(session: Session, case_key: str | None = None) -> Document:
+    """The data set, or one case with every record it needs, as an evidence/1 document.
+
+    Sections are sorted by key; empty sections are left out.
+    """
+    wanted = None if case_key is None else _case_closure(session, case_key)
+    document: Document = {"format": FORMAT}
+    for section, entity in SECTIONS.items():
+        ids = None if wanted is None else sorted(wanted.get(section, set()))
+        if ids == []:
+            continue
+        records = sorted(load_records(session, entity.name, ids).values(), key=lambda r: r["key"])
+        if wanted is not None:
+            records = [_trim_links(section, r, wanted["keys"]) for r in records]
+        if records:
+            document[section] = records
+    return document
+
+
+def _case_closure(session: Session, case_key: str) -> dict[str, Any]:
+    """Ids per section of everything a case's records refer to, transitively."""
+    case_id = session.scalar(select(Case.id).where(Case.key == case_key))
+    if case_id is None:
+        raise ExportError(f'--case: no case with key "{case_key}"')
+    case = load_records(session, "case", [case_id])[case_id]
+    incident_ids = list(
+        session.scalars(select(Incident.id).where(Incident.key.in_(case["incidents"])))
+    )
+    incidents = load_records(session, "incident", incident_ids)
+    statement_ids = set(
+        session.scalars(
+            select(StatementIncident.statement_id).where(
+                StatementIncident.incident_id.in_(incident_ids)
+            )
+        )
+    )
+    statements = load_records(session, "statement", statement_ids)
+    exhibit_ids = set(
+        session.scalars(
+            select(ExhibitLink.exhibit_id).where(
+                ExhibitLink.incident_id.in_(incident_ids)
+                | ExhibitLink.statement_id.in_(statement_ids)
+            )
+        )
+    )
+    keys: dict[str, set[str]] = {s: set() for s in SECTIONS}
+    keys["cases"].add(case_key)
+    keys["incidents"].update(case["incidents"])
+    keys["statements"].update(r["key"] for r in statements.values())
+    for incident in incidents.values():
+        keys["places"].add(incident["place"])
+        keys["violation_types"].update(incident["violations"])
+        keys["sources"].update(c["source"] for c in incident["sources"])
+        for inv in incident["involvements"]:
+            keys["units"].add(inv["unit"])
+            keys["persons"].add(inv["person"])
+            keys["sources"].update(c["source"] for c in inv["sources"])
+    for statement in statements.values():
+        keys["persons"].add(statement["witness"])
+        keys["sources"].add(statement["source"])
+    persons = _load_by_keys(session, "persons", keys["persons"])
+    for person in persons.values():
+        for membership in person["memberships"]:
+            keys["units"].add(membership["unit"])
+            keys["sources"].update(c["source"] for c in membership["sources"])
+    _add_ancestors(session, "units", keys["units"], lambda r: [p["unit"] for p in r["parents"]])
+    _add_ancestors(session, "places", keys["places"], lambda r: [r["parent"]])
+    for names in keys.values():
+        names.discard(None)
+    wanted: dict[str, Any] = {"keys": keys}
+    for section in SECTIONS:
+        model = SECTIONS[section].model
+        wanted[section] = set(
+            session.scalars(select(model.id).where(model.key.in_(sorted(keys[section]))))
+        )
+    wanted["exhibits"] = exhibit_ids
+    keys["exhibits"] = {r["key"] for r in load_records(session, "exhibit", exhibit_ids).values()}
+    return wanted
+
+
+def _load_by_keys(session: Session, section: str, keys: set[str]) -> dict[int, Record]:
+    model = SECTIONS[section].model
+    ids = list(session.scalars(select(model.id).where(model.key.in_(sorted(k for k in keys if k)))))
+    return load_records(session, SECTIONS[section].name, ids)
+
+
+def _add_ancestors(session: Session, section: str, keys: set[str], parents_of: Callable) -> None:
+    frontier = {k for k in keys if k}
+    while frontier:
+        found = {
+            p for r in _load_by_keys(session, section, frontier).values() for p in parents_of(r)
+        }
+        frontier = {p for p in found if p and p not in keys}
+        keys.update(frontier)
+
+
+def _trim_links(section: str, record: Record, keys: dict[str, set[str]]) -> Record:
+    """Drop links to records outside a case export, so the export imports on its own."""
+    if section == "statements":
+        record["incidents"] = [i for i in record["incidents"] if i["incident"] in keys["incidents"]]
+    elif section == "exhibits":
+        for name in ("incidents", "statements", "sources"):
+            record[name] = [k for k in record[name] if k in keys[name]]
+    return record
