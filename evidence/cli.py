@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
+from evidence.vocabularies import ROLES
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
 
@@ -62,19 +63,36 @@ def init_command() -> None:
     click.echo("Database is at the newest schema revision.")
 
 
+DEMO_PASSWORD = "demo-password-change-me"
+
+
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only when the database holds no incidents.")
+@click.option(
+    "--with-accounts",
+    is_flag=True,
+    help="Also create demo-<role> accounts (password: EVIDENCE_DEMO_PASSWORD or a default"
+    " that must be changed before real use).",
+)
 @actor_option
 @with_appcontext
-def demo_command(if_empty: bool, actor: str) -> None:
+def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
     """Load the demo data set built from the seed interview."""
-    from evidence.models import Incident
+    from evidence.accounts.services import create_user
+    from evidence.models import Incident, User
 
     with cli_session(actor) as session:
         if if_empty and session.scalar(select(func.count()).select_from(Incident)):
             click.echo("The database already holds data; demo data not loaded.")
-            return
-        _import_file(session, DEMO_FILE)
+        else:
+            _import_file(session, DEMO_FILE)
+        if with_accounts:
+            password = os.environ.get("EVIDENCE_DEMO_PASSWORD") or DEMO_PASSWORD
+            existing = set(session.scalars(select(User.name)))
+            for role in ROLES:
+                if f"demo-{role}" not in existing:
+                    create_user(session, name=f"demo-{role}", role=role, password=password)
+                    click.echo(f"Created demo account demo-{role} ({role}).")
 
 
 def _import_file(session: Session, path: Path) -> None:
@@ -180,6 +198,30 @@ def users_create_command(name: str, role: str, actor: str) -> None:
         except AccountError as error:
             fail(str(error))
     click.echo(f"Created {role} account {name!r}.")
+
+
+@users_group.command("password")
+@click.argument("name")
+@actor_option
+@with_appcontext
+def users_password_command(name: str, actor: str) -> None:
+    """Set an account's password (from EVIDENCE_PASSWORD or a prompt)."""
+    from evidence.accounts.services import AccountError, hash_password, validate_password
+    from evidence.models import User
+
+    password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True
+    )
+    with cli_session(actor) as session:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            fail(f"NAME: no account named {name!r}")
+        try:
+            validate_password(password)
+        except AccountError as error:
+            fail(str(error))
+        user.password_hash = hash_password(password)
+    click.echo(f"Password of {name!r} changed.")
 
 
 @users_group.command("list")

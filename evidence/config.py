@@ -67,7 +67,7 @@ def _persistent_secret() -> str:
     return key
 
 
-def test_config(database_url: str, data_dir: str) -> Config:
+def config_for_tests(database_url: str, data_dir: str) -> Config:
     return Config(
         DATABASE_URL=database_url,
         DATA_DIR=data_dir,

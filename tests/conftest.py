@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import create_app
-from evidence.config import test_config
+from evidence.config import config_for_tests
 from evidence.db import make_engine
 from evidence.migrate import upgrade
 
@@ -90,7 +90,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
-    app = create_app(test_config(database_url, str(tmp_path / "data")))
+    app = create_app(config_for_tests(database_url, str(tmp_path / "data")))
     app.extensions["evidence.sessions"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
@@ -108,3 +108,12 @@ def session(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    problem = pg_reachable(PG_URL)
+    if problem is None:
+        return f"PostgreSQL: {PG_URL} reachable; PostgreSQL tests will run"
+    banner = "!" * 78
+    verdict = "they will FAIL" if PG_REQUIRED else "they will be SKIPPED"
+    return f"{banner}\nPostgreSQL at {PG_URL} is NOT reachable ({problem}); {verdict}\n{banner}"

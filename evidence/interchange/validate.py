@@ -90,7 +90,7 @@ def json_path(parts: Any) -> str:
 
 def _schema_message(error: ValidationError) -> str:
     if error.validator == "enum":
-        allowed = ", ".join(str(value) for value in error.validator_value)
+        allowed = ", ".join(str(value) for value in error.validator_value if value is not None)
         return f"{error.instance!r} is not allowed; use one of: {allowed}"
     if error.validator == "required":
         missing = error.message.split("'")[1]
@@ -99,9 +99,6 @@ def _schema_message(error: ValidationError) -> str:
         return error.message.replace("Additional properties are not allowed", "unknown field(s)")
     if error.validator == "pattern" and error.path and error.path[-1] in ("key", "unit", "parent"):
         return f"{error.instance!r} is not a valid key (lower-case letters, digits and '-')"
-    if error.validator == "anyOf":
-        best = min(error.context or [error], key=lambda sub: len(sub.message))
-        return _schema_message(best) if best is not error else error.message
     return error.message
 
 

@@ -1,0 +1,59 @@
+# Two set-up commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test demo lint format bench browser-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/evidence init
+	$(BIN)/evidence demo --if-empty --with-accounts --as make-run
+	@echo
+	@echo "  evidence is serving on http://$(HOST):$(PORT)"
+	@echo "  Sign in with a demo account (see README.md), e.g. demo-documenter / $${EVIDENCE_DEMO_PASSWORD:-demo-password-change-me}"
+	@echo "  Change these passwords before real use: evidence users password NAME"
+	@echo
+	$(BIN)/evidence run --host $(HOST) --port $(PORT)
+
+demo: $(STAMP)
+	$(BIN)/evidence init
+	$(BIN)/evidence demo --with-accounts --as make-demo
+
+# Debian's Chromium for the browser tests (Playwright drives it; it cannot
+# download its own browser here) and axe-core for accessibility checks.
+browser-deps: $(AXE)
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+$(AXE): tests/browser/package.json
+	npm install --silent --no-audit --no-fund --prefix tests/browser
+	touch $(AXE)
+
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_bench.py
