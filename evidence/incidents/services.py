@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person, Unit
@@ -312,7 +312,7 @@ def _text_matches(session: Session, text: str, hidden_person_ids: frozenset[int]
     person_hit = exists().where(
         Involvement.incident_id == Incident.id,
         Person.id == Involvement.person_id,
-        Person.id.not_in(hidden_person_ids) if hidden_person_ids else and_(),
+        Person.id.not_in(hidden_person_ids) if hidden_person_ids else true(),
         names_match(session, Person.name, Person.aliases, text),
     )
     return or_(Incident.title.ilike(like_pattern(text), "\\"), place_hit, unit_hit, person_hit)

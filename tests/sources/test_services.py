@@ -1,0 +1,93 @@
+import datetime as dt
+
+import pytest
+
+from evidence.services_common import Conflict, ValidationError
+from evidence.sources.services import load_source, set_citations, update_source
+from tests.factories import (
+    citation,
+    involvement,
+    make_incident,
+    make_person,
+    make_source,
+    make_statement,
+    make_unit,
+)
+
+
+def test_create_and_update_source(session):
+    source = make_source(
+        session,
+        title="Interview with a former Almaz officer",
+        kind="interview",
+        accessed="2021-03-01",
+        published="2021-02~",
+        reliability="b",
+    )
+    assert source.key == "interview-with-a-former-almaz-officer"
+    assert (source.accessed, source.reliability) == (dt.date(2021, 3, 1), "B")
+    update_source(session, source, source.version, url="https://example.org/a", reliability="")
+    assert (source.url, source.reliability) == ("https://example.org/a", None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"reliability": "G"}, "reliability", ["A, B, C, D, E, F"]),
+        ({"kind": "rumour"}, "kind", ["web, document, video"]),
+        ({"accessed": "yesterday"}, "accessed", ["YYYY-MM-DD"]),
+        ({"published": "2021-02-30"}, "published", ['"2021-02-30"']),
+        ({"title": ""}, "title", ["required"]),
+    ],
+)
+def test_invalid_source_fields(session, fields, field, words):
+    source = make_source(session, title="Kept")
+    with pytest.raises(ValidationError) as caught:
+        update_source(session, source, source.version, **fields)
+    for word in words:
+        assert word in caught.value.errors[field]
+    assert source.title == "Kept"
+
+
+def test_set_citations_on_each_kind_of_fact(session):
+    source = make_source(session)
+    unit = make_unit(session)
+    person = make_person(session, memberships=[{"unit": unit, "title": "commander"}])
+    incident = make_incident(session, involvements=[involvement(unit=unit)])
+    version = incident.version
+    set_citations(session, incident, [citation(source, locator="p. 1")], version)
+    set_citations(
+        session,
+        incident.involvements[0],
+        [citation(source.key, quote="they wore masks"), {"source": "", "locator": ""}],
+        incident.version,
+    )
+    set_citations(session, person.memberships[0], [citation(source.id, credibility=1)])
+    assert incident.citations[0].locator == "p. 1"
+    assert [c.quote for c in incident.involvements[0].citations] == ["they wore masks"]
+    assert person.memberships[0].citations[0].credibility == 1
+    assert incident.version == version + 2
+    with pytest.raises(Conflict):
+        set_citations(session, incident, [], version)
+    with pytest.raises(ValidationError) as caught:
+        set_citations(session, incident, [citation(source, credibility=0)])
+    assert "credibility" in caught.value.errors["citations-0-credibility"]
+
+
+def test_source_detail_lists_everything_citing_it(session):
+    source = make_source(session)
+    unit = make_unit(session)
+    person = make_person(session, memberships=[{"unit": unit, "citations": [citation(source)]}])
+    incident = make_incident(
+        session,
+        citations=[citation(source)],
+        involvements=[involvement(person=person, citations=[citation(source)])],
+    )
+    statement = make_statement(session, source=source)
+    session.commit()
+    session.expunge_all()
+    detail = load_source(session, source.id)
+    assert [owner.title for _, owner in detail.incidents] == [incident.title]
+    assert [owner.person.name for _, owner in detail.involvements] == [person.name]
+    assert [owner.unit.name for _, owner in detail.memberships] == [unit.name]
+    assert [s.key for s in detail.statements] == [statement.key]
