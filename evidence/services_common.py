@@ -15,11 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from flask_wtf import FlaskForm
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms.validators import ValidationError as FieldError
 
 from evidence import dates
 from evidence.db import Base
@@ -411,7 +416,7 @@ class Suggestion:
     aliases: tuple[str, ...]
 
 
-AUTOCOMPLETE_KINDS = ("units", "persons", "places", "sources")
+AUTOCOMPLETE_KINDS = ("units", "persons", "places", "sources", "incidents")
 
 
 def autocomplete(
@@ -423,19 +428,21 @@ def autocomplete(
     exclude_ids: Iterable[int] = (),
     include_retracted: bool = False,
 ) -> list[Suggestion]:
-    """Units, persons, places or sources whose key, name/title or any alias contains ``text``."""
-    from evidence.models import Person, Place, Source, Unit
+    """Records of ``kind`` whose name or title, key or any alias contains ``text``."""
+    from evidence.models import Incident, Person, Place, Source, Unit
 
     text = (text or "").strip()
     if kind not in AUTOCOMPLETE_KINDS:
         raise ValidationError({"kind": f"kind must be one of: {', '.join(AUTOCOMPLETE_KINDS)}"})
     if not text:
         return []
-    model = {"units": Unit, "persons": Person, "places": Place, "sources": Source}[kind]
-    label = Source.title if model is Source else model.name
+    models = {"units": Unit, "persons": Person, "places": Place, "sources": Source}
+    model = models.get(kind, Incident)
+    titled = model in (Source, Incident)  # titled records have no aliases
+    label = model.title if titled else model.name
     matches = (
         or_(label.ilike(like_pattern(text), "\\"), model.key.ilike(like_pattern(text), "\\"))
-        if model is Source
+        if titled
         else or_(names_match(session, label, model.aliases, text), model.key == text)
     )
     stmt = select(model).where(matches)
@@ -456,3 +463,157 @@ def autocomplete(
         )
         for record in session.scalars(stmt)
     ]
+
+
+# --- form building blocks shared by the domain forms ------------------------------------
+# (kept here so each domain's forms.py stays small; forms never write to the database)
+
+EDTF_EXAMPLES = "2020-08-10, 2020-08, 2003?, 2002~, 2000/2001, 1998/.."
+
+
+class EdtfDate:
+    """WTForms validator: the field holds a valid EDTF date (or is empty)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+
+        text = (field.data or "").strip()
+        if text:
+            try:
+                dates.parse(text)
+            except dates.InvalidDate as exc:
+                raise FieldError(str(exc)) from None
+
+
+def edtf_field(label: str, *, required: bool = False) -> Any:
+
+    presence = InputRequired(f"{label} is required") if required else Optional()
+    return StringField(
+        label,
+        validators=[presence, EdtfDate()],
+        description=f"An EDTF date: {EDTF_EXAMPLES}",
+        render_kw={"data-edtf": "true", "placeholder": "e.g. 2020-08-10 or 2000/2001"},
+    )
+
+
+def aliases_field() -> Any:
+
+    return TextAreaField(
+        "Aliases", description="One per line: other spellings and scripts of the name"
+    )
+
+
+def key_field() -> Any:
+
+    return StringField(
+        "Key",
+        validators=[
+            Optional(),
+            Regexp(KEY_PATTERN, message="Key: lower-case letters, digits and hyphens only"),
+        ],
+        description="A stable short name; generated from the title when left empty",
+    )
+
+
+def reference_field(label: str, kind: str, *, required: bool = False) -> Any:
+    """A text field holding a record's key, filled by autocomplete over ``kind``."""
+
+    presence = InputRequired(f"{label} is required") if required else Optional()
+    return StringField(
+        label,
+        validators=[presence],
+        description=f"Type to search {kind} by name or alias",
+        render_kw={"data-autocomplete": kind, "autocomplete": "off"},
+    )
+
+
+def vocabulary_choices(
+    values: Iterable[Any] | dict[Any, str], *, blank: str | None = None
+) -> list[SelectChoice]:
+    """Select options for a vocabulary; a dict's meanings are shown ("B — usually reliable")."""
+    choices = [SelectChoice("", blank)] if blank is not None else []
+    if isinstance(values, dict):
+        return choices + [SelectChoice(str(v), f"{v} — {text}") for v, text in values.items()]
+    return choices + [SelectChoice(str(value)) for value in values]
+
+
+def form_data(session: Session, record: KeyedRecord) -> dict[str, Any]:
+    """A record as an edit form's initial data (its evidence/1 form, with the form's names).
+
+    Nested citation lists are called ``citations`` in the forms and services.
+    """
+    entity = ENTITY_OF_MODEL[type(record)].name
+    data = _rename_sources(load_records(session, entity, [record.id])[record.id])
+    data.pop("retracted", None)
+    if "aliases" in data:
+        data["aliases"] = "\n".join(data["aliases"])
+    data["version"] = record.version
+    return data
+
+
+def _rename_sources(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            ("citations" if key == "sources" else key): _rename_sources(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_rename_sources(item) for item in value]
+    return value
+
+
+def show_errors(form: Any, error: ValidationError) -> None:
+    """Attach each service error to the form field of that name (nested ones included);
+    errors without a field go to ``form.form_errors``."""
+    fields = {field.name: field for field in _all_fields(form)}
+    for name, message in error.errors.items():
+        field = fields.get(name)
+        if field is None:
+            form.form_errors.append(f"{name}: {message}")
+        else:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+def _all_fields(form: Any) -> Iterator[Any]:
+    for field in form:
+        yield field
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                yield entry
+                if hasattr(entry, "form"):
+                    yield from _all_fields(entry.form)
+        elif hasattr(field, "form"):
+            yield from _all_fields(field.form)
+
+
+class RecordForm(FlaskForm):
+    """Base of every record form: the version the editor saw, and the data for the service."""
+
+    version = HiddenField()
+
+    @property
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+    def service_fields(self) -> dict[str, Any]:
+        """The submitted fields under the names the services take (see *_FIELDS)."""
+        return {
+            name: value
+            for name, value in self.data.items()
+            if name not in ("csrf_token", "version", "submit")
+        }
+
+
+class RetractForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for retraction",
+        validators=[InputRequired("Reason for retraction is required")],
+        description="Why this record is withdrawn; it stays in the history",
+    )
+    version = HiddenField()
+
+
+class RestoreForm(FlaskForm):
+    version = HiddenField()

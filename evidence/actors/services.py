@@ -30,7 +30,7 @@ from evidence.services_common import (
     saving,
 )
 from evidence.sources.models import Citation
-from evidence.sources.services import build_citations, clean_citations
+from evidence.sources.services import build_citations, citations_blank, clean_citations
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import UNIT_KINDS
 
@@ -176,7 +176,9 @@ def _clean_memberships(
     cleaned = []
     for index, item in enumerate(memberships):
         check_fields(dict(item), MEMBERSHIP_FIELDS)
-        if _is_blank(item, ("unit", "title", "start", "end")):
+        if _is_blank(item, ("unit", "title", "start", "end")) and citations_blank(
+            item.get("citations")
+        ):
             continue
         field = field_name("memberships", index, "unit")
         unit = resolve(errors, session, Unit, field, item.get("unit"), required=True)

@@ -34,7 +34,7 @@ from evidence.services_common import (
     saving,
 )
 from evidence.sources.models import Citation
-from evidence.sources.services import build_citations, clean_citations
+from evidence.sources.services import build_citations, citations_blank, clean_citations
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import CONFIDENCE_LEVELS, INCIDENT_STATUSES, INVOLVEMENT_ROLES
 
@@ -149,7 +149,11 @@ def _clean_involvements(
     cleaned = []
     for index, item in enumerate(involvements):
         check_fields(dict(item), INVOLVEMENT_FIELDS)
-        if not any(item.get(name) for name in ("unit", "person", "citations")):
+        if (
+            not item.get("unit")
+            and not item.get("person")
+            and citations_blank(item.get("citations"))
+        ):
             continue
 
         def name(part: str, index: int = index) -> str:

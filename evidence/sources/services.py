@@ -138,6 +138,11 @@ def _blank(item: Mapping[str, Any]) -> bool:
     return all(clean_text(str(item.get(name) or "")) is None for name in CITATION_FIELDS)
 
 
+def citations_blank(citations: Sequence[Mapping[str, Any]] | None) -> bool:
+    """Whether a list of citation rows holds nothing (a form's empty spare rows)."""
+    return all(_blank(item) for item in citations or ())
+
+
 def clean_citations(
     errors: FieldErrors,
     session: Session,
