@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from markupsafe import escape
 
 from evidence.config import PROJECT_ROOT, Config
 
@@ -44,17 +48,159 @@ def register_database(app: Flask, config: Config) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Sign-in and CSRF protection (arrive with the web UI)."""
+    """Sign-in (Flask-Login), CSRF on every form (Flask-WTF), session cookies, template helpers.
+
+    Also a fail-closed guard: a request to an endpoint that declared no
+    action with @requires is refused, so a forgotten check cannot open a page.
+    """
+    from flask_login import LoginManager, current_user
+    from flask_wtf.csrf import CSRFProtect
+
+    from evidence.accounts.models import User
+    from evidence.audit.log import set_actor
+    from evidence.db import get_session
+    from evidence.permissions import can, required_action
+    from evidence.protection import current_protection
+    from evidence.web.formatting import action_label, when
+    from evidence.web.navigation import current_section, navigation_for, record_url, url_with
+
+    app.session_interface = _SessionInterface()
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+
+    login_manager = LoginManager(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
+    # "strong": a session cookie replayed from another address or browser is dropped.
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        # A disabled account loses its open sessions at its next request.
+        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    CSRFProtect(app)
+
+    @app.before_request
+    def refuse_undeclared_endpoints() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if view is not None and request.endpoint != "static" and required_action(view) is None:
+            app.logger.error("endpoint %s declares no action; refusing it", request.endpoint)
+            abort(403)
+
+    @app.before_request
+    def record_actor() -> None:
+        if current_user.is_authenticated:
+            set_actor(get_session(), current_user.name)
+
+    app.add_template_filter(when)
+    app.add_template_filter(action_label)
+    # Globals rather than a context processor, so imported macros can use them too.
+    app.jinja_env.globals.update(
+        has_page=lambda endpoint: endpoint in app.view_functions,
+        can=lambda action, obj=None: can(current_user, action, obj),
+        navigation=lambda: navigation_for(current_user),
+        current_section=current_section,
+        record_url=record_url,
+        url_with=url_with,
+        protection=_LazyProtection(current_protection),
+    )
+
+
+class _LazyProtection:
+    """Loads the request's Protection only when a template first uses it."""
+
+    def __init__(self, load: Any) -> None:
+        self._load = load
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._load(), name)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the Secure flag also set on any HTTPS request."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        secure = super().get_cookie_secure(app)
+        return secure or (has_request_context() and request.is_secure)
 
 
 def register_blueprints(app: Flask) -> None:
-    from evidence.home import bp as home_bp
+    """Every blueprint of the web UI. Each view declares its action with @requires."""
+    from evidence.accounts.views import bp as accounts_bp
+    from evidence.audit.views import bp as audit_bp
+    from evidence.dashboard.views import bp as dashboard_bp
 
-    app.register_blueprint(home_bp)
+    for blueprint in (dashboard_bp, accounts_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+ERROR_PAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your account's role does not allow this. Ask an admin if you need it."),
+    404: ("Not found", "There is nothing at this address. It may have been mistyped."),
+    405: ("Not allowed here", "This page cannot be used that way."),
+    409: (
+        "Changed by someone else",
+        "Someone else changed this record while you were editing it. Nothing was overwritten: "
+        "open the record again to see the current version and redo your change.",
+    ),
+    413: ("Too large", "What you sent is larger than this site accepts."),
+    500: (
+        "Something went wrong",
+        "The server failed to complete the request and nothing was saved. Please try again; "
+        "if it keeps happening, tell an admin the time it happened.",
+    ),
+}
+CSRF_EXPIRED = (
+    "The form expired or was sent without its security token, so nothing was saved. "
+    "Go back, reload the page and send the form again."
+)
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    """The friendly error page for a status; falls back to plain text if the layout fails."""
+    title, default_message = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    try:
+        page = render_template(
+            "errors/error.html", status=status, title=title, message=message or default_message
+        )
+    except Exception:  # the layout itself failed (e.g. the database is down)
+        text = escape(message or default_message)
+        page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
+    return page, status
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Friendly pages for user errors (arrive with the web UI)."""
+    """Friendly pages for every error a user can cause, and for our own failures."""
+    from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
+    from werkzeug.exceptions import HTTPException
+
+    from evidence.db import get_session
+
+    def http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
+        if error.code not in ERROR_PAGES:
+            return error
+        return render_error(error.code)
+
+    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+        return render_error(400, CSRF_EXPIRED)
+
+    def stale_record(_error: StaleDataError) -> tuple[str, int]:
+        get_session().rollback()
+        return render_error(409)
+
+    def server_error(error: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error", exc_info=error)
+        get_session().rollback()
+        return render_error(500)
+
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(StaleDataError, stale_record)
+    app.register_error_handler(500, server_error)
 
 
 def register_cli(app: Flask) -> None:

@@ -6,7 +6,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.accounts.models import User
@@ -64,3 +64,42 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active)
+    )
+
+
+def _keep_an_admin(session: Session, user: User, field: str) -> None:
+    if user.role == "admin" and user.active and _active_admins(session) <= 1:
+        raise AccountError(f"{field}: {user.name} is the last active admin; make another first")
+
+
+def change_role(session: Session, user: User, role: str) -> None:
+    """Give the account another role; the last active admin keeps theirs."""
+    if role not in ROLES:
+        raise AccountError(f"role: must be one of {', '.join(ROLES)}")
+    if role != user.role:
+        _keep_an_admin(session, user, "role")
+        user.role = role
+        session.flush()
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Disable (refuse further sign-ins and end open sessions) or enable an account."""
+    if not active:
+        _keep_an_admin(session, user, "active")
+    user.active = active
+    session.flush()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))

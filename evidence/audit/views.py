@@ -1,0 +1,59 @@
+"""The audit log for auditors and admins, chain verification, and the history partial.
+
+Record pages show their history with the macro in templates/audit/_history.html::
+
+    {% from "audit/_history.html" import history_section %}
+    {{ history_section(history_entries, protection) }}
+
+where the view passed ``history_entries=history(session, "incident", incident.id)``
+(evidence.audit.services.history) and ``protection`` is in every template.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from evidence.audit.services import log_actions, log_query
+from evidence.audit.verify import verify
+from evidence.db import get_session
+from evidence.interchange.records import ENTITIES
+from evidence.permissions import requires
+from evidence.web.pagination import paginate
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+VALUE_LIMIT = 300
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value: Any) -> str:
+    """A changed field's value as short readable text ("—" for nothing)."""
+    if value is None or value == [] or value == {}:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+@bp.get("/")
+@requires("audit")
+def index() -> str:
+    filters = {name: request.args.get(name) or None for name in ("actor", "action", "entity")}
+    session = get_session()
+    page = paginate(session, log_query(**filters))
+    return render_template(
+        "audit/index.html",
+        page=page,
+        filters=filters,
+        actions=log_actions(session),
+        entities=sorted(ENTITIES),
+    )
+
+
+@bp.post("/verify")
+@requires("audit")
+def verify_chain() -> str:
+    report = verify(get_session())
+    return render_template("audit/verify.html", report=report)

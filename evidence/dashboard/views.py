@@ -1,0 +1,25 @@
+"""The dashboard: the first page after sign-in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from evidence.dashboard.services import recent_changes, record_counts, unsourced_facts
+from evidence.db import get_session
+from evidence.permissions import requires
+from evidence.protection import current_protection
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@requires("read")
+def index() -> str:
+    session = get_session()
+    protection = current_protection()
+    return render_template(
+        "dashboard/index.html",
+        counts=record_counts(session, protection),
+        changes=recent_changes(session, protection),
+        unsourced=unsourced_facts(session, protection),
+    )

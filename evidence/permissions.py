@@ -1,0 +1,130 @@
+"""Who may do what: the one permission table, and the checks every route makes.
+
+Every view function declares the action it performs with ``@requires(action)``.
+The decorator checks the table before the view does any work, and records the
+action on the function (``view.required_action``) so tests/test_permissions.py
+can walk ``app.url_map`` and check every endpoint for every role. A view that
+loads a record then checks the record itself with ``authorize(action, obj)``.
+
+Actions:
+- ``public``   no sign-in needed (the sign-in page, static files).
+- ``session``  any signed-in user (sign-out).
+- ``read``     browse records (protection applied for the user's audience).
+- ``edit``     create and change records.
+- ``retract``  retract and restore records.
+- ``cases``    create and change cases.
+- ``dossiers`` export dossiers.
+- ``audit``    the audit log, verification and link/hash checks.
+- ``accounts`` manage accounts and roles.
+
+Denied requests of signed-in users are written to the audit log ("denied")
+and answered 403; anonymous requests are sent to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, request
+from flask_login import current_user
+
+from evidence.protection import audience_for, statement_visible
+from evidence.vocabularies import ROLES
+
+PUBLIC = "public"
+SESSION = "session"
+ACTIONS = (PUBLIC, SESSION, "read", "edit", "retract", "cases", "dossiers", "audit", "accounts")
+
+_EVERYONE = frozenset({SESSION, "read"})
+
+# The permission table: role -> the actions it may perform (besides "public").
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": _EVERYONE | {"accounts", "audit"},
+    "documenter": _EVERYONE | {"edit", "retract"},
+    "lawyer": _EVERYONE | {"cases", "dossiers"},
+    "auditor": _EVERYONE | {"audit"},
+    "viewer": _EVERYONE,
+}
+assert set(PERMISSIONS) == set(ROLES), "every role needs a row in the permission table"
+assert all(actions <= set(ACTIONS) for actions in PERMISSIONS.values())
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def role_allows(role: str | None, action: str) -> bool:
+    """The permission table alone: may this role (None = anonymous) perform the action?"""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    if action == PUBLIC:
+        return True
+    return role is not None and action in PERMISSIONS.get(role, frozenset())
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """The table plus the object: may this user perform the action on this record?
+
+    Object rules: a confidential statement does not exist for audiences that
+    may not see it (a viewer cannot read it by guessing its address).
+    """
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    if not role_allows(user.role if signed_in else None, action):
+        return False
+    return obj is None or _object_allows(user, obj)
+
+
+def _object_allows(user: Any, obj: Any) -> bool:
+    from evidence.statements.models import Statement
+
+    if isinstance(obj, Statement):
+        return statement_visible(obj, audience_for(user))
+    return True
+
+
+def deny(action: str, obj: Any = None) -> None:
+    """Refuse the request: anonymous users go to sign-in; others get 403, logged to the audit."""
+    from evidence.audit.log import log_event
+    from evidence.db import get_session
+
+    if not current_user.is_authenticated:
+        from flask import current_app
+
+        abort(current_app.login_manager.unauthorized())
+    session = get_session()
+    session.rollback()  # never commit half-done work together with the denial
+    what = f" {type(obj).__name__.lower()} {getattr(obj, 'key', '')}".rstrip() if obj else ""
+    who = f"{current_user.role} {current_user.name}"
+    detail = f"{who}: {action}{what} ({request.method} {request.path})"
+    log_event(session, "denied", detail, actor=current_user.name)
+    session.commit()
+    abort(403)
+
+
+def authorize(action: str, obj: Any = None) -> None:
+    """Check the current user against the table and the object; deny (never returns) if not."""
+    if not can(current_user, action, obj):
+        deny(action, obj)
+
+
+def requires(action: str) -> Callable[[View], View]:
+    """Declare and enforce the action a view performs; checked before the view runs."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if action != PUBLIC:
+                authorize(action)
+            return view(*args, **kwargs)
+
+        checked.required_action = action  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def required_action(view: Callable[..., Any]) -> str | None:
+    """The action a view function declared with @requires, or None if it declared none."""
+    return getattr(view, "required_action", None)

@@ -1,0 +1,68 @@
+"""Pages of query results for lists; render with ``pagination(page)`` from _macros.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+Item = TypeVar("Item")
+DEFAULT_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    items: list[Item]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item shown (0 when empty)."""
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+
+def page_number(argument: str = "page") -> int:
+    """The requested page from the query string; anything unusable means page 1."""
+    value = request.args.get(argument, "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    number: int | None = None,
+    per_page: int = DEFAULT_PER_PAGE,
+    scalars: bool = True,
+) -> Page[Any]:
+    """Run ``stmt`` (which must have an ORDER BY) for one page, and count all its rows.
+
+    Two queries. A page past the end is clamped to the last page.
+    """
+    number = page_number() if number is None else max(1, number)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    last = max(1, -(-total // per_page))
+    number = min(number, last)
+    limited = stmt.limit(per_page).offset((number - 1) * per_page)
+    result = session.scalars(limited) if scalars else session.execute(limited)
+    return Page(items=list(result.all()), number=number, per_page=per_page, total=total)
