@@ -1,0 +1,109 @@
+"""The dashboard: counts, recent changes and unsourced facts, with protection applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from evidence.audit.services import history
+from evidence.dashboard.services import recent_changes, record_counts, unsourced_facts
+from evidence.models import Incident, Involvement, Membership, Person, Statement, Unit
+from evidence.protection import Protection
+from tests.webclient import make_users, sign_in, without_csrf
+
+
+@pytest.fixture
+def in_request(app: Flask) -> Iterator[None]:
+    """Services build links with url_for, as they do inside a page."""
+    with app.test_request_context():
+        yield
+
+
+def _archive(session: Session) -> dict[str, object]:
+    """A protected witness who is also a victim and a unit member, none of it sourced."""
+    unit = Unit(key="omon", name="OMON", aliases=[], kind="police")
+    witness = Person(key="ivan-petrov", name="Ivan Petrov", aliases=["Иван Петров"])
+    incident = Incident(
+        key="beating-of-ivan-petrov",
+        title="Beating of Ivan Petrov",
+        date="2020-08",
+        status="alleged",
+        summary="Ivan Petrov was beaten by OMON.",
+    )
+    session.add_all([unit, witness, incident])
+    session.flush()
+    incident.involvements.append(
+        Involvement(person=witness, role="victim", confidence="high", position=0)
+    )
+    witness.memberships.append(Membership(unit=unit, title="driver", position=0))
+    session.add(
+        Statement(
+            key="s-1", witness=witness, protection="pseudonymous", pseudonym="W-1", text="I was."
+        )
+    )
+    session.add(Statement(key="s-2", protection="confidential", pseudonym="W-2", text="Secret."))
+    session.commit()
+    return {"incident": incident, "witness": witness}
+
+
+def test_counts_hide_confidential_statements_from_the_public(session: Session) -> None:
+    _archive(session)
+    internal = {
+        c.section: c.count for c in record_counts(session, Protection.load(session, "internal"))
+    }
+    public = {
+        c.section: c.count for c in record_counts(session, Protection.load(session, "public"))
+    }
+    assert internal["statements"] == 2 and public["statements"] == 1
+    assert internal["incidents"] == public["incidents"] == 1
+
+
+def test_unsourced_facts_are_listed_under_the_pseudonym(session: Session, in_request) -> None:
+    _archive(session)
+    public = {
+        group.title: group for group in unsourced_facts(session, Protection.load(session, "public"))
+    }
+    shown = " ".join(label for group in public.values() for label, _url in group.items)
+    assert public["Incidents without a source"].total == 1
+    assert public["Involvements without a source"].total == 1
+    assert public["Memberships without a source"].total == 1
+    assert "W-1" in shown and "Ivan" not in shown and "Petrov" not in shown
+    internal = unsourced_facts(session, Protection.load(session, "internal"))
+    assert "Ivan Petrov" in " ".join(label for g in internal for label, _url in g.items)
+
+
+def test_recent_changes_show_the_public_no_names(session: Session, in_request) -> None:
+    _archive(session)
+    public = recent_changes(session, Protection.load(session, "public"))
+    text = " ".join(f"{c.entity} {c.label} {c.fields}" for c in public)
+    assert "petrov" not in text.lower() and "W-1" in text
+    assert all(c.fields == [] for c in public)
+    assert "s-2" not in text  # the confidential statement's changes are left out
+    internal = recent_changes(session, Protection.load(session, "internal"))
+    assert any(c.label == "ivan-petrov" and "name" in c.fields for c in internal)
+
+
+def test_history_lists_a_records_changes_newest_first(session: Session) -> None:
+    records = _archive(session)
+    incident = records["incident"]
+    incident.status = "corroborated"
+    session.commit()
+    entries = history(session, "incident", incident.id)
+    assert [e.action for e in entries] == ["update", "insert"]
+    assert entries[0].changes["status"] == ["alleged", "corroborated"]
+
+
+def test_viewer_dashboard_never_names_the_protected_witness(app: Flask, session: Session) -> None:
+    _archive(session)
+    make_users(session)
+    client = without_csrf(app).test_client()
+    sign_in(client, "viewer")
+    page = client.get("/").get_data(as_text=True)
+    assert "W-1" in page
+    assert "Petrov" not in page and "petrov" not in page and "Иван" not in page
+    sign_in_again = app.test_client()
+    sign_in(sign_in_again, "documenter")
+    assert "Ivan Petrov" in sign_in_again.get("/").get_data(as_text=True)
