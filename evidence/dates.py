@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import math
 import re
 import time
@@ -47,6 +48,15 @@ def parse(text: str) -> DateBounds:
 
     Open or unknown interval ends give ``None``.
     """
+    if not isinstance(text, str):
+        raise InvalidDate(str(text), "not text")
+    return _parse_cached(text)
+
+
+# The edtf grammar takes milliseconds per string, and archives repeat the same
+# few thousand dates, so results (and refusals) are remembered.
+@functools.lru_cache(maxsize=65536)
+def _parse_cached(text: str) -> DateBounds:
     if not isinstance(text, str) or not text.strip() or text != text.strip():
         raise InvalidDate(str(text), "empty or padded with spaces")
     try:

@@ -117,10 +117,10 @@ def _citations_by_owner(
 
 
 def _violation_types(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    stmt = select(ViolationType)
+    stmt = select(ViolationType.__table__)
     return {
         v.id: _finish({"key": v.key, "label": v.label, "description": v.description}, v)
-        for (v,) in _rows(session, stmt, ViolationType.id, ids)
+        for v in _rows(session, stmt, ViolationType.id, ids)
     }
 
 
@@ -139,15 +139,17 @@ def _places(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             p,
         )
-        for (p,) in _rows(session, select(Place), Place.id, ids)
+        for p in _rows(session, select(Place.__table__), Place.id, ids)
     }
 
 
 def _units(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
     keys = _key_map(session, Unit)
     parents: dict[int, list[Record]] = defaultdict(list)
-    link_stmt = select(UnitParent).order_by(UnitParent.unit_id, UnitParent.position, UnitParent.id)
-    for (link,) in _rows(session, link_stmt, UnitParent.unit_id, ids):
+    link_stmt = select(UnitParent.__table__).order_by(
+        UnitParent.unit_id, UnitParent.position, UnitParent.id
+    )
+    for link in _rows(session, link_stmt, UnitParent.unit_id, ids):
         parents[link.unit_id].append(
             {"unit": keys[link.parent_id], "start": link.start, "end": link.end}
         )
@@ -162,25 +164,25 @@ def _units(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             u,
         )
-        for (u,) in _rows(session, select(Unit), Unit.id, ids)
+        for u in _rows(session, select(Unit.__table__), Unit.id, ids)
     }
 
 
 def _persons(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
     unit_keys = _key_map(session, Unit)
     source_keys = _key_map(session, Source)
-    membership_stmt = select(Membership).order_by(
+    membership_stmt = select(Membership.__table__).order_by(
         Membership.person_id, Membership.position, Membership.id
     )
     memberships = list(_rows(session, membership_stmt, Membership.person_id, ids))
     citations = _citations_by_owner(
         session,
         Citation.membership_id,
-        None if ids is None else [m.id for (m,) in memberships],
+        None if ids is None else [m.id for m in memberships],
         source_keys,
     )
     by_person: dict[int, list[Record]] = defaultdict(list)
-    for (m,) in memberships:
+    for m in memberships:
         by_person[m.person_id].append(
             {
                 "unit": unit_keys[m.unit_id],
@@ -201,7 +203,7 @@ def _persons(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             p,
         )
-        for (p,) in _rows(session, select(Person), Person.id, ids)
+        for p in _rows(session, select(Person.__table__), Person.id, ids)
     }
 
 
@@ -223,7 +225,7 @@ def _sources(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             s,
         )
-        for (s,) in _rows(session, select(Source), Source.id, ids)
+        for s in _rows(session, select(Source.__table__), Source.id, ids)
     }
 
 
@@ -242,18 +244,18 @@ def _incidents(session: Session, ids: Sequence[int] | None) -> dict[int, Record]
     for incident_id, type_id in _rows(session, violation_stmt, IncidentViolation.incident_id, ids):
         violations[incident_id].append(violation_keys[type_id])
 
-    involvement_stmt = select(Involvement).order_by(
+    involvement_stmt = select(Involvement.__table__).order_by(
         Involvement.incident_id, Involvement.position, Involvement.id
     )
     involvements = list(_rows(session, involvement_stmt, Involvement.incident_id, ids))
     involvement_citations = _citations_by_owner(
         session,
         Citation.involvement_id,
-        None if ids is None else [i.id for (i,) in involvements],
+        None if ids is None else [i.id for i in involvements],
         source_keys,
     )
     by_incident: dict[int, list[Record]] = defaultdict(list)
-    for (inv,) in involvements:
+    for inv in involvements:
         by_incident[inv.incident_id].append(
             {
                 "unit": unit_keys[inv.unit_id] if inv.unit_id else None,
@@ -279,7 +281,7 @@ def _incidents(session: Session, ids: Sequence[int] | None) -> dict[int, Record]
             },
             i,
         )
-        for (i,) in _rows(session, select(Incident), Incident.id, ids)
+        for i in _rows(session, select(Incident.__table__), Incident.id, ids)
     }
 
 
@@ -288,10 +290,10 @@ def _statements(session: Session, ids: Sequence[int] | None) -> dict[int, Record
     source_keys = _key_map(session, Source)
     incident_keys = _key_map(session, Incident)
     links: dict[int, list[Record]] = defaultdict(list)
-    link_stmt = select(StatementIncident).order_by(
+    link_stmt = select(StatementIncident.__table__).order_by(
         StatementIncident.statement_id, StatementIncident.position, StatementIncident.id
     )
-    for (link,) in _rows(session, link_stmt, StatementIncident.statement_id, ids):
+    for link in _rows(session, link_stmt, StatementIncident.statement_id, ids):
         links[link.statement_id].append(
             {"incident": incident_keys[link.incident_id], "excerpt": link.excerpt}
         )
@@ -312,7 +314,7 @@ def _statements(session: Session, ids: Sequence[int] | None) -> dict[int, Record
             },
             s,
         )
-        for (s,) in _rows(session, select(Statement), Statement.id, ids)
+        for s in _rows(session, select(Statement.__table__), Statement.id, ids)
     }
 
 
@@ -334,7 +336,7 @@ def _cases(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             c,
         )
-        for (c,) in _rows(session, select(Case), Case.id, ids)
+        for c in _rows(session, select(Case.__table__), Case.id, ids)
     }
 
 
@@ -345,10 +347,10 @@ def _exhibits(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
     links: dict[int, dict[str, list[str]]] = defaultdict(
         lambda: {"incidents": [], "statements": [], "sources": []}
     )
-    link_stmt = select(ExhibitLink).order_by(
+    link_stmt = select(ExhibitLink.__table__).order_by(
         ExhibitLink.exhibit_id, ExhibitLink.position, ExhibitLink.id
     )
-    for (link,) in _rows(session, link_stmt, ExhibitLink.exhibit_id, ids):
+    for link in _rows(session, link_stmt, ExhibitLink.exhibit_id, ids):
         target = links[link.exhibit_id]
         if link.incident_id:
             target["incidents"].append(incident_keys[link.incident_id])
@@ -357,10 +359,10 @@ def _exhibits(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
         else:
             target["sources"].append(source_keys[link.source_id])
     custody: dict[int, list[Record]] = defaultdict(list)
-    custody_stmt = select(CustodyEvent).order_by(
+    custody_stmt = select(CustodyEvent.__table__).order_by(
         CustodyEvent.exhibit_id, CustodyEvent.position, CustodyEvent.id
     )
-    for (event,) in _rows(session, custody_stmt, CustodyEvent.exhibit_id, ids):
+    for event in _rows(session, custody_stmt, CustodyEvent.exhibit_id, ids):
         custody[event.exhibit_id].append(
             {"at": event.at, "action": event.action, "by": event.by, "note": event.note}
         )
@@ -379,7 +381,7 @@ def _exhibits(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             e,
         )
-        for (e,) in _rows(session, select(Exhibit), Exhibit.id, ids)
+        for e in _rows(session, select(Exhibit.__table__), Exhibit.id, ids)
     }
 
 
@@ -393,7 +395,7 @@ def _users(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             "active": u.active,
             "password": hashlib.sha256(u.password_hash.encode()).hexdigest()[:16],
         }
-        for (u,) in _rows(session, select(User), User.id, ids)
+        for u in _rows(session, select(User.__table__), User.id, ids)
     }
 
 

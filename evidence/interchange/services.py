@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from evidence import dates
-from evidence.audit.log import touch
+from evidence.audit.log import touch, touch_created
 from evidence.interchange.records import CHUNK, SECTIONS, Record, load_records
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
@@ -163,16 +163,25 @@ class _Writer:
             if rows[start : start + 5000]:
                 self.connection.execute(statement, rows[start : start + 5000])
 
-    def _insert_returning_ids(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        ids: list[int] = []
+    def _insert_returning_ids(
+        self, table: Any, rows: list[dict[str, Any]], *identity: str
+    ) -> list[int]:
+        """Insert rows in bulk and return their new ids in the order of ``rows``.
+
+        Rows are matched to ids through ``identity``, columns unique among the
+        rows, because asking the database to keep parameter order makes SQLite
+        insert one row per statement.
+        """
+        found: dict[tuple, int] = {}
+        columns = [table.c[name] for name in identity]
         for start in range(0, len(rows), 5000):
             chunk = rows[start : start + 5000]
             if chunk:
                 result = self.connection.execute(
-                    insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
+                    insert(table).returning(table.c.id, *columns), chunk
                 )
-                ids.extend(result.scalars())
-        return ids
+                found.update((tuple(row[1:]), row[0]) for row in result)
+        return [found[tuple(row[name] for name in identity)] for row in rows]
 
     def upsert(self, section: str, records: list[Record]) -> None:
         entity = SECTIONS[section]
@@ -201,7 +210,7 @@ class _Writer:
         new_rows = [
             {**build_row(r), **_retraction_columns(r), "key": r["key"], "version": 1} for r in new
         ]
-        new_ids = self._insert_returning_ids(model.__table__, new_rows)
+        new_ids = self._insert_returning_ids(model.__table__, new_rows, "key")
         if section in self.key_ids:
             self.key_ids[section].update(zip((r["key"] for r in new), new_ids, strict=True))
         if changed:
@@ -222,7 +231,12 @@ class _Writer:
             self._delete_children(section, [record_id for record_id, _ in changed])
         written = list(zip(new_ids, new, strict=True)) + changed
         self._after_rows(section, written)
-        touch(self.session, entity.name, [record_id for record_id, _ in written])
+        # A new record's evidence/1 form is the record as given, except that a
+        # retraction time is normalised on the way in, so those are reloaded.
+        created = {i: r for i, r in zip(new_ids, new, strict=True) if "retracted" not in r}
+        touch_created(self.session, entity.name, created)
+        reload = [i for i, r in written if i not in created]
+        touch(self.session, entity.name, reload)
 
     def _existing_ids(self, model: Any, keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -341,6 +355,8 @@ class _Writer:
                     }
                     for (person_id, m), position in zip(memberships, positions, strict=True)
                 ],
+                "person_id",
+                "position",
             )
             self._insert_citations(
                 "membership_id",
@@ -378,6 +394,8 @@ class _Writer:
                     }
                     for (incident_id, inv), position in zip(involvements, positions, strict=True)
                 ],
+                "incident_id",
+                "position",
             )
             self._insert_citations(
                 "involvement_id",

@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from sqlalchemy import select
@@ -102,7 +103,16 @@ def _schema_message(error: ValidationError) -> str:
     return error.message
 
 
+@cache
+def _fast_validator() -> Any:
+    return jsonschema_rs.validator_for(schema(), validate_formats=True)
+
+
 def schema_problems(document: Any) -> list[str]:
+    # The compiled validator answers "valid?" quickly for large files; the
+    # pure-Python one then explains each problem of an invalid file in words.
+    if _fast_validator().is_valid(document):
+        return []
     validator = Draft202012Validator(schema(), format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     return [f"{json_path(error.path)}: {_schema_message(error)}" for error in errors]
@@ -131,6 +141,17 @@ def _existing_keys(session: Session, section: str, wanted: set[str]) -> set[str]
     return found
 
 
+def values_at(record: Any, path: tuple[str, ...]) -> list[Any]:
+    """The values at ``path`` in a record, without their JSON paths (the fast pass)."""
+    current = [record]
+    for part in path:
+        if part == "*":
+            current = [item for value in current for item in (value or [])]
+        else:
+            current = [value.get(part) for value in current if isinstance(value, dict)]
+    return current
+
+
 def meaning_problems(session: Session, document: Document) -> list[str]:
     """Duplicate keys, unknown references, bad dates and rule breaches in a schema-valid file."""
     problems: list[str] = []
@@ -146,36 +167,49 @@ def meaning_problems(session: Session, document: Document) -> list[str]:
             seen.setdefault(record["key"], index)
         keys_in_file[section] = set(seen)
 
+    # References to keys outside the file are looked up in the database in one
+    # pass; JSON paths are worked out only for the records that fail.
     wanted: dict[str, set[str]] = {section: set() for section in SECTIONS}
-    references = []
+    outside: list[tuple[str, int, tuple[str, ...], str]] = []
     for section, rules in REFERENCES.items():
         for index, record in enumerate(document.get(section, [])):
             for path, target in rules:
-                for value, where in walk(record, path, [section, index]):
-                    if value is not None:
-                        references.append((value, where, target))
-                        if value not in keys_in_file[target]:
-                            wanted[target].add(value)
+                missing = {
+                    value
+                    for value in values_at(record, path)
+                    if value is not None and value not in keys_in_file[target]
+                }
+                if missing:
+                    wanted[target] |= missing
+                    outside.append((section, index, path, target))
     known = {
-        section: keys_in_file[section] | _existing_keys(session, section, keys)
-        for section, keys in wanted.items()
-        if keys
+        section: _existing_keys(session, section, keys) for section, keys in wanted.items() if keys
     }
-    for value, where, target in references:
-        if value not in keys_in_file[target] and value not in known.get(target, set()):
-            problems.append(f"{json_path(where)}: no {SINGULAR[target]} with key {value!r}")
+    for section, index, path, target in outside:
+        record = document[section][index]
+        for value, where in walk(record, path, [section, index]):
+            unknown = value not in keys_in_file[target] and value not in known[target]
+            if value is not None and unknown:
+                problems.append(f"{json_path(where)}: no {SINGULAR[target]} with key {value!r}")
 
     for section, paths in EDTF_FIELDS.items():
         for index, record in enumerate(document.get(section, [])):
             for path in paths:
+                if all(dates.is_valid(v) for v in values_at(record, path) if v is not None):
+                    continue
                 for value, where in walk(record, path, [section, index]):
-                    if value is not None:
-                        try:
-                            dates.parse(value)
-                        except dates.InvalidDate as error:
-                            problems.append(f"{json_path(where)}: {error}")
+                    if value is not None and not dates.is_valid(value):
+                        problems.append(f"{json_path(where)}: {_date_error(value)}")
     problems.extend(_rule_problems(document))
     return problems
+
+
+def _date_error(value: str) -> str:
+    try:
+        dates.parse(value)
+    except dates.InvalidDate as error:
+        return str(error)
+    return ""
 
 
 def _rule_problems(document: Document) -> list[str]:
@@ -207,18 +241,30 @@ def _rule_problems(document: Document) -> list[str]:
 
 
 def _cycle_problems(document: Document, section: str, parents_of: Any) -> list[str]:
+    """Records that would be their own ancestor (depth-first search, linear time)."""
     graph = {
         record["key"]: [p for p in parents_of(record) if p] for record in document.get(section, [])
     }
-    problems = []
-    for index, record in enumerate(document.get(section, [])):
-        stack, seen = list(graph.get(record["key"], [])), set()
+    in_cycle: set[str] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for root in graph:
+        if root in state:
+            continue
+        path, stack = [root], [iter(graph[root])]
+        state[root] = 1
         while stack:
-            current = stack.pop()
-            if current == record["key"]:
-                problems.append(f"{section}[{index}]: {record['key']!r} would be its own ancestor")
-                break
-            if current not in seen:
-                seen.add(current)
-                stack.extend(graph.get(current, []))
-    return problems
+            parent = next(stack[-1], None)
+            if parent is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(parent) == 1:
+                in_cycle.update(path[path.index(parent) :])
+            elif parent not in state and parent in graph:
+                state[parent] = 1
+                path.append(parent)
+                stack.append(iter(graph[parent]))
+    return [
+        f"{section}[{index}]: {record['key']!r} would be its own ancestor"
+        for index, record in enumerate(document.get(section, []))
+        if record["key"] in in_cycle
+    ]

@@ -1,0 +1,55 @@
+"""Prints records/s of `evidence import` for a generated file of about 100k records.
+
+Run: make bench (or .venv/bin/python bench/import_bench.py [--records N] [--url URL]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evidence import create_app  # noqa: E402
+from evidence.config import Config  # noqa: E402
+from evidence.interchange.services import count_records, import_document  # noqa: E402
+from evidence.migrate import upgrade  # noqa: E402
+from tests.generate import document  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        upgrade(url)
+        app = create_app(Config(DATABASE_URL=url, DATA_DIR=tmp, SECRET_KEY="bench"))
+        # incidents are 1/1.5 of the records; the other sections scale with them
+        doc = document(incidents=int(args.records / 1.5), with_exhibits=False)
+        path = Path(tmp) / "bench.json"
+        path.write_text(json.dumps(doc))
+        records = count_records(doc)
+        print(f"file: {records} records, {path.stat().st_size / 1e6:.1f} MB, database {url.split(':')[0]}")
+        for attempt in ("first import (all new)", "second import (all unchanged)"):
+            session = app.extensions["evidence.sessions"]()
+            session.info["actor"] = "bench"
+            started = time.perf_counter()
+            parsed = json.loads(path.read_text())
+            summary = import_document(session, parsed)
+            session.commit()
+            elapsed = time.perf_counter() - started
+            session.close()
+            print(
+                f"{attempt}: {elapsed:.2f} s, {records / elapsed:,.0f} records/s"
+                f" ({summary.written} written, audit included)"
+            )
+
+
+if __name__ == "__main__":
+    main()
