@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
+from evidence.dossiers.cli import dossier_command, verify_dossier_command
 from evidence.vocabularies import ROLES
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
@@ -243,6 +244,8 @@ COMMANDS = [
     export_command,
     audit_group,
     users_group,
+    dossier_command,
+    verify_dossier_command,
 ]
 
 

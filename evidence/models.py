@@ -4,6 +4,7 @@ from evidence.accounts.models import User
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.models import AuditEntry, AuditHead
 from evidence.cases.models import Case, CaseIncident
+from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.places.models import Place
@@ -15,8 +16,10 @@ __all__ = [
     "AuditHead",
     "Case",
     "CaseIncident",
+    "CaseStatementExclusion",
     "Citation",
     "CustodyEvent",
+    "DossierJob",
     "Exhibit",
     "ExhibitLink",
     "Incident",

@@ -66,7 +66,8 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
     """The table plus the object: may this user perform the action on this record?
 
     Object rules: a confidential statement does not exist for audiences that
-    may not see it (a viewer cannot read it by guessing its address).
+    may not see it (a viewer cannot read it by guessing its address); a
+    dossier job is seen only by the user who requested it.
     """
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     if not role_allows(user.role if signed_in else None, action):
@@ -75,10 +76,14 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 
 def _object_allows(user: Any, obj: Any) -> bool:
+    from evidence.dossiers.models import DossierJob
     from evidence.statements.models import Statement
 
     if isinstance(obj, Statement):
         return statement_visible(obj, audience_for(user))
+    if isinstance(obj, DossierJob):
+        # A dossier job and its PDF belong to whoever requested it.
+        return obj.requested_by == user.name
     return True
 
 

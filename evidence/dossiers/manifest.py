@@ -1,0 +1,140 @@
+"""The manifest a dossier PDF carries, and verification of a PDF against the database.
+
+The manifest lists every record the dossier contains (entity, id, key, and
+the SHA-256 of its canonical evidence/1 JSON, the same ``record_hash`` the
+audit log uses) plus the audit-log head at generation time. ``verify``
+recomputes those hashes from the database and names every record that was
+changed, retracted or removed since.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence.audit.log import diff
+from evidence.audit.models import AuditEntry
+from evidence.dossiers.render import MANIFEST_NAME
+from evidence.dossiers.snapshot import Snapshot
+from evidence.interchange.records import ENTITIES, load_records, record_hash
+
+MANIFEST_FORMAT = "evidence-dossier-manifest/1"
+
+
+class ManifestError(ValueError):
+    """The file is not a dossier this database can verify; the message says why."""
+
+
+def manifest_document(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "format": MANIFEST_FORMAT,
+        "dossier_id": snapshot.dossier_id,
+        "case": snapshot.case_key,
+        "audience": snapshot.audience,
+        "generated_at": snapshot.generated_at,
+        "generated_by": snapshot.generated_by,
+        "audit_head": {"seq": snapshot.audit_seq, "hash": snapshot.audit_hash},
+        "records": [
+            {"entity": e.entity, "id": e.id, "key": e.key, "hash": e.hash}
+            for e in snapshot.manifest
+        ],
+    }
+
+
+def manifest_bytes(snapshot: Snapshot) -> bytes:
+    return (
+        json.dumps(manifest_document(snapshot), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode()
+
+
+def read_manifest(pdf: Path | bytes) -> dict[str, Any]:
+    """The manifest attached to a dossier PDF (a path or the bytes)."""
+    try:
+        reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+        attached = reader.attachments.get(MANIFEST_NAME)
+    except (PdfReadError, OSError, ValueError) as error:
+        raise ManifestError(f"not a readable PDF: {error}") from None
+    if not attached:
+        raise ManifestError(f"the PDF carries no {MANIFEST_NAME}; it is not an evidence dossier")
+    try:
+        manifest = json.loads(attached[0])
+    except ValueError:
+        raise ManifestError(f"{MANIFEST_NAME} in the PDF is not valid JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ManifestError(f"{MANIFEST_NAME} is not a {MANIFEST_FORMAT} manifest")
+    return manifest
+
+
+@dataclass(frozen=True)
+class Problem:
+    entity: str
+    label: str  # the key, or "#id (key withheld)" for a protected person
+    what: str  # changed, retracted, missing
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        detail = f" (fields: {', '.join(self.fields)})" if self.fields else ""
+        return f"{self.entity} {self.label}: {self.what} since the dossier was generated{detail}"
+
+
+@dataclass
+class Verification:
+    manifest: dict[str, Any]
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, pdf: Path | bytes) -> Verification:
+    """Recompute every listed record's hash from the database (a few queries per entity)."""
+    manifest = read_manifest(pdf)
+    report = Verification(manifest)
+    by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in manifest.get("records", []):
+        if entry.get("entity") not in ENTITIES:
+            raise ManifestError(f"{MANIFEST_NAME} lists an unknown kind of record: {entry!r}")
+        by_entity[entry["entity"]].append(entry)
+    for entity, entries in sorted(by_entity.items()):
+        current = load_records(session, entity, [e["id"] for e in entries])
+        earlier = _states_by_hash(session, entity, [e["hash"] for e in entries])
+        for entry in entries:
+            report.checked += 1
+            problem = _check(entity, entry, current.get(entry["id"]), earlier)
+            if problem is not None:
+                report.problems.append(problem)
+    return report
+
+
+def _check(
+    entity: str, entry: dict[str, Any], record: dict[str, Any] | None, earlier: dict[str, Any]
+) -> Problem | None:
+    label = entry["key"] or f"#{entry['id']} (key withheld)"
+    if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
+        return Problem(entity, label, "missing")
+    if record_hash(record) == entry["hash"]:
+        return None
+    before = earlier.get(entry["hash"])
+    fields = tuple(sorted(diff(before, record))) if before is not None else ()
+    if "retracted" in record and (before is None or "retracted" not in before):
+        return Problem(entity, label, "retracted", fields)
+    return Problem(entity, label, "changed", fields)
+
+
+def _states_by_hash(session: Session, entity: str, hashes: list[str]) -> dict[str, Any]:
+    """The audit log's copy of each record as it was when it had the given hash."""
+    stmt = select(AuditEntry.record_hash, AuditEntry.state).where(
+        AuditEntry.entity == entity, AuditEntry.record_hash.in_(sorted(set(hashes)))
+    )
+    return {found_hash: state for found_hash, state in session.execute(stmt)}

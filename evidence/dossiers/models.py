@@ -1,0 +1,56 @@
+"""Dossier render jobs, and the statements a lawyer leaves out of a case's dossiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evidence.cases.models import Case
+from evidence.db import Base
+from evidence.records import utcnow
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class CaseStatementExclusion(Base):
+    """A statement the lawyer chose not to include in the case's dossiers.
+
+    Statements linked to the case's incidents are included unless excluded,
+    so a statement added later is not silently missing from the next dossier.
+    """
+
+    __tablename__ = "case_statement_exclusions"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statements.id"), primary_key=True, index=True
+    )
+
+
+class DossierJob(Base):
+    """One dossier render; its state lives here so it survives a restart of the web process."""
+
+    __tablename__ = "dossier_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)
+    audience: Mapped[str] = mapped_column(String(16), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="queued", index=True)
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
+    error: Mapped[str | None] = mapped_column(Text)
+    # Who is working on it and when it last said so: a running job whose
+    # heartbeat stopped (the worker died with the machine) is started again.
+    worker: Mapped[str | None] = mapped_column(String(120))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    output_path: Mapped[str | None] = mapped_column(Text)  # relative to EVIDENCE_DATA_DIR
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    pages: Mapped[int | None] = mapped_column(Integer)
+
+    case: Mapped[Case] = relationship()

@@ -1,0 +1,242 @@
+"""Dossiers: generate one, choose a case's statements, and background render jobs.
+
+Jobs keep their whole state in the ``dossier_jobs`` table. The web process
+only queues a job and starts a worker process (``python -m
+evidence.dossiers.jobs JOB_ID``); the worker claims the job, writes progress
+and a heartbeat as it goes, and stores the PDF under EVIDENCE_DATA_DIR. A job
+whose worker vanished (machine restart) is found by ``recover_jobs`` and
+started again: rendering is deterministic, so redoing it is safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence.audit.log import log_event, set_actor
+from evidence.cases.models import Case, CaseIncident
+from evidence.dossiers.manifest import manifest_bytes
+from evidence.dossiers.models import CaseStatementExclusion, DossierJob
+from evidence.dossiers.render import Progress, render_pdf, write_pdf
+from evidence.dossiers.snapshot import Snapshot, build_snapshot
+from evidence.records import iso_utc, utcnow
+from evidence.services_common import ValidationError
+from evidence.statements.models import Statement, StatementIncident
+from evidence.vocabularies import AUDIENCES
+
+STALE_AFTER = dt.timedelta(minutes=2)  # a running job silent this long has lost its worker
+OUTPUT_DIR = "dossiers"
+
+
+def parse_generated_at(value: str | None) -> str:
+    """An ISO 8601 time as the dossier prints it (UTC, seconds); now when not given."""
+    if value is None:
+        moment = utcnow()
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                {"generated_at": f'"{value}" is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z'}
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_audience(audience: str) -> str:
+    if audience not in AUDIENCES:
+        raise ValidationError({"audience": f"must be one of {', '.join(AUDIENCES)}"})
+    return audience
+
+
+@dataclass
+class Dossier:
+    snapshot: Snapshot
+    pdf: bytes
+
+
+def generate_dossier(
+    session: Session,
+    case_key: str,
+    audience: str,
+    *,
+    generated_by: str,
+    generated_at: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Dossier:
+    """Snapshot the case for the audience and render it (raises CaseNotFound, RenderError)."""
+    snapshot = build_snapshot(
+        session,
+        case_key,
+        check_audience(audience),
+        parse_generated_at(generated_at),
+        generated_by,
+    )
+    pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
+    return Dossier(snapshot, pdf)
+
+
+# -- which statements a case's dossiers include --------------------------------------------
+
+
+@dataclass
+class CaseStatement:
+    statement: Statement
+    included: bool
+
+
+def case_statements(session: Session, case: Case) -> list[CaseStatement]:
+    """Statements about the case's incidents, each with whether dossiers include it."""
+    incident_ids = select(CaseIncident.incident_id).where(CaseIncident.case_id == case.id)
+    statements = session.scalars(
+        select(Statement)
+        .where(
+            Statement.id.in_(
+                select(StatementIncident.statement_id).where(
+                    StatementIncident.incident_id.in_(incident_ids)
+                )
+            )
+        )
+        .order_by(Statement.key)
+    ).all()
+    excluded = set(
+        session.scalars(
+            select(CaseStatementExclusion.statement_id).where(
+                CaseStatementExclusion.case_id == case.id
+            )
+        )
+    )
+    return [CaseStatement(s, s.id not in excluded) for s in statements]
+
+
+def set_statement_included(
+    session: Session, case: Case, statement: Statement, included: bool
+) -> None:
+    """Include a statement in the case's dossiers, or leave it out; logged to the audit."""
+    linked = {cs.statement.id for cs in case_statements(session, case)}
+    if statement.id not in linked:
+        raise ValidationError(
+            {"statement": f'statement "{statement.key}" is not about any incident of this case'}
+        )
+    session.execute(
+        delete(CaseStatementExclusion).where(
+            CaseStatementExclusion.case_id == case.id,
+            CaseStatementExclusion.statement_id == statement.id,
+        )
+    )
+    if not included:
+        session.add(CaseStatementExclusion(case_id=case.id, statement_id=statement.id))
+    session.flush()
+    verb = "included in" if included else "left out of"
+    detail = f'case "{case.key}": statement "{statement.key}" {verb} dossiers'
+    log_event(session, "case-statements", detail)
+
+
+# -- background jobs ----------------------------------------------------------------------
+
+
+def queue_job(session: Session, case: Case, audience: str, requested_by: str) -> DossierJob:
+    job = DossierJob(
+        case=case, audience=check_audience(audience), requested_by=requested_by, state="queued"
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def jobs_for(session: Session, case: Case, requested_by: str, limit: int = 20) -> list[DossierJob]:
+    """A user's latest jobs for a case (a lawyer sees only their own)."""
+    return list(
+        session.scalars(
+            select(DossierJob)
+            .where(DossierJob.case_id == case.id, DossierJob.requested_by == requested_by)
+            .order_by(DossierJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def output_file(data_dir: str | Path, job: DossierJob) -> Path:
+    return Path(data_dir) / job.output_path
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recover_jobs(session: Session, now: dt.datetime | None = None) -> list[int]:
+    """Jobs whose worker is gone (queued or running, silent for STALE_AFTER): requeued.
+
+    Returns their ids, for the caller to start workers for.
+    """
+    cutoff = (now or utcnow()) - STALE_AFTER
+    stale = session.scalars(
+        select(DossierJob).where(
+            DossierJob.state.in_(("queued", "running")),
+            or_(DossierJob.heartbeat_at.is_(None), DossierJob.heartbeat_at < cutoff),
+            DossierJob.requested_at < cutoff,
+        )
+    ).all()
+    for job in stale:
+        job.state, job.progress, job.worker = "queued", 0, None
+        job.error = f"restarted at {iso_utc(now or utcnow())}: its worker had stopped"
+    session.flush()
+    return [job.id for job in stale]
+
+
+def run_job(
+    sessions: sessionmaker[Session], job_id: int, data_dir: str | Path, workers: int | None = None
+) -> DossierJob | None:
+    """Render one job to its file. Commits its own progress; never raises for a render failure."""
+    session = sessions()
+    try:
+        job = session.get(DossierJob, job_id)
+        if job is None or job.state not in ("queued", "running"):
+            return job
+        set_actor(session, job.requested_by)
+        job.state, job.progress, job.worker = "running", 0, _worker_name()
+        job.heartbeat_at = utcnow()
+        session.commit()
+
+        def progress(done: int, total: int) -> None:
+            job.progress = min(99, int(100 * done / max(total, 1)))
+            job.heartbeat_at = utcnow()
+            session.commit()
+
+        try:
+            dossier = generate_dossier(
+                session,
+                job.case.key,
+                job.audience,
+                generated_by=job.requested_by,
+                progress=progress,
+                workers=workers,
+            )
+            relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
+            job.sha256 = write_pdf(dossier.pdf, Path(data_dir) / relative)
+            job.output_path = str(relative)
+            job.pages = _page_count(dossier.pdf)
+            job.state, job.progress, job.error = "done", 100, None
+        except Exception as error:  # any failure is the job's outcome, shown to its requester
+            session.rollback()
+            job = session.get(DossierJob, job_id)
+            job.state, job.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+        job.finished_at = utcnow()
+        session.commit()
+        return job
+    finally:
+        session.close()
+
+
+def _page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)

@@ -1,0 +1,559 @@
+"""A case as plain data for one audience: everything a dossier shows, protection applied.
+
+The snapshot is built from the evidence/1 records (``load_records``), so the
+hashes in the dossier manifest are the very hashes ``verify`` recomputes. It
+is loaded with a fixed number of SQL statements whatever the case size, and
+it holds only plain, picklable values so that render workers in other
+processes can lay out parts of it.
+
+Protection is applied here, once, through evidence.protection: names are
+replaced by pseudonyms, free text is scrubbed, statements the audience may
+not see are left out. Templates only format what this module hands them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.orm import Session
+
+from evidence.actors.models import Membership, Person, Unit, UnitParent
+from evidence.audit.log import head
+from evidence.cases.models import Case, CaseIncident
+from evidence.dates import InvalidDate, humanize, parse
+from evidence.dossiers.models import CaseStatementExclusion
+from evidence.exhibits.models import ExhibitLink
+from evidence.incidents.models import ViolationType
+from evidence.interchange.records import Record, load_records, record_hash
+from evidence.places.models import Place
+from evidence.protection import Protection
+from evidence.sources.models import Source
+from evidence.statements.models import StatementIncident
+from evidence.vocabularies import RELIABILITY
+
+BANNERS = {
+    "internal": "INTERNAL — FOR THE DOCUMENTATION TEAM ONLY",
+    "counsel": "CONFIDENTIAL — COUNSEL ONLY",
+    "public": "PUBLIC VERSION — WITNESS IDENTITIES PROTECTED",
+}
+MAX_CHAIN_DEPTH = 12
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One record the dossier includes. ``key`` is None where the key could identify a
+    protected person; ``id`` then finds the record."""
+
+    entity: str
+    id: int
+    key: str | None
+    hash: str
+
+
+@dataclass
+class Cite:
+    number: int  # the source's number in the source annex
+    locator: str | None
+    quote: str | None
+    credibility: int | None
+
+
+@dataclass
+class Actor:
+    label: str
+    role: str
+    confidence: str
+    cites: list[Cite]
+    context: list[str]  # chain of command (units) or posts held (persons) as at the date
+
+
+@dataclass
+class Excerpt:
+    witness: str
+    protection: str
+    taken: str | None
+    text: str
+    cites: list[Cite]
+
+
+@dataclass
+class IncidentView:
+    number: int
+    anchor: str
+    key: str
+    title: str
+    date: str
+    date_words: str
+    as_at: str  # the date the chain of command and posts are given for
+    place: str | None
+    violations: list[str]
+    status: str
+    paragraphs: list[str]
+    cites: list[Cite]
+    units: list[Actor]
+    persons: list[Actor]
+    excerpts: list[Excerpt]
+    source_numbers: list[int]
+    witnesses: list[str]
+    # Sources plus witnesses heard directly (a statement published in a source
+    # is not independent of it): one or none means the incident rests on one source.
+    independent_origins: int
+    retraction: str | None = None
+
+    @property
+    def single_source(self) -> bool:
+        return self.independent_origins <= 1
+
+
+@dataclass
+class SourceView:
+    number: int
+    title: str
+    kind: str
+    publisher: str | None
+    author: str | None
+    published: str | None
+    url: str | None
+    accessed: str | None
+    reliability: str | None
+    archive_hashes: list[str]
+    retraction: str | None = None
+
+
+@dataclass
+class Member:
+    label: str
+    title: str | None
+    period: str
+    cites: list[Cite]
+
+
+@dataclass
+class UnitView:
+    name: str
+    kind: str
+    aliases: list[str]
+    parents: list[str]
+    members: list[Member]
+
+
+@dataclass
+class Snapshot:
+    dossier_id: str
+    audience: str
+    banner: str
+    generated_at: str
+    generated_by: str
+    audit_seq: int
+    audit_hash: str
+    case_key: str
+    case_title: str
+    case_paragraphs: list[str]
+    incidents: list[IncidentView]
+    sources: list[SourceView]
+    units: list[UnitView]
+    witnesses: list[str]  # matrix columns, in order of first appearance
+    manifest: list[ManifestEntry] = field(default_factory=list)
+
+
+def _bounds(edtf: str | None) -> tuple[dt.date | None, dt.date | None]:
+    if not edtf:
+        return None, None
+    try:
+        bounds = parse(edtf)
+    except InvalidDate:
+        return None, None
+    return bounds.earliest, bounds.latest
+
+
+def _period_holds(start: str | None, end: str | None, on: dt.date | None) -> bool:
+    """As evidence.actors.services.units_at: open or unknown ends count as holding."""
+    if on is None:
+        return True
+    valid_from, _ = _bounds(start)
+    _, valid_until = _bounds(end)
+    return (valid_from is None or valid_from <= on) and (valid_until is None or valid_until >= on)
+
+
+def _period_words(start: str | None, end: str | None) -> str:
+    if not start and not end:
+        return "dates unknown"
+    since = humanize(start) if start else "start unknown"
+    return f"{since} – {humanize(end) if end else 'end unknown'}"
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split("\n\n") if part.strip()]
+
+
+def _retraction(record: Record) -> str | None:
+    retracted = record.get("retracted")
+    return f"Retracted on {retracted['at'][:10]}: {retracted['reason']}" if retracted else None
+
+
+class _Builder:
+    """Loads the records once, then turns them into the views the template shows."""
+
+    def __init__(self, session: Session, case: Case, audience: str) -> None:
+        self.session = session
+        self.case = case
+        self.protection = Protection.load(session, audience)
+        self.scrub = self.protection.scrub
+        self.ids = {model: _id_map(session, model) for model in (Unit, Person, Source, Place)}
+        self.ids[ViolationType] = _id_map(session, ViolationType)
+        self.included: dict[str, dict[int, Record]] = {}
+        self.source_numbers: dict[str, int] = {}
+
+    # -- loading ----------------------------------------------------------------------
+
+    def load(self) -> None:
+        session, case = self.session, self.case
+        incident_ids = list(
+            session.scalars(
+                select(CaseIncident.incident_id)
+                .where(CaseIncident.case_id == case.id)
+                .order_by(CaseIncident.position)
+            )
+        )
+        self.incident_order = incident_ids
+        self._include("case", [case.id])
+        incidents = self._include("incident", incident_ids)
+        excluded = select(CaseStatementExclusion.statement_id).where(
+            CaseStatementExclusion.case_id == case.id
+        )
+        statement_ids = session.scalars(
+            select(StatementIncident.statement_id)
+            .where(StatementIncident.incident_id.in_(incident_ids or [-1]))
+            .where(StatementIncident.statement_id.not_in(excluded))
+        )
+        statements = load_records(session, "statement", list(statement_ids))
+        self.statements = {
+            sid: record
+            for sid, record in statements.items()
+            if "retracted" not in record
+            and self.protection.statement_visible(SimpleNamespace(protection=record["protection"]))
+        }
+        self.included["statement"] = self.statements
+
+        involved_units = {
+            self.ids[Unit][inv["unit"]]
+            for record in incidents.values()
+            for inv in record["involvements"]
+            if inv["unit"]
+        }
+        ancestor_ids = _ancestor_ids(session, involved_units)
+        member_rows = session.execute(
+            select(Membership.person_id).where(Membership.unit_id.in_(involved_units or [-1]))
+        )
+        person_ids = {row.person_id for row in member_rows}
+        person_ids |= {
+            self.ids[Person][inv["person"]]
+            for record in incidents.values()
+            for inv in record["involvements"]
+            if inv["person"]
+        }
+        person_ids |= {
+            self.ids[Person][s["witness"]] for s in self.statements.values() if s["witness"]
+        }
+        persons = self._include("person", person_ids)
+        post_units = {self.ids[Unit][m["unit"]] for p in persons.values() for m in p["memberships"]}
+        self.annex_unit_ids = sorted(involved_units)
+        self._include("unit", involved_units | ancestor_ids | post_units)
+
+        source_keys = {c["source"] for record in incidents.values() for c in record["sources"]}
+        source_keys |= {
+            c["source"]
+            for record in incidents.values()
+            for inv in record["involvements"]
+            for c in inv["sources"]
+        }
+        source_keys |= {
+            c["source"] for p in persons.values() for m in p["memberships"] for c in m["sources"]
+        }
+        source_keys |= {s["source"] for s in self.statements.values() if s["source"]}
+        source_ids = [self.ids[Source][key] for key in source_keys]
+        self._include("source", source_ids)
+        archive_rows = session.execute(
+            select(ExhibitLink.exhibit_id, ExhibitLink.source_id).where(
+                ExhibitLink.source_id.in_(source_ids or [-1])
+            )
+        ).all()
+        exhibits = self._include("exhibit", [row.exhibit_id for row in archive_rows])
+        self.archives: dict[int, list[str]] = defaultdict(list)
+        for row in sorted(archive_rows):
+            self.archives[row.source_id].append(exhibits[row.exhibit_id]["sha256"])
+        self._include(
+            "place", [self.ids[Place][r["place"]] for r in incidents.values() if r["place"]]
+        )
+        self._include(
+            "violation_type",
+            [self.ids[ViolationType][v] for r in incidents.values() for v in r["violations"]],
+        )
+        self.audit_seq, self.audit_hash = head(session)
+
+    def _include(self, entity: str, ids: Iterable[int]) -> dict[int, Record]:
+        records = load_records(self.session, entity, list(ids))
+        self.included[entity] = records
+        return records
+
+    def record(self, entity: str, key: str) -> Record:
+        model = {"unit": Unit, "person": Person, "source": Source, "place": Place}[entity]
+        return self.included[entity][self.ids[model][key]]
+
+    # -- views --------------------------------------------------------------------------
+
+    def person(self, key: str) -> SimpleNamespace:
+        record = self.record("person", key)
+        return SimpleNamespace(id=self.ids[Person][key], name=record["name"])
+
+    def person_label(self, key: str) -> str:
+        return self.scrub(self.protection.person_label(self.person(key)))
+
+    def cites(self, citations: list[Record]) -> list[Cite]:
+        return [
+            Cite(
+                number=self.source_number(c["source"]),
+                locator=self.scrub(c["locator"]),
+                quote=self.scrub(c["quote"]),
+                credibility=c["credibility"],
+            )
+            for c in citations
+        ]
+
+    def source_number(self, key: str) -> int:
+        """Sources are numbered in the order the dossier first cites them."""
+        return self.source_numbers.setdefault(key, len(self.source_numbers) + 1)
+
+    def chain(self, unit_key: str, on: dt.date | None) -> list[str]:
+        names, current, seen = [], unit_key, {unit_key}
+        for _ in range(MAX_CHAIN_DEPTH):
+            parents = [
+                link["unit"]
+                for link in self.record("unit", current)["parents"]
+                if _period_holds(link["start"], link["end"], on)
+            ]
+            if not parents or parents[0] in seen:
+                break
+            current = parents[0]
+            seen.add(current)
+            names.append(self.scrub(self.record("unit", current)["name"]))
+        return names
+
+    def posts(self, person_key: str, on: dt.date | None) -> list[str]:
+        return [
+            self.scrub(
+                f"{m['title'] or 'member'}, {self.record('unit', m['unit'])['name']}"
+                f" ({_period_words(m['start'], m['end'])})"
+            )
+            for m in self.record("person", person_key)["memberships"]
+            if _period_holds(m["start"], m["end"], on)
+        ]
+
+    def incident(self, number: int, record: Record, statements: list[Record]) -> IncidentView:
+        earliest, latest = _bounds(record["date"])
+        on = earliest or latest
+        cites = self.cites(record["sources"])
+        units, persons = [], []
+        for inv in record["involvements"]:
+            inv_cites = self.cites(inv["sources"])
+            if inv["unit"]:
+                label = self.scrub(self.record("unit", inv["unit"])["name"])
+                context = self.chain(inv["unit"], on)
+                units.append(Actor(label, inv["role"], inv["confidence"], inv_cites, context))
+            else:
+                label = self.person_label(inv["person"])
+                context = self.posts(inv["person"], on)
+                persons.append(Actor(label, inv["role"], inv["confidence"], inv_cites, context))
+        excerpts = []
+        for statement in statements:
+            link = next(x for x in statement["incidents"] if x["incident"] == record["key"])
+            witness = SimpleNamespace(
+                protection=statement["protection"],
+                pseudonym=statement["pseudonym"],
+                witness=self.person(statement["witness"]) if statement["witness"] else None,
+            )
+            excerpts.append(
+                Excerpt(
+                    witness=self.scrub(self.protection.witness_label(witness)),
+                    protection=statement["protection"],
+                    taken=humanize(statement["taken"]) if statement["taken"] else None,
+                    text=self.scrub(link["excerpt"] or statement["text"]),
+                    cites=self.cites([_statement_citation(statement)])
+                    if statement["source"]
+                    else [],
+                )
+            )
+        all_cites = cites + [c for group in units + persons for c in group.cites]
+        all_cites += [c for excerpt in excerpts for c in excerpt.cites]
+        witnesses = list(dict.fromkeys(excerpt.witness for excerpt in excerpts))
+        return IncidentView(
+            number=number,
+            anchor=f"incident-{number}",
+            key=self.scrub(record["key"]),
+            title=self.scrub(record["title"]),
+            date=record["date"],
+            date_words=humanize(record["date"]),
+            as_at=humanize(on.isoformat()) if on else "no date known",
+            place=self.scrub(self.record("place", record["place"])["name"])
+            if record["place"]
+            else None,
+            violations=[self.violation_label(v) for v in record["violations"]],
+            status=record["status"],
+            paragraphs=[self.scrub(p) for p in _paragraphs(record["summary"])],
+            cites=cites,
+            units=units,
+            persons=persons,
+            excerpts=excerpts,
+            source_numbers=sorted({c.number for c in all_cites}),
+            witnesses=witnesses,
+            independent_origins=len({c.number for c in all_cites})
+            + len({excerpt.witness for excerpt in excerpts if not excerpt.cites}),
+            retraction=self.scrub(_retraction(record)),
+        )
+
+    def violation_label(self, key: str) -> str:
+        return self.included["violation_type"][self.ids[ViolationType][key]]["label"]
+
+    def source(self, key: str, number: int) -> SourceView:
+        record = self.record("source", key)
+        reliability = record["reliability"]
+        return SourceView(
+            number=number,
+            title=self.scrub(record["title"]),
+            kind=record["kind"],
+            publisher=self.scrub(record["publisher"]),
+            author=self.scrub(record["author"]),
+            published=humanize(record["published"]) if record["published"] else None,
+            url=self.scrub(record["url"]),
+            accessed=record["accessed"],
+            reliability=f"{reliability} — {RELIABILITY[reliability]}" if reliability else None,
+            archive_hashes=self.archives.get(self.ids[Source][key], []),
+            retraction=self.scrub(_retraction(record)),
+        )
+
+    def unit(self, unit_id: int) -> UnitView:
+        record = self.included["unit"][unit_id]
+        members = [
+            Member(
+                label=self.person_label(person["key"]),
+                title=self.scrub(m["title"]),
+                period=_period_words(m["start"], m["end"]),
+                cites=self.cites(m["sources"]),
+            )
+            for person in self.included["person"].values()
+            for m in person["memberships"]
+            if m["unit"] == record["key"]
+        ]
+        members.sort(key=lambda m: (m.period, m.label))
+        return UnitView(
+            name=self.scrub(record["name"]),
+            kind=record["kind"],
+            aliases=[self.scrub(a) for a in record["aliases"]],
+            parents=[
+                f"{self.scrub(self.record('unit', link['unit'])['name'])}"
+                f" ({_period_words(link['start'], link['end'])})"
+                for link in record["parents"]
+            ],
+            members=members,
+        )
+
+    def manifest(self) -> list[ManifestEntry]:
+        entries = []
+        for entity, records in sorted(self.included.items()):
+            for record_id, record in sorted(records.items()):
+                entries.append(
+                    ManifestEntry(
+                        entity,
+                        record_id,
+                        self.manifest_key(entity, record_id, record),
+                        record_hash(record),
+                    )
+                )
+        return entries
+
+    def manifest_key(self, entity: str, record_id: int, record: Record) -> str | None:
+        """A key is left out where it could name a protected person."""
+        if entity == "person" and record_id in self.protection.pseudonyms:
+            return None
+        return record["key"] if self.scrub(record["key"]) == record["key"] else None
+
+
+def _statement_citation(statement: Record) -> Record:
+    return {"source": statement["source"], "locator": None, "quote": None, "credibility": None}
+
+
+def _id_map(session: Session, model: Any) -> dict[str, int]:
+    return {key: record_id for record_id, key in session.execute(select(model.id, model.key))}
+
+
+def _ancestor_ids(session: Session, unit_ids: set[int]) -> set[int]:
+    """Every unit above the given ones at any time (one recursive query)."""
+    if not unit_ids:
+        return set()
+    chain = select(UnitParent.parent_id.label("id"), literal(1).label("depth")).where(
+        UnitParent.unit_id.in_(sorted(unit_ids))
+    )
+    chain = chain.cte("ancestors", recursive=True)
+    step = select(UnitParent.parent_id, chain.c.depth + 1).join(
+        chain, UnitParent.unit_id == chain.c.id
+    )
+    chain = chain.union_all(step.where(chain.c.depth < MAX_CHAIN_DEPTH))
+    return set(session.scalars(select(chain.c.id).distinct()))
+
+
+def dossier_id(case_key: str, audience: str, generated_at: str, audit_hash: str) -> str:
+    """Derived from what the dossier is made of, so the same inputs give the same id."""
+    digest = hashlib.sha256(f"{case_key}|{audience}|{generated_at}|{audit_hash}".encode())
+    return f"D-{digest.hexdigest()[:12].upper()}"
+
+
+def build_snapshot(
+    session: Session, case_key: str, audience: str, generated_at: str, generated_by: str
+) -> Snapshot:
+    """The case as the audience may see it; raises CaseNotFound, ValueError (audience)."""
+    case = session.scalar(select(Case).where(Case.key == case_key))
+    if case is None:
+        raise CaseNotFound(f'case: no case with key "{case_key}"')
+    builder = _Builder(session, case, audience)
+    builder.load()
+    incidents_by_id = builder.included["incident"]
+    statements_of: dict[str, list[Record]] = defaultdict(list)
+    for _, statement in sorted(builder.statements.items()):
+        for link in statement["incidents"]:
+            statements_of[link["incident"]].append(statement)
+    incidents = [
+        builder.incident(
+            number, incidents_by_id[incident_id], statements_of[incidents_by_id[incident_id]["key"]]
+        )
+        for number, incident_id in enumerate(builder.incident_order, start=1)
+    ]
+    sources = [builder.source(key, number) for key, number in builder.source_numbers.items()]
+    case_record = builder.included["case"][case.id]
+    return Snapshot(
+        dossier_id=dossier_id(case.key, audience, generated_at, builder.audit_hash),
+        audience=audience,
+        banner=BANNERS[audience],
+        generated_at=generated_at,
+        generated_by=generated_by,
+        audit_seq=builder.audit_seq,
+        audit_hash=builder.audit_hash,
+        case_key=builder.scrub(case.key),
+        case_title=builder.scrub(case_record["title"]),
+        case_paragraphs=[builder.scrub(p) for p in _paragraphs(case_record["summary"])],
+        incidents=incidents,
+        sources=sources,
+        units=[builder.unit(unit_id) for unit_id in builder.annex_unit_ids],
+        witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
+        manifest=builder.manifest(),
+    )

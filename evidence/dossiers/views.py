@@ -1,0 +1,181 @@
+"""Dossier export from the browser: queue a render job, poll it, download the PDF.
+
+Rendering never happens in the web process: a job is queued in the database
+and a worker process renders it (evidence.dossiers.jobs). Jobs are checked
+object by object: a lawyer sees, polls and downloads only the jobs they
+requested, whatever id they type (the bayanat lesson in DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from evidence.cases.models import Case
+from evidence.db import get_session
+from evidence.dossiers.models import DossierJob
+from evidence.dossiers.services import (
+    case_statements,
+    jobs_for,
+    output_file,
+    queue_job,
+    recover_jobs,
+    run_job,
+    set_statement_included,
+)
+from evidence.permissions import authorize, requires
+from evidence.services_common import ValidationError
+from evidence.statements.models import Statement
+from evidence.vocabularies import AUDIENCES
+
+bp = Blueprint("dossiers", __name__)
+
+
+def _case_or_404(case_key: str) -> Case:
+    case = get_session().scalar(select(Case).where(Case.key == case_key))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _job_or_404(job_id: int) -> DossierJob:
+    job = get_session().get(DossierJob, job_id)
+    if job is None:
+        abort(404)
+    authorize("dossiers", job)  # only its requester: 403 (and an audit entry) for anyone else
+    return job
+
+
+def _start(job_ids: list[int]) -> None:
+    """Hand jobs to workers; tests set DOSSIER_RUNNER=inline to render in the request."""
+    if current_app.config.get("DOSSIER_RUNNER") == "inline":
+        for job_id in job_ids:
+            sessions = current_app.extensions["evidence.sessions"]
+            run_job(sessions, job_id, current_app.config["DATA_DIR"])
+        return
+    from evidence.dossiers.jobs import start_worker
+
+    for job_id in job_ids:
+        start_worker(current_app.config, job_id)
+
+
+def _restart_stale_jobs() -> None:
+    # A web restart does not stop workers (they run in their own session), but a
+    # machine restart does: such jobs are found here and started again.
+    session = get_session()
+    stale = recover_jobs(session)
+    if stale:
+        session.commit()
+        _start(stale)
+
+
+def job_status(job: DossierJob) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "audience": job.audience,
+        "state": job.state,
+        "progress": job.progress,
+        "error": job.error if job.state == "failed" else None,
+        "pages": job.pages,
+        "sha256": job.sha256,
+        "download_url": (
+            url_for("dossiers.download", job_id=job.id) if job.state == "done" else None
+        ),
+    }
+
+
+@bp.get("/cases/<case_key>/dossiers")
+@requires("dossiers")
+def index(case_key: str) -> str:
+    case = _case_or_404(case_key)
+    _restart_stale_jobs()
+    return render_template(
+        "dossiers/index.html", case=case, statements=case_statements(get_session(), case)
+    )
+
+
+@bp.get("/cases/<case_key>/dossiers/jobs")
+@requires("dossiers")
+def case_jobs(case_key: str) -> Response:
+    """The user's jobs for the case as JSON, polled by the case page while any is running."""
+    case = _case_or_404(case_key)
+    jobs = jobs_for(get_session(), case, current_user.name)
+    if any(job.state in ("queued", "running") for job in jobs):
+        _restart_stale_jobs()
+    return jsonify([job_status(job) for job in jobs])
+
+
+@bp.post("/cases/<case_key>/dossiers")
+@requires("dossiers")
+def export(case_key: str) -> Response:
+    case = _case_or_404(case_key)
+    audience = request.form.get("audience", "")
+    if audience not in AUDIENCES:
+        flash(f"Audience: choose one of {', '.join(AUDIENCES)}.", "error")
+        return redirect(url_for("dossiers.index", case_key=case.key))
+    session = get_session()
+    job = queue_job(session, case, audience, current_user.name)
+    session.commit()
+    _start([job.id])
+    flash(f"The {audience} dossier is being prepared; this page shows its progress.", "info")
+    return redirect(url_for("dossiers.index", case_key=case.key))
+
+
+@bp.post("/cases/<case_key>/dossiers/statements")
+@requires("cases")
+def choose_statement(case_key: str) -> Response:
+    case = _case_or_404(case_key)
+    session = get_session()
+    statement = session.scalar(
+        select(Statement).where(Statement.key == request.form.get("statement", ""))
+    )
+    if statement is None:
+        abort(404)
+    authorize("read", statement)
+    try:
+        set_statement_included(session, case, statement, request.form.get("included") == "1")
+    except ValidationError as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+    return redirect(url_for("dossiers.index", case_key=case.key))
+
+
+@bp.get("/dossiers/jobs/<int:job_id>")
+@requires("dossiers")
+def status(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    if job.state in ("queued", "running"):
+        _restart_stale_jobs()
+    return jsonify(job_status(job))
+
+
+@bp.get("/dossiers/jobs/<int:job_id>/download")
+@requires("dossiers")
+def download(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    if job.state != "done" or not job.output_path:
+        abort(404)
+    path = output_file(current_app.config["DATA_DIR"], job)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path.resolve(),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{job.case.key}-{job.audience}-dossier.pdf",
+    )

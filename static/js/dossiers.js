@@ -1,0 +1,57 @@
+// Shows the user's dossier jobs for a case and polls while any is queued or running.
+(function () {
+  "use strict";
+  const POLL_MS = 2000;
+
+  function row(job) {
+    const item = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = `#${job.id} ${job.audience}: ${job.state}`;
+    item.appendChild(label);
+    if (job.state === "queued" || job.state === "running") {
+      const bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = job.progress;
+      bar.textContent = `${job.progress}%`;
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(bar);
+    } else if (job.state === "done") {
+      const link = document.createElement("a");
+      link.href = job.download_url;
+      link.textContent = ` Download PDF (${job.pages} pages)`;
+      item.appendChild(link);
+    } else if (job.error) {
+      const error = document.createElement("span");
+      error.className = "error";
+      error.textContent = ` — ${job.error}`;
+      item.appendChild(error);
+    }
+    return item;
+  }
+
+  function watch(box) {
+    async function refresh() {
+      let jobs;
+      try {
+        const response = await fetch(box.dataset.jobsUrl, { headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        jobs = await response.json();
+      } catch (_error) {
+        setTimeout(refresh, POLL_MS * 3);
+        return;
+      }
+      if (jobs.length) {
+        const list = document.createElement("ul");
+        list.className = "plain-list";
+        jobs.forEach((job) => list.appendChild(row(job)));
+        box.replaceChildren(list);
+      }
+      if (jobs.some((job) => job.state === "queued" || job.state === "running")) {
+        setTimeout(refresh, POLL_MS);
+      }
+    }
+    refresh();
+  }
+
+  document.querySelectorAll("[data-jobs-url]").forEach(watch);
+})();

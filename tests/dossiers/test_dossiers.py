@@ -1,0 +1,315 @@
+"""Dossier PDFs read back: protection per audience, verification, identical bytes, safe fetching."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import event
+from weasyprint import HTML
+
+from evidence.dossiers.manifest import read_manifest, verify
+from evidence.dossiers.render import RefusedURL, ReportFetcher
+from evidence.dossiers.services import generate_dossier, set_statement_included
+from evidence.dossiers.snapshot import build_snapshot
+from evidence.incidents.services import update_incident
+from evidence.services_common import retract
+from tests.factories import (
+    citation,
+    involvement,
+    make_case,
+    make_incident,
+    make_person,
+    make_source,
+    make_statement,
+    make_unit,
+)
+
+AT = "2026-02-03T04:05:06Z"
+
+
+def squeeze(text: str) -> str:
+    """Text without spaces or hyphens, so line breaks and hyphenation do not hide words."""
+    return re.sub(r"[\s\-\u00ad]+", "", text).lower()
+
+
+def pdf_text(pdf: bytes) -> str:
+    return squeeze("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def render(session, case, audience: str) -> bytes:
+    return generate_dossier(
+        session, case.key, audience, generated_by="tester", generated_at=AT, workers=1
+    ).pdf
+
+
+@pytest.fixture
+def witnessed_case(session):
+    """A case with a public, a pseudonymous and a confidential witness.
+
+    The pseudonymous witness is also a victim, a unit member and named in the narrative.
+    """
+    source = make_source(session, title="Interview transcripts", publisher="Viasna")
+    public = make_person(session, name="Pavel Otkrytov")
+    pseudonymous = make_person(session, name="Ivan Petrovsky", aliases=["Ваня Петровский"])
+    confidential = make_person(session, name="Olga Sekretova")
+    unit = make_unit(
+        session,
+        name="Almaz",
+        parents=[{"unit": make_unit(session, name="Interior Ministry"), "start": "1990"}],
+    )
+    member_unit = make_unit(session, name="Guard unit")
+    from evidence.actors.services import update_person
+
+    update_person(
+        session,
+        pseudonymous,
+        pseudonymous.version,
+        memberships=[{"unit": unit, "title": "sergeant", "start": "1999", "end": "2003"}],
+    )
+    make_person(
+        session,
+        name="Kommandir Stepanov",
+        memberships=[{"unit": member_unit, "title": "commander", "start": "2000", "end": None}],
+    )
+    incident = make_incident(
+        session,
+        title="Beating in the yard",
+        date="2000/2001",
+        summary="Ivan Petrovsky was beaten by officers.\n\nОфицеры избили Ваня Петровский.",
+        citations=[citation(source, locator="p. 4")],
+        involvements=[
+            involvement(unit=unit, citations=[citation(source, locator="p. 5")]),
+            involvement(person=pseudonymous, role="victim"),
+        ],
+    )
+    second = make_incident(session, title="Night detention", date="2020-08-10")
+    links = [{"incident": incident, "excerpt": None}]
+    make_statement(session, witness=public, text="Public account of the yard.", incidents=links)
+    make_statement(
+        session,
+        witness=pseudonymous,
+        protection="pseudonymous",
+        pseudonym="Witness P",
+        text="Pseudonymous account: I, Ivan Petrovsky, saw it.",
+        incidents=links,
+    )
+    make_statement(
+        session,
+        witness=confidential,
+        protection="confidential",
+        pseudonym="Witness C",
+        text="Confidential account of the yard.",
+        incidents=links,
+    )
+    case = make_case(session, title="Yard beatings", incidents=[incident, second])
+    session.commit()  # the audit log then holds each record's state, for verify to compare
+    return case
+
+
+def test_internal_dossier_names_everyone(session, witnessed_case):
+    text = pdf_text(render(session, witnessed_case, "internal"))
+    for shown in ("Pavel Otkrytov", "Ivan Petrovsky", "Olga Sekretova", "Confidential account"):
+        assert squeeze(shown) in text
+    assert squeeze("INTERNAL — FOR THE DOCUMENTATION TEAM ONLY") in text
+
+
+def test_counsel_dossier_shows_protected_witnesses_only_by_pseudonym(session, witnessed_case):
+    text = pdf_text(render(session, witnessed_case, "counsel"))
+    assert squeeze("CONFIDENTIAL — COUNSEL ONLY") in text
+    assert squeeze("Pavel Otkrytov") in text
+    for shown in ("Witness P", "Witness C", "Confidential account of the yard"):
+        assert squeeze(shown) in text
+    # Protection follows the person: as witness, victim, member and in free text.
+    for hidden in ("Petrovsky", "Петровский", "Olga Sekretova", "Sekretova"):
+        assert squeeze(hidden) not in text
+
+
+def test_public_dossier_leaves_confidential_statements_out(session, witnessed_case):
+    pdf = render(session, witnessed_case, "public")
+    text = pdf_text(pdf)
+    assert squeeze("Pavel Otkrytov") in text
+    assert squeeze("Witness P") in text
+    for hidden in ("Witness C", "Confidential account", "Sekretova", "Petrovsky", "Петровский"):
+        assert squeeze(hidden) not in text
+    manifest = read_manifest(pdf)
+    assert squeeze("petrovsky") not in squeeze(json.dumps(manifest, ensure_ascii=False))
+    assert {r["entity"] for r in manifest["records"]} >= {"case", "incident", "source", "unit"}
+
+
+def test_pdf_metadata_pages_and_manifest(session, witnessed_case):
+    pdf = render(session, witnessed_case, "counsel")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title.startswith("Yard beatings")
+    assert reader.metadata.author == "tester"
+    assert "counsel" in reader.metadata["/Keywords"]
+    assert reader.metadata.subject.startswith("Case dossier D-")
+    assert len(reader.pages) >= 6  # cover, contents+summary, 2 chapters, matrix, annexes
+    last = reader.pages[-1].extract_text()
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in last
+    manifest = read_manifest(pdf)
+    assert manifest["audience"] == "counsel" and manifest["generated_at"] == AT
+    assert len(manifest["audit_head"]["hash"]) == 64
+    assert manifest["dossier_id"] in reader.pages[0].extract_text()
+    statements = [r for r in manifest["records"] if r["entity"] == "statement"]
+    assert len(statements) == 3
+
+
+def test_same_state_and_time_give_identical_bytes(session, witnessed_case, runner, tmp_path):
+    paths = [tmp_path / "one.pdf", tmp_path / "two.pdf"]
+    for path, workers in zip(paths, ("1", "2"), strict=True):
+        result = runner.invoke(
+            args=[
+                "dossier",
+                witnessed_case.key,
+                "--audience",
+                "public",
+                "-o",
+                str(path),
+                "--generated-at",
+                AT,
+                "--workers",
+                workers,
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_verify_passes_then_names_edited_and_retracted_records(
+    session, witnessed_case, runner, tmp_path
+):
+    path = tmp_path / "dossier.pdf"
+    result = runner.invoke(
+        args=["dossier", witnessed_case.key, "--audience", "counsel", "-o", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["verify-dossier", str(path)])
+    assert result.exit_code == 0 and "OK" in result.output
+
+    incident = witnessed_case.incident_links[0].incident
+    update_incident(session, incident, incident.version, summary="Rewritten narrative.")
+    session.commit()
+    result = runner.invoke(args=["verify-dossier", str(path)])
+    assert result.exit_code != 0
+    assert f"incident {incident.key}: changed" in result.output
+    assert "summary" in result.output
+
+    source = incident.citations[0].source
+    retract(session, source, "fabricated", by="tester")
+    session.commit()
+    report = verify(session, path)
+    assert [(p.entity, p.label, p.what) for p in report.problems] == [
+        ("incident", incident.key, "changed"),
+        ("source", source.key, "retracted"),
+    ]
+
+
+def test_a_left_out_statement_is_not_in_the_dossier(session, witnessed_case):
+    from evidence.statements.models import Statement
+
+    statement = session.query(Statement).filter_by(pseudonym="Witness C").one()
+    set_statement_included(session, witnessed_case, statement, included=False)
+    text = pdf_text(render(session, witnessed_case, "internal"))
+    assert squeeze("Confidential account") not in text
+
+
+def test_markup_in_user_text_is_printed_not_loaded(session, witnessed_case):
+    make_statement(
+        session,
+        text='<img src="file:///etc/passwd"> and <b>bold</b>',
+        incidents=[{"incident": witnessed_case.incident_links[0].incident, "excerpt": None}],
+    )
+    text = pdf_text(render(session, witnessed_case, "public"))
+    assert squeeze('<img src="file:///etc/passwd">') in text
+    assert "root:" not in text
+
+
+class RecordingFetcher(ReportFetcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            return super().fetch(url, headers)
+        except RefusedURL:
+            self.refused.append(url)
+            raise
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/x.png",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "report:../evidence/config.py",
+        "report:/etc/passwd",
+    ],
+)
+def test_the_fetcher_refuses_everything_but_bundled_assets(url):
+    with pytest.raises(RefusedURL):
+        ReportFetcher().fetch(url)
+
+
+def test_raw_markup_cannot_fetch_and_does_not_break_a_render():
+    fetcher = RecordingFetcher()
+    html = (
+        '<link rel="stylesheet" href="report:dossier.css">'
+        '<p>x<img src="file:///etc/passwd"><img src="http://127.0.0.1:9/a.png"></p>'
+    )
+    pdf = HTML(string=html, base_url="report:", url_fetcher=fetcher).write_pdf()
+    assert pdf.startswith(b"%PDF")
+    assert fetcher.refused == ["file:///etc/passwd", "http://127.0.0.1:9/a.png"]
+    assert ReportFetcher().fetch("report:fonts/DejaVuSerif.ttf").read()[:4] == b"\x00\x01\x00\x00"
+
+
+def _case_of(session, size: int):
+    source = make_source(session)
+    unit = make_unit(session, parents=[{"unit": make_unit(session)}])
+    incidents = []
+    for _ in range(size):
+        person = make_person(session, memberships=[{"unit": unit, "start": "2000"}])
+        incident = make_incident(
+            session,
+            citations=[citation(source)],
+            involvements=[involvement(unit=unit), involvement(person=person, role="victim")],
+        )
+        make_statement(session, witness=person, incidents=[{"incident": incident, "excerpt": "x"}])
+        incidents.append(incident)
+    case = make_case(session, incidents=incidents)
+    session.flush()
+    return case
+
+
+def _statements_to_snapshot(session, case) -> int:
+    count = 0
+
+    def counter(*_args) -> None:
+        nonlocal count
+        count += 1
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        build_snapshot(session, case.key, "public", AT, "tester")
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_snapshot_takes_the_same_number_of_statements_whatever_the_size(session):
+    small, large = _case_of(session, 3), _case_of(session, 30)
+    assert _statements_to_snapshot(session, small) == _statements_to_snapshot(session, large)
+
+
+def test_fonts_are_bundled_with_their_licence():
+    fonts = Path(__file__).resolve().parents[2] / "reports" / "fonts"
+    assert (fonts / "LICENSE").read_text().count("Bitstream") > 0
+    assert (fonts / "DejaVuSerif.ttf").is_file()

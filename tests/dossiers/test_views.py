@@ -1,0 +1,68 @@
+"""Exporting from the browser: queue, poll, download; only the requester sees a job."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from evidence.dossiers.models import DossierJob
+from evidence.dossiers.services import queue_job, recover_jobs
+from evidence.records import utcnow
+from tests.factories import make_case, make_incident
+from tests.webclient import make_users, sign_in, without_csrf
+
+
+def test_a_lawyer_exports_polls_and_downloads_and_nobody_else_can(app, session):
+    make_users(session)
+    from evidence.accounts.services import create_user
+    from tests.webclient import PASSWORD
+
+    create_user(session, name="other-lawyer", role="lawyer", password=PASSWORD)
+    case = make_case(session, title="Web case", incidents=[make_incident(session)])
+    session.commit()
+    app.config["DOSSIER_RUNNER"] = "inline"
+    client = without_csrf(app).test_client()
+    sign_in(client, "lawyer")
+
+    response = client.post(f"/cases/{case.key}/dossiers", data={"audience": "counsel"})
+    assert response.status_code == 302
+    jobs = client.get(f"/cases/{case.key}/dossiers/jobs").get_json()
+    assert [(j["audience"], j["state"], j["progress"]) for j in jobs] == [("counsel", "done", 100)]
+    status = client.get(f"/dossiers/jobs/{jobs[0]['id']}").get_json()
+    pdf = client.get(status["download_url"])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert "COUNSEL ONLY" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert client.get(f"/cases/{case.key}/dossiers").status_code == 200
+
+    other = without_csrf(app).test_client()
+    sign_in(other, "other-lawyer")
+    assert other.get(status["download_url"]).status_code == 403
+    assert other.get(f"/dossiers/jobs/{jobs[0]['id']}").status_code == 403
+    assert other.get(f"/cases/{case.key}/dossiers/jobs").get_json() == []
+    viewer = without_csrf(app).test_client()
+    sign_in(viewer, "viewer")
+    assert viewer.get(status["download_url"]).status_code == 403
+
+
+def test_an_unknown_audience_is_refused_with_a_message(app, session):
+    make_users(session)
+    case = make_case(session)
+    session.commit()
+    client = without_csrf(app).test_client()
+    sign_in(client, "lawyer")
+    response = client.post(f"/cases/{case.key}/dossiers", data={"audience": "press"})
+    assert response.status_code == 302
+    assert session.query(DossierJob).count() == 0
+
+
+def test_jobs_left_behind_by_a_dead_worker_are_requeued(session):
+    case = make_case(session)
+    job = queue_job(session, case, "public", "lawyer")
+    job.state, job.heartbeat_at = "running", utcnow().replace(year=2000)
+    job.requested_at = utcnow().replace(year=2000)
+    fresh = queue_job(session, case, "internal", "lawyer")
+    session.flush()
+    assert recover_jobs(session) == [job.id]
+    assert job.state == "queued" and "worker had stopped" in job.error
+    assert fresh.state == "queued"
