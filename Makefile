@@ -38,8 +38,8 @@ browser-deps: $(AXE)
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-$(AXE): tests/browser/package.json
-	npm install --silent --no-audit --no-fund --prefix tests/browser
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/browser
 	touch $(AXE)
 
 test: $(STAMP) browser-deps
