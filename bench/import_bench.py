@@ -35,7 +35,8 @@ def main() -> None:
         path = Path(tmp) / "bench.json"
         path.write_text(json.dumps(doc))
         records = count_records(doc)
-        print(f"file: {records} records, {path.stat().st_size / 1e6:.1f} MB, database {url.split(':')[0]}")
+        size_mb = path.stat().st_size / 1e6
+        print(f"file: {records} records, {size_mb:.1f} MB, database {url.split(':')[0]}")
         for attempt in ("first import (all new)", "second import (all unchanged)"):
             session = app.extensions["evidence.sessions"]()
             session.info["actor"] = "bench"
