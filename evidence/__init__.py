@@ -128,12 +128,17 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint of the web UI. Each view declares its action with @requires."""
+    from importlib import import_module
+
     from evidence.accounts.views import bp as accounts_bp
     from evidence.audit.views import bp as audit_bp
     from evidence.dashboard.views import bp as dashboard_bp
 
     for blueprint in (dashboard_bp, accounts_bp, audit_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(import_module("evidence.incidents.views").bp)
+    app.register_blueprint(import_module("evidence.statements.views").bp)
+    app.register_blueprint(import_module("evidence.lookup.views").bp)
 
 
 ERROR_PAGES = {

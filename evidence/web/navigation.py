@@ -61,9 +61,11 @@ def record_url(entity: str, key: str | None) -> str | None:
     """The page of a record (entity name such as "incident", or section "incidents"), if any.
 
     None when there is no key or no page for that kind of record yet, so
-    templates can write ``{% if url %}<a href="{{ url }}">{% endif %}``.
+    templates can write ``{% if url %}<a href="{{ url }}">{% endif %}``. None too when
+    the key contains a name protected from the user's audience (keys are often made
+    from titles such as "Beating of Ivan Petrov"): the address would reveal it.
     """
-    if not key:
+    if not key or _names_protected_person(key):
         return None
     section = ENTITIES[entity].section if entity in ENTITIES else entity
     try:
@@ -81,3 +83,10 @@ def url_with(**changes: Any) -> str:
         else:
             args[name] = [value]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def _names_protected_person(key: str) -> bool:
+    from evidence.protection import current_protection
+
+    protection = current_protection()
+    return not protection.is_internal and protection.scrub(key) != key

@@ -1,0 +1,1 @@
+"""JSON helpers for forms: autocomplete of records and the plain-language EDTF preview."""

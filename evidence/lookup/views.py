@@ -1,0 +1,74 @@
+"""Two JSON endpoints that every record form uses (through static/js/forms.js).
+
+- ``GET /lookup/<kind>?q=`` suggests units, persons, places, sources or incidents
+  whose name, title, key or alias contains ``q``. Protection applies: outside
+  the internal audience protected persons are never suggested, and a record is
+  suggested only when ``q`` matches what the audience may see of it (so typing a
+  protected witness's name finds nothing that names them).
+- ``GET /lookup/date?value=`` checks an EDTF date and says how people read it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+from flask.wrappers import Response
+
+from evidence import dates
+from evidence.db import get_session
+from evidence.permissions import requires
+from evidence.protection import Protection, current_protection
+from evidence.services_common import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
+
+bp = Blueprint("lookup", __name__, url_prefix="/lookup")
+
+SUGGESTIONS = 10
+
+
+@bp.get("/date")
+@requires("read")
+def date() -> Response:
+    value = request.args.get("value", "").strip()
+    if not value:
+        return jsonify(valid=False, text="", earliest=None, latest=None, error=None)
+    try:
+        bounds = dates.parse(value)
+    except dates.InvalidDate as error:
+        return jsonify(valid=False, text="", earliest=None, latest=None, error=str(error))
+    return jsonify(
+        valid=True,
+        text=dates.humanize(value),
+        earliest=bounds.earliest.isoformat() if bounds.earliest else None,
+        latest=bounds.latest.isoformat() if bounds.latest else None,
+        error=None,
+    )
+
+
+@bp.get("/<kind>")
+@requires("read")
+def suggest(kind: str) -> Response:
+    if kind not in AUTOCOMPLETE_KINDS:
+        abort(404)
+    text = request.args.get("q", "").strip()
+    protection = current_protection()
+    # Protected persons are left out in the query, so they never take a suggestion's place.
+    hidden = list(protection.pseudonyms) if kind == "persons" else []
+    found = autocomplete(get_session(), kind, text, SUGGESTIONS, exclude_ids=hidden)
+    results = [
+        shown for shown in (_as_shown(s, text, protection) for s in found) if shown is not None
+    ]
+    return jsonify(kind=kind, query=text, results=results)
+
+
+def _as_shown(suggestion: Suggestion, text: str, protection: Protection) -> dict | None:
+    """The suggestion as this audience may see it; None when only hidden names matched."""
+    label = protection.scrub(suggestion.label) or ""
+    key = protection.scrub(suggestion.key) or ""
+    aliases = [protection.scrub(alias) or "" for alias in suggestion.aliases]
+    needle = text.casefold()
+    if not any(needle in value.casefold() for value in (label, key, *aliases)):
+        return None
+    return {
+        "key": suggestion.key if key == suggestion.key else None,
+        "label": label,
+        "aliases": aliases,
+    }

@@ -1,0 +1,168 @@
+"""Witness statements: list, page, create/edit form, retract/restore — protection applied.
+
+A viewer (the public audience) never sees who gave a pseudonymous or
+confidential statement, and a confidential statement does not exist for them:
+it is not listed and its address answers 404, as for a key nobody uses.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, raiseload, selectinload
+
+from evidence import dates
+from evidence.audit.services import history
+from evidence.db import get_session
+from evidence.incidents.views import FormPage, conflict_page, restore_view, retract_view
+from evidence.permissions import can, requires
+from evidence.protection import current_protection
+from evidence.services_common import Conflict, ValidationError, form_data, show_errors
+from evidence.statements.forms import StatementForm
+from evidence.statements.models import Statement, StatementIncident
+from evidence.statements.services import (
+    create_statement,
+    load_statement,
+    restore_statement,
+    retract_statement,
+    update_statement,
+)
+from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.pagination import paginate
+
+bp = Blueprint("statements", __name__, url_prefix="/statements")
+
+PER_PAGE = 50
+PREVIEW_CHARACTERS = 240
+
+
+def _statement(key: str) -> Statement:
+    """A statement with its witness, source and excerpts; 404 when the user may not see it
+    (a hidden statement does not exist for them, so its address says nothing)."""
+    session = get_session()
+    statement_id = session.scalar(select(Statement.id).where(Statement.key == key))
+    statement = load_statement(session, statement_id) if statement_id is not None else None
+    if statement is None or not can(current_user, "read", statement):
+        abort(404)
+    return statement
+
+
+@bp.get("/")
+@requires("read")
+def index() -> str:
+    protection = current_protection()
+    include_retracted = request.args.get("retracted") == "1"
+    level = request.args.get("protection", "")
+    stmt = (
+        select(Statement)
+        .options(
+            joinedload(Statement.witness).raiseload("*"),
+            selectinload(Statement.incident_links)
+            .joinedload(StatementIncident.incident)
+            .raiseload("*"),
+            raiseload("*"),
+        )
+        .order_by(Statement.taken.is_(None), Statement.taken.desc(), Statement.key)
+    )
+    if not protection.is_internal:
+        # Hidden statements are left out in the query, so counts and pages say nothing.
+        visible = [p for p in PROTECTION_LEVELS if p != "confidential"]
+        stmt = stmt.where(Statement.protection.in_(visible))
+    if level in PROTECTION_LEVELS:
+        stmt = stmt.where(Statement.protection == level)
+    if not include_retracted:
+        stmt = stmt.where(Statement.retracted_at.is_(None))
+    return render_template(
+        "statements/index.html",
+        page=paginate(get_session(), stmt, per_page=PER_PAGE),
+        include_retracted=include_retracted,
+        level=level,
+        levels=PROTECTION_LEVELS,
+        humanize=dates.humanize,
+        preview_characters=PREVIEW_CHARACTERS,
+    )
+
+
+@bp.get("/<key>")
+@requires("read")
+def show(key: str) -> str:
+    statement = _statement(key)
+    protection = current_protection()
+    return render_template(
+        "statements/show.html",
+        statement=statement,
+        incident_links=[
+            link
+            for link in statement.incident_links
+            if protection.is_internal or not link.incident.is_retracted
+        ],
+        history_entries=history(get_session(), "statement", statement.id),
+        humanize=dates.humanize,
+    )
+
+
+def _render_form(
+    form: StatementForm, statement: Statement | None, status: int = 200
+) -> tuple[str, int]:
+    return render_template("statements/form.html", form=form, statement=statement), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("edit")
+def new() -> FormPage:
+    if request.method == "GET":
+        # Opened from an incident page: the statement is linked to that incident already.
+        incident = request.args.get("incident", "")
+        form = StatementForm(data={"incidents": [{"incident": incident, "excerpt": ""}]})
+        return _render_form(form, None)
+    form = StatementForm()
+    if not form.validate_on_submit():
+        return _render_form(form, None, 400)
+    session = get_session()
+    try:
+        statement = create_statement(session, **form.service_fields())
+    except ValidationError as error:
+        session.rollback()
+        show_errors(form, error)
+        return _render_form(form, None, 400)
+    session.commit()
+    flash(f"Statement {statement.key} saved.", "success")
+    return redirect(url_for("statements.show", key=statement.key))
+
+
+@bp.route("/<key>/edit", methods=["GET", "POST"])
+@requires("edit")
+def edit(key: str) -> FormPage:
+    session = get_session()
+    statement = _statement(key)
+    if request.method == "GET":
+        return _render_form(StatementForm(data=form_data(session, statement)), statement)
+    form = StatementForm()
+    if not form.validate_on_submit():
+        return _render_form(form, statement, 400)
+    try:
+        update_statement(session, statement, form.expected_version, **form.service_fields())
+    except ValidationError as error:
+        session.rollback()
+        show_errors(form, error)
+        return _render_form(form, statement, 400)
+    except Conflict as conflict:
+        return conflict_page(conflict, statement, form.service_fields())
+    session.commit()
+    flash(f"Statement {statement.key} saved.", "success")
+    return redirect(url_for("statements.show", key=statement.key))
+
+
+@bp.route("/<key>/retract", methods=["GET", "POST"])
+@requires("retract")
+def retract(key: str) -> FormPage:
+    statement = _statement(key)
+    return retract_view(statement, retract_statement, f"Statement {statement.key}")
+
+
+@bp.post("/<key>/restore")
+@requires("retract")
+def restore(key: str) -> FormPage:
+    statement = _statement(key)
+    return restore_view(statement, restore_statement, f"Statement {statement.key}")
