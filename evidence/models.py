@@ -7,6 +7,7 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
+from evidence.links.models import Capture, LinkCheck, LinkCheckRun
 from evidence.places.models import Place
 from evidence.sources.models import Citation, Source
 from evidence.statements.models import Statement, StatementIncident
@@ -14,6 +15,7 @@ from evidence.statements.models import Statement, StatementIncident
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "Capture",
     "Case",
     "CaseIncident",
     "CaseStatementExclusion",
@@ -24,6 +26,8 @@ __all__ = [
     "ExhibitLink",
     "Incident",
     "IncidentViolation",
+    "LinkCheck",
+    "LinkCheckRun",
     "Involvement",
     "Membership",
     "Person",

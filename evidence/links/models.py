@@ -1,0 +1,93 @@
+"""Link checks and web captures of sources: append-only history, never edited.
+
+These rows are observations about the outside world, not evidence records, so
+they are not part of evidence/1 and not in the audit log; they are only ever
+appended, which makes them their own history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evidence.db import Base
+from evidence.records import utcnow
+from evidence.sources.models import Source
+
+VERDICTS = ("ok", "dead", "moved", "changed")
+PROBLEM_VERDICTS = ("dead", "moved", "changed")
+RUN_STATES = ("running", "done", "failed")
+
+
+class LinkCheckRun(Base):
+    """One "check links now" started from the dashboard; its state lives here, not in memory."""
+
+    __tablename__ = "link_check_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    started_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="running", index=True)
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    problems: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class LinkCheck(Base):
+    """One fetch of a source's URL and what it told us."""
+
+    __tablename__ = "link_checks"
+    __table_args__ = (Index("ix_link_checks_source_time", "source_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), nullable=False)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("link_check_runs.id"), index=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    # Every hop before the final answer: [{"url": ..., "status": 301}, ...]
+    redirects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    content_length: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    # Why the verdict: "HTTP 404", "moved to localhost", "body differs from capture of ..."
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship()
+
+
+class Capture(Base):
+    """A WARC file of a source's page, held in the content-addressed store."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_source_time", "source_id", "captured_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), nullable=False)
+    captured_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    captured_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    final_url: Mapped[str] = mapped_column(Text, nullable=False)
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # the WARC file
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of the WARC file
+    body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # the page itself
+
+    source: Mapped[Source] = relationship()
