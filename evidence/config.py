@@ -47,6 +47,15 @@ class Config:
     SESSION_LIFETIME_HOURS: int = field(
         default_factory=lambda: int(os.environ.get("EVIDENCE_SESSION_LIFETIME_HOURS", "12"))
     )
+    # Largest exhibit upload; Flask refuses any request larger than this plus room for the form.
+    MAX_UPLOAD_MB: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_MAX_UPLOAD_MB", "512"))
+    )
+    MAX_CONTENT_LENGTH: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.MAX_CONTENT_LENGTH is None:
+            self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 1) * 1024 * 1024
 
     def as_flask_mapping(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
