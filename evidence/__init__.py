@@ -136,6 +136,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (dashboard_bp, accounts_bp, audit_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(import_module("evidence.places.views").bp)
+    app.register_blueprint(import_module("evidence.actors.views").units)
+    app.register_blueprint(import_module("evidence.actors.views").persons)
+    app.register_blueprint(import_module("evidence.sources.views").bp)
+    app.register_blueprint(import_module("evidence.cases.views").bp)
+    app.register_blueprint(import_module("evidence.incidents.violation_views").bp)
     app.register_blueprint(import_module("evidence.incidents.views").bp)
     app.register_blueprint(import_module("evidence.statements.views").bp)
     app.register_blueprint(import_module("evidence.lookup.views").bp)

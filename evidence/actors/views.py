@@ -1,0 +1,130 @@
+"""Unit and person pages: two blueprints, ``units`` and ``persons``.
+
+Protection: a protected witness (FORMAT.md) never appears by name outside the
+internal audience. Their person page does not exist for those audiences (404,
+the same answer as for a key nobody has, so it confirms nothing), the person
+list leaves them out, and on unit and source pages they appear only under the
+pseudonym and are never linked (their key is usually their name).
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+
+from evidence.actors.forms import PersonForm, UnitForm
+from evidence.actors.models import Person, Unit
+from evidence.actors.services import (
+    create_person,
+    create_unit,
+    load_person,
+    load_unit,
+    restore_person,
+    restore_unit,
+    retract_person,
+    retract_unit,
+    update_person,
+    update_unit,
+)
+from evidence.audit.services import history
+from evidence.db import get_session
+from evidence.permissions import requires
+from evidence.protection import current_protection
+from evidence.web.pagination import paginate
+from evidence.web.record_views import (
+    ListFilters,
+    RecordRoutes,
+    add_write_routes,
+    list_query,
+    record_blueprint,
+    record_id_or_404,
+)
+
+units = record_blueprint("units", __name__, "/units")
+persons = record_blueprint("persons", __name__, "/persons")
+add_write_routes(
+    units,
+    RecordRoutes(
+        Unit,
+        UnitForm,
+        create_unit,
+        update_unit,
+        retract_unit,
+        restore_unit,
+        template="units/form.html",
+        noun="unit",
+    ),
+)
+add_write_routes(
+    persons,
+    RecordRoutes(
+        Person,
+        PersonForm,
+        create_person,
+        update_person,
+        retract_person,
+        restore_person,
+        template="persons/form.html",
+        noun="person",
+    ),
+)
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+@units.get("/", endpoint="index")
+@requires("read")
+def unit_index() -> str:
+    filters = ListFilters.from_request()
+    page = paginate(get_session(), list_query(Unit, Unit.name, filters))
+    return render_template("units/index.html", page=page, filters=filters)
+
+
+@units.get("/<key>", endpoint="show")
+@requires("read")
+def unit_show(key: str) -> str:
+    session = get_session()
+    unit_id = record_id_or_404(Unit, key)
+    detail = load_unit(session, unit_id)
+    return render_template(
+        "units/show.html",
+        detail=detail,
+        unit=detail.unit,
+        history_entries=history(session, "unit", unit_id),
+    )
+
+
+# --- persons ----------------------------------------------------------------------------
+
+
+@persons.get("/", endpoint="index")
+@requires("read")
+def person_index() -> str:
+    filters = ListFilters.from_request()
+    hidden = current_protection().pseudonyms  # empty for the internal audience
+    page = paginate(get_session(), list_query(Person, Person.name, filters, exclude_ids=hidden))
+    return render_template("persons/index.html", page=page, filters=filters)
+
+
+def _visible_person_id(key: str) -> int:
+    """The person's id, or 404 when they are protected from this audience."""
+    person_id = record_id_or_404(Person, key)
+    if person_id in current_protection().pseudonyms:
+        abort(404)
+    return person_id
+
+
+@persons.get("/<key>", endpoint="show")
+@requires("read")
+def person_show(key: str) -> str:
+    session = get_session()
+    person_id = _visible_person_id(key)
+    detail = load_person(session, person_id)
+    protection = current_protection()
+    return render_template(
+        "persons/show.html",
+        detail=detail,
+        person=detail.person,
+        statements=protection.filter_statements(detail.statements),
+        history_entries=history(session, "person", person_id),
+    )

@@ -1,0 +1,66 @@
+"""Source pages: list, page (everything citing the source), form, retract/restore."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from evidence.audit.services import history
+from evidence.db import get_session
+from evidence.permissions import requires
+from evidence.protection import current_protection
+from evidence.sources.forms import SourceForm
+from evidence.sources.models import Source
+from evidence.sources.services import (
+    create_source,
+    load_source,
+    restore_source,
+    retract_source,
+    update_source,
+)
+from evidence.web.pagination import paginate
+from evidence.web.record_views import (
+    ListFilters,
+    RecordRoutes,
+    add_write_routes,
+    list_query,
+    record_blueprint,
+    record_id_or_404,
+)
+
+bp = record_blueprint("sources", __name__, "/sources")
+add_write_routes(
+    bp,
+    RecordRoutes(
+        Source,
+        SourceForm,
+        create_source,
+        update_source,
+        retract_source,
+        restore_source,
+        template="sources/form.html",
+        noun="source",
+    ),
+)
+
+
+@bp.get("/")
+@requires("read")
+def index() -> str:
+    filters = ListFilters.from_request()
+    page = paginate(get_session(), list_query(Source, Source.title, filters))
+    return render_template("sources/index.html", page=page, filters=filters)
+
+
+@bp.get("/<key>")
+@requires("read")
+def show(key: str) -> str:
+    session = get_session()
+    source_id = record_id_or_404(Source, key)
+    detail = load_source(session, source_id)
+    return render_template(
+        "sources/show.html",
+        detail=detail,
+        source=detail.source,
+        statements=current_protection().filter_statements(detail.statements),
+        history_entries=history(session, "source", source_id),
+    )
