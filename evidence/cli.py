@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
+from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
 from evidence.dossiers.cli import dossier_command, verify_dossier_command
 from evidence.vocabularies import ROLES
 
@@ -246,6 +247,7 @@ COMMANDS = [
     users_group,
     dossier_command,
     verify_dossier_command,
+    *AUDITING_COMMANDS,
 ]
 
 
