@@ -12,6 +12,9 @@
 (function () {
   "use strict";
 
+  if (window.evidenceForms) { return; }  // included twice on a page: wire things up once
+  window.evidenceForms = true;
+
   var LOOKUP = "/lookup/";
   var DELAY = 150;
   var counter = 0;
