@@ -145,6 +145,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(import_module("evidence.incidents.views").bp)
     app.register_blueprint(import_module("evidence.statements.views").bp)
     app.register_blueprint(import_module("evidence.lookup.views").bp)
+    app.register_blueprint(import_module("evidence.links.views").bp)
+    app.register_blueprint(import_module("evidence.exhibits.views").bp)
+    app.register_blueprint(import_module("evidence.reports.views").bp)
     app.register_blueprint(import_module("evidence.dossiers.views").bp)
 
 

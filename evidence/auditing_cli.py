@@ -160,7 +160,7 @@ def exhibits_add_command(
                 max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
             )
         except ValidationError as error:
-            fail("\n".join(error.errors.values()))
+            fail("\n".join(f"{field}: {message}" for field, message in error.errors.items()))
         click.echo(
             f"Added exhibit {exhibit.key}: {exhibit.media_type}, {exhibit.size} bytes,"
             f" SHA-256 {exhibit.sha256}"

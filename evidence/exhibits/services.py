@@ -82,7 +82,7 @@ def _resolve_links(
             if record is not None and not any(getattr(link, column) == record.id for link in links):
                 links.append(ExhibitLink(**{column: record.id}, position=len(links)))
     if not links and not errors:
-        errors.add("incidents", "incidents: link the exhibit to an incident, statement or source")
+        errors.add("incidents", "link the exhibit to an incident, statement or source")
     return links
 
 
@@ -116,9 +116,9 @@ def add_exhibit(
     try:
         stored = store.put(stream, max_bytes)
     except TooLarge as too_large:
-        raise ValidationError({"file": f"file: {too_large}; nothing was stored"}) from None
+        raise ValidationError({"file": f"{too_large}; nothing was stored"}) from None
     if stored.size == 0:
-        raise ValidationError({"file": "file: the file is empty"})
+        raise ValidationError({"file": "the file is empty"})
     name = clean_filename(filename)
     media_type = detect_media_type(stored.head)
     exhibit = Exhibit(
@@ -259,15 +259,19 @@ def load_exhibit(session: Session, key: str) -> ExhibitDetail | None:
     return ExhibitDetail(exhibit, **linked)
 
 
-def linked_exhibits(session: Session, *, column: str, record_id: int) -> list[Exhibit]:
+def linked_exhibits(
+    session: Session, *, column: str, record_id: int, internal: bool
+) -> list[Exhibit]:
     """The live exhibits linked to one incident, statement or source (column: e.g.
-    "incident_id"), oldest first."""
+    "incident_id"), oldest first; as exhibits_query decides for the audience."""
     stmt = (
         select(Exhibit)
         .join(ExhibitLink, ExhibitLink.exhibit_id == Exhibit.id)
         .where(getattr(ExhibitLink, column) == record_id, Exhibit.retracted_at.is_(None))
         .order_by(Exhibit.id)
     )
+    if not internal:
+        stmt = stmt.where(~hidden_from_public())
     return list(session.scalars(stmt))
 
 

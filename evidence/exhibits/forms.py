@@ -1,0 +1,48 @@
+"""Exhibit forms: upload with links and acquisition, and one more custody event."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from evidence.services_common import edtf_field, reference_field
+
+# Uploading and verifying add their own events; these are the ones a person reports.
+REPORTED_CUSTODY_ACTIONS = ("transferred", "exported", "acquired")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "File",
+        validators=[FileRequired("choose the file to upload")],
+        description="Video, image, PDF, audio or document. Its type is read from its content.",
+    )
+    incident = reference_field("Incident", "incidents")
+    statement = reference_field("Statement", "statements")
+    source = reference_field("Source", "sources")
+    acquired = edtf_field("Acquired on")
+    acquired_from = StringField(
+        "Acquired from", validators=[Optional(), Length(max=500)], description="Person or body"
+    )
+    acquired_how = TextAreaField("How it was acquired", validators=[Optional(), Length(max=2000)])
+
+    def service_fields(self) -> dict[str, object]:
+        return {
+            "incidents": [self.incident.data or ""],
+            "statements": [self.statement.data or ""],
+            "sources": [self.source.data or ""],
+            "acquired": self.acquired.data,
+            "acquired_from": self.acquired_from.data,
+            "acquired_how": self.acquired_how.data,
+        }
+
+
+class CustodyForm(FlaskForm):
+    action = SelectField("Event", choices=list(REPORTED_CUSTODY_ACTIONS))
+    note = TextAreaField(
+        "Note",
+        validators=[InputRequired("say what happened"), Length(max=2000)],
+        description="From whom to whom, where, how",
+    )

@@ -1,0 +1,214 @@
+"""Exhibit pages: list, upload, the exhibit with its chain of custody, download, verify.
+
+Files are only ever sent as downloads (``Content-Disposition: attachment``)
+with ``Content-Security-Policy: sandbox`` and ``X-Content-Type-Options:
+nosniff``: an uploaded HTML or SVG file must never run on our origin.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from evidence.db import get_session
+from evidence.exhibits.forms import CustodyForm, UploadForm
+from evidence.exhibits.models import Exhibit
+from evidence.exhibits.services import (
+    ExhibitDetail,
+    add_custody_event,
+    add_exhibit,
+    exhibits_query,
+    linked_exhibits,
+    load_exhibit,
+    verify_exhibit,
+)
+from evidence.permissions import deny, requires
+from evidence.protection import current_protection
+from evidence.services_common import ValidationError, show_errors
+from evidence.store import describe_size, store_for
+from evidence.web.pagination import paginate
+
+bp = Blueprint("exhibits", __name__, url_prefix="/exhibits")
+
+# Upload form fields named after the service's arguments.
+FORM_FIELD = {"incidents": "incident", "statements": "statement", "sources": "source"}
+LINK_COLUMNS = {"incident": "incident_id", "statement": "statement_id", "source": "source_id"}
+
+
+def send_attachment(path_or_file: Any, download_name: str, mimetype: str) -> Response:
+    """A stored file as a download that the browser never renders or runs on our origin."""
+    response = send_file(
+        path_or_file, mimetype=mimetype, as_attachment=True, download_name=download_name
+    )
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_global()
+def exhibits_linked_to(kind: str, record: Any) -> list[Exhibit]:
+    """Exhibits of an incident, statement or source, for the partial exhibits/_linked.html."""
+    if record is None or getattr(record, "id", None) is None:
+        return []
+    return linked_exhibits(
+        get_session(),
+        column=LINK_COLUMNS[kind],
+        record_id=record.id,
+        internal=current_protection().is_internal,
+    )
+
+
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    return describe_size(size)
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def _visible_detail(key: str) -> ExhibitDetail:
+    """The exhibit, or 404; refused when it belongs to a statement the user may not see."""
+    detail = load_exhibit(get_session(), key)
+    if detail is None or detail.exhibit.is_retracted:
+        abort(404)
+    protection = current_protection()
+    if not all(protection.statement_visible(s) for s in detail.statements):
+        deny("read", detail.exhibit)
+    return detail
+
+
+@bp.get("/")
+@requires("read")
+def index() -> str:
+    text = (request.args.get("q") or "").strip() or None
+    media = request.args.get("type") or None
+    query = exhibits_query(internal=current_protection().is_internal, text=text, media=media)
+    page = paginate(get_session(), query)
+    return render_template("exhibits/index.html", page=page, text=text, media=media)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("edit")
+def new() -> str | Response:
+    limit = describe_size(_max_bytes())
+    try:
+        form = UploadForm()
+        if request.method == "GET":
+            for name in ("incident", "statement", "source"):
+                form[name].data = request.args.get(name, "")
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        # Flask refused the body before reading it: nothing was received or stored.
+        form = UploadForm(formdata=None)
+        form.file.errors = [f"larger than the limit of {limit}; nothing was stored"]
+        return render_template("exhibits/new.html", form=form, limit=limit), 413
+    if submitted:
+        session = get_session()
+        upload = form.file.data
+        try:
+            exhibit = add_exhibit(
+                session,
+                store_for(current_app.config),
+                upload.stream,
+                filename=upload.filename,
+                by=current_user.name,
+                max_bytes=_max_bytes(),
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            session.rollback()
+            renamed = {FORM_FIELD.get(name, name): text for name, text in error.errors.items()}
+            show_errors(form, ValidationError(renamed))
+        else:
+            session.commit()
+            flash(f"Exhibit {exhibit.key} stored ({exhibit.media_type}).", "success")
+            return redirect(url_for("exhibits.show", key=exhibit.key))
+    status = 400 if form.errors else 200
+    return render_template("exhibits/new.html", form=form, limit=limit), status
+
+
+@bp.get("/<key>")
+@requires("read")
+def show(key: str) -> str:
+    from evidence.audit.services import history
+
+    detail = _visible_detail(key)
+    return render_template(
+        "exhibits/show.html",
+        detail=detail,
+        exhibit=detail.exhibit,
+        custody_form=CustodyForm(),
+        history_entries=history(get_session(), "exhibit", detail.exhibit.id),
+    )
+
+
+@bp.get("/<key>/download")
+@requires("read")
+def download(key: str) -> Response:
+    exhibit = _visible_detail(key).exhibit
+    store = store_for(current_app.config)
+    if not store.exists(exhibit.sha256):
+        abort(404)
+    extension = mimetypes.guess_extension(exhibit.media_type) or ".bin"
+    return send_attachment(
+        store.path(exhibit.sha256), f"{exhibit.key}{extension}", exhibit.media_type
+    )
+
+
+@bp.post("/<key>/verify")
+@requires("audit")
+def verify(key: str) -> Response:
+    exhibit = _visible_detail(key).exhibit
+    session = get_session()
+    problem = verify_exhibit(session, store_for(current_app.config), exhibit, by=current_user.name)
+    session.commit()
+    if problem:
+        flash(f"The stored file is {problem}: its SHA-256 no longer matches.", "error")
+    else:
+        flash("The stored file matches its SHA-256.", "success")
+    return redirect(url_for("exhibits.show", key=key))
+
+
+@bp.post("/<key>/custody")
+@requires("edit")
+def custody(key: str) -> str | Response:
+    detail = _visible_detail(key)
+    form = CustodyForm()
+    session = get_session()
+    if form.validate_on_submit():
+        add_custody_event(
+            session,
+            detail.exhibit,
+            action=form.action.data,
+            by=current_user.name,
+            note=form.note.data,
+        )
+        session.commit()
+        flash("Custody event recorded.", "success")
+        return redirect(url_for("exhibits.show", key=key))
+    from evidence.audit.services import history
+
+    return render_template(
+        "exhibits/show.html",
+        detail=detail,
+        exhibit=detail.exhibit,
+        custody_form=form,
+        history_entries=history(session, "exhibit", detail.exhibit.id),
+    ), 400

@@ -1,0 +1,120 @@
+"""Uploading and serving exhibits through the web UI."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+
+from sqlalchemy import select
+
+from evidence.models import Exhibit
+from evidence.store import Store
+from tests.exhibits.test_services import PNG
+from tests.factories import make_incident, make_statement
+from tests.webclient import make_users, sign_in, without_csrf
+
+
+def _client(app, session, role="documenter"):
+    make_users(session)
+    client = without_csrf(app).test_client()
+    sign_in(client, role)
+    return client
+
+
+def _upload(client, data, name, **fields):
+    return client.post(
+        "/exhibits/new",
+        data={"file": (io.BytesIO(data), name), **fields},
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_detects_the_type_and_keeps_the_name_as_a_label(app, session):
+    client = _client(app, session)
+    incident = make_incident(session)
+    session.commit()
+    response = _upload(client, PNG, "../../etc/passwd", incident=incident.key, acquired_from="Aunt")
+    assert response.status_code == 302
+    exhibit = session.scalar(select(Exhibit))
+    assert (exhibit.filename, exhibit.media_type) == ("../../etc/passwd", "image/png")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "../../etc/passwd" in page and exhibit.sha256 in page and "uploaded" in page
+    download = client.get(f"/exhibits/{exhibit.key}/download")
+    assert download.data == PNG
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert f"{exhibit.key}.png" in download.headers["Content-Disposition"]
+    assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    listing = client.get("/exhibits/").get_data(as_text=True)
+    assert exhibit.key in listing
+
+
+def test_an_oversize_upload_is_refused_with_a_clear_message(app, session, tmp_path):
+    app.config["MAX_UPLOAD_MB"] = 1
+    client = _client(app, session)
+    incident = make_incident(session)
+    session.commit()
+    response = _upload(client, b"a" * (1024 * 1024 + 10), "big.bin", incident=incident.key)
+    assert response.status_code == 400
+    assert "File: larger than the limit of 1 MB; nothing was stored" in response.get_data(
+        as_text=True
+    )
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    response = _upload(client, b"a" * (3 * 1024 * 1024), "huge.bin", incident=incident.key)
+    assert response.status_code == 413
+    assert "larger than the limit of 1 MB" in response.get_data(as_text=True)
+    assert session.scalars(select(Exhibit)).all() == []
+    assert list(Store(app.config["DATA_DIR"]).stored_hashes()) == []
+
+
+def test_upload_errors_name_the_field(app, session):
+    client = _client(app, session)
+    response = _upload(client, PNG, "a.png", incident="no-such-incident")
+    assert response.status_code == 400
+    assert 'Incident: no incident with key "no-such-incident"' in html.unescape(
+        response.get_data(as_text=True)
+    )
+    response = _upload(client, PNG, "a.png")
+    assert "link the exhibit to an incident, statement or source" in response.get_data(as_text=True)
+
+
+def test_custody_and_verification_from_the_exhibit_page(app, session):
+    client = _client(app, session)
+    incident = make_incident(session)
+    session.commit()
+    location = _upload(client, PNG, "photo.png", incident=incident.key).location
+    key = location.rsplit("/", 1)[1]
+    response = client.post(
+        f"/exhibits/{key}/custody", data={"action": "transferred", "note": "to counsel"}
+    )
+    assert response.status_code == 302
+    assert client.post(f"/exhibits/{key}/verify").status_code == 403  # documenters do not audit
+    auditor = without_csrf(app).test_client()
+    sign_in(auditor, "auditor")
+    assert auditor.post(f"/exhibits/{key}/verify").status_code == 302
+    session.expire_all()
+    exhibit = session.scalar(select(Exhibit).where(Exhibit.key == key))
+    assert [e.action for e in exhibit.custody] == ["uploaded", "transferred", "verified"]
+    assert exhibit.custody[-1].note == f"SHA-256 {hashlib.sha256(PNG).hexdigest()} matches"
+
+
+def test_exhibits_of_confidential_statements_are_hidden_from_viewers(app, session, tmp_path):
+    from evidence.exhibits.services import add_exhibit
+
+    statement = make_statement(session, protection="confidential")
+    exhibit = add_exhibit(
+        session,
+        Store(app.config["DATA_DIR"]),
+        io.BytesIO(PNG),
+        filename="face.png",
+        by="x",
+        statements=[statement.key],
+    )
+    client = _client(app, session, role="viewer")
+    assert client.get(f"/exhibits/{exhibit.key}").status_code == 403
+    assert client.get(f"/exhibits/{exhibit.key}/download").status_code == 403
+    assert exhibit.key not in client.get("/exhibits/").get_data(as_text=True)
+    auditor = without_csrf(app).test_client()
+    sign_in(auditor, "auditor")
+    assert auditor.get(f"/exhibits/{exhibit.key}").status_code == 200
