@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from evidence.audit.log import default_actor, set_actor
 from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
 from evidence.dossiers.cli import dossier_command, verify_dossier_command
+from evidence.search.cli import search_group
 from evidence.vocabularies import ROLES
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
@@ -248,6 +249,7 @@ COMMANDS = [
     dossier_command,
     verify_dossier_command,
     *AUDITING_COMMANDS,
+    search_group,
 ]
 
 

@@ -9,6 +9,7 @@ from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.links.models import Capture, LinkCheck, LinkCheckRun
 from evidence.places.models import Place
+from evidence.search.models import SearchDocument, SearchTerm
 from evidence.sources.models import Citation, Source
 from evidence.statements.models import Statement, StatementIncident
 
@@ -32,6 +33,8 @@ __all__ = [
     "Membership",
     "Person",
     "Place",
+    "SearchDocument",
+    "SearchTerm",
     "Source",
     "Statement",
     "StatementIncident",

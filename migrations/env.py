@@ -7,6 +7,7 @@ from alembic import context
 import evidence.models  # noqa: F401  (fills the metadata)
 from evidence.config import Config
 from evidence.db import Base, make_engine
+from evidence.search.models import include_in_migrations
 
 config = context.config
 target_metadata = Base.metadata
@@ -39,6 +40,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_migrations,
     )
     with context.begin_transaction():
         context.run_migrations()

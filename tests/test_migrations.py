@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 
 from evidence.db import Base, make_engine
 from evidence.migrate import downgrade, upgrade
+from evidence.search.models import include_in_migrations
 from tests.conftest import PG_URL, require_pg
 
 MIGRATION_SCHEMA = "evidence_migration_check"
@@ -16,7 +17,9 @@ MIGRATION_SCHEMA = "evidence_migration_check"
 
 def test_models_and_migrations_do_not_drift(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_in_migrations}
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 

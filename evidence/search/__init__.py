@@ -1,0 +1,1 @@
+"""Search across every record, matching names however they were spelled."""

@@ -1,0 +1,437 @@
+"""Search: one query over every kind of record, with filters and witness protection.
+
+``search(session, query, protection=...)`` folds the query onto search keys
+(normalise.py), looks near spellings up for words nobody wrote that way
+(typos), asks the database's engine for matching documents per record type,
+and turns each page of hits into labels and highlighted snippets taken from
+the records themselves through the protection filter.
+
+Protection, for audiences it applies to (FORMAT.md):
+- query words that are, start, or are one typo away from a word of a
+  protected person's names or aliases are dropped before searching, so no
+  result can be found through such a name (hiding a little too much is safer
+  than linking a name to a statement);
+- confidential statements are not searched at all;
+- a protected person is found only by their pseudonym, and shown only by it;
+- every label and snippet goes through ``Protection.scrub``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from markupsafe import Markup, escape
+from rapidfuzz import fuzz
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, selectinload
+
+from evidence.actors.services import MAX_DEPTH
+from evidence.dates import humanize
+from evidence.models import (
+    Case,
+    Incident,
+    IncidentViolation,
+    Involvement,
+    Person,
+    Place,
+    Source,
+    Statement,
+    StatementIncident,
+    Unit,
+    UnitParent,
+)
+from evidence.places.services import subtree_ids
+from evidence.protection import Protection
+from evidence.search.engine import SIMILAR_ENOUGH, engine_for, is_indexed, near_spellings
+from evidence.search.indexing import SEARCHED
+from evidence.search.models import SearchDocument
+from evidence.search.normalise import fold_word, keys, words
+
+MODELS = {
+    "incident": Incident,
+    "statement": Statement,
+    "person": Person,
+    "unit": Unit,
+    "place": Place,
+    "source": Source,
+    "case": Case,
+}
+SNIPPET_WORDS = 24
+# Asks protection.py whether this audience may see confidential statements at all.
+_CONFIDENTIAL = SimpleNamespace(protection="confidential")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrowing a search. Incident filters keep incidents and the statements about them."""
+
+    date_from: dt.date | None = None  # uncertain dates match when they may overlap the range
+    date_to: dt.date | None = None
+    place: int | None = None  # a place id; places inside it match too
+    unit: int | None = None  # a unit id; its sub-units as at the incident's date match too
+    violation_type: int | None = None
+    status: str | None = None
+    protection: str | None = None  # statements only
+
+    @property
+    def on_incidents(self) -> bool:
+        values = (self.date_from, self.date_to, self.place, self.unit, self.violation_type)
+        return any(v is not None for v in values) or bool(self.status)
+
+    def allowed_types(self) -> tuple[str, ...]:
+        if self.protection:
+            return ("statement",)
+        if self.on_incidents:
+            return ("incident", "statement")
+        return SEARCHED
+
+
+@dataclass
+class Hit:
+    entity: str
+    record_id: int | None  # None for a protected person found by pseudonym
+    key: str | None  # None when showing it would reveal a protected name
+    label: str
+    snippet: Markup
+    detail: str | None = None
+
+
+@dataclass
+class Group:
+    entity: str
+    total: int
+    hits: list[Hit]
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class SearchResults:
+    query: str
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(group.total for group in self.groups)
+
+    def group(self, entity: str) -> Group | None:
+        return next((g for g in self.groups if g.entity == entity), None)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The query as the engine sees it: per word, its key and near spellings."""
+
+    words: list[list[str]]
+    phrase: str  # " key1 key2 ": documents holding it exactly rank first
+
+    def matches(self, word: str) -> bool:
+        key = fold_word(word)
+        return any(
+            key == alt or (len(alt) >= 4 and key.startswith(alt)) for w in self.words for alt in w
+        )
+
+
+def _resembles(key: str, protected: set[str]) -> bool:
+    return any(
+        key == name
+        or (len(key) >= 4 and name.startswith(key))
+        or (len(name) >= 4 and key.startswith(name))
+        or fuzz.ratio(key, name) >= SIMILAR_ENOUGH
+        for name in protected
+    )
+
+
+def protected_keys(protection: Protection) -> set[str]:
+    """Keys of every word of every name and alias protected from this audience."""
+    return {key for name in protection.names for key in keys(name)}
+
+
+def _prepare(session: Session, query: str, protection: Protection) -> _Query:
+    hidden = protected_keys(protection)
+    query_keys = [key for key in keys(query) if not (hidden and _resembles(key, hidden))]
+    prepared = []
+    for key in query_keys:
+        alternatives = [key]
+        if not is_indexed(session, key):
+            alternatives += [k for k in near_spellings(session, key) if not _resembles(k, hidden)]
+        prepared.append(alternatives)
+    return _Query(words=prepared, phrase=f" {' '.join(query_keys)} ")
+
+
+def _overlapping(earliest: Any, latest: Any, since: Any, until: Any) -> ColumnElement[bool]:
+    """Two spans that may overlap; an unknown end is open."""
+    return and_(
+        or_(since.is_(None), latest.is_(None), since <= latest),
+        or_(until.is_(None), earliest.is_(None), until >= earliest),
+    )
+
+
+def _units_under(unit_id: int) -> Any:
+    """A recursive CTE (id, since, until): the unit and every unit below it, with the span
+    in which the whole chain of parent links up to ``unit_id`` held (None: open)."""
+    tree = select(
+        literal(unit_id).label("id"),
+        cast(null(), Date).label("since"),
+        cast(null(), Date).label("until"),
+        literal(0).label("depth"),
+    ).cte("units_under", recursive=True)
+    since = case(
+        (tree.c.since.is_(None), UnitParent.valid_from),
+        (UnitParent.valid_from.is_(None), tree.c.since),
+        (UnitParent.valid_from > tree.c.since, UnitParent.valid_from),
+        else_=tree.c.since,
+    )
+    until = case(
+        (tree.c.until.is_(None), UnitParent.valid_until),
+        (UnitParent.valid_until.is_(None), tree.c.until),
+        (UnitParent.valid_until < tree.c.until, UnitParent.valid_until),
+        else_=tree.c.until,
+    )
+    step = (
+        select(UnitParent.unit_id, since, until, tree.c.depth + 1)
+        .join(tree, UnitParent.parent_id == tree.c.id)
+        .where(tree.c.depth < MAX_DEPTH, or_(since.is_(None), until.is_(None), since <= until))
+    )
+    return tree.union(step)
+
+
+def incident_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """Conditions on ``Incident`` for the incident filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.date_from:
+        conditions.append(or_(Incident.latest.is_(None), Incident.latest >= filters.date_from))
+    if filters.date_to:
+        conditions.append(or_(Incident.earliest.is_(None), Incident.earliest <= filters.date_to))
+    if filters.place is not None:
+        conditions.append(Incident.place_id.in_(subtree_ids(filters.place)))
+    if filters.unit is not None:
+        tree = _units_under(filters.unit)
+        conditions.append(
+            exists()
+            .where(Involvement.incident_id == Incident.id, Involvement.unit_id == tree.c.id)
+            .where(_overlapping(Incident.earliest, Incident.latest, tree.c.since, tree.c.until))
+        )
+    if filters.violation_type is not None:
+        conditions.append(
+            exists().where(
+                IncidentViolation.incident_id == Incident.id,
+                IncidentViolation.violation_type_id == filters.violation_type,
+            )
+        )
+    if filters.status:
+        conditions.append(Incident.status == filters.status)
+    return conditions
+
+
+def _type_conditions(
+    entity: str, filters: SearchFilters, protection: Protection
+) -> list[ColumnElement[bool]]:
+    record_id = SearchDocument.record_id
+    conditions: list[ColumnElement[bool]] = []
+    if entity == "incident" and filters.on_incidents:
+        conditions.append(record_id.in_(select(Incident.id).where(*incident_conditions(filters))))
+    if entity == "statement":
+        levels = []
+        if not protection.statement_visible(_CONFIDENTIAL):
+            levels.append(Statement.protection != "confidential")
+        if filters.protection:
+            levels.append(Statement.protection == filters.protection)
+        if filters.on_incidents:
+            levels.append(
+                exists().where(
+                    StatementIncident.statement_id == Statement.id,
+                    StatementIncident.incident_id == Incident.id,
+                    *incident_conditions(filters),
+                )
+            )
+        if levels:
+            conditions.append(record_id.in_(select(Statement.id).where(*levels)))
+    if entity == "person" and not protection.is_internal and protection.pseudonyms:
+        conditions.append(record_id.not_in(list(protection.pseudonyms)))
+    return conditions
+
+
+def _matching_ids(
+    session: Session,
+    prepared: _Query,
+    entity: str,
+    filters: SearchFilters,
+    protection: Protection,
+    page: int,
+    per_page: int,
+) -> tuple[int, list[int]]:
+    matched = engine_for(session).matching(prepared.words).subquery()
+    conditions = [
+        SearchDocument.entity == entity,
+        SearchDocument.retracted.is_(False),
+        *_type_conditions(entity, filters, protection),
+    ]
+    base = select(SearchDocument.record_id).join(matched, matched.c.id == SearchDocument.id)
+    base = base.where(*conditions)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    if total == 0:
+        return 0, []
+    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
+    ids = session.scalars(
+        base.order_by(exact, matched.c.rank, SearchDocument.record_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return total, list(ids)
+
+
+def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None:
+    """A window of ``text`` around its first matching word, matching words in <mark>.
+
+    None when no word matches.
+    """
+    if not text:
+        return None
+    pieces = re.split(r"([^\W_]+)", text)
+    hits = [i for i in range(1, len(pieces), 2) if matches(pieces[i])]
+    if not hits:
+        return None
+    start = max(0, hits[0] - SNIPPET_WORDS)  # a word and its separator per two pieces
+    end = min(len(pieces), hits[0] + 2 * SNIPPET_WORDS)
+    out = [Markup("… ") if start > 0 else Markup("")]
+    for i in range(start, end):
+        piece = escape(pieces[i])
+        out.append(
+            Markup("<mark>{}</mark>").format(piece) if i % 2 and matches(pieces[i]) else piece
+        )
+    if end < len(pieces):
+        out.append(Markup(" …"))
+    return Markup("").join(out)
+
+
+def _snippet(texts: Iterable[str | None], matches: Callable[[str], bool]) -> Markup:
+    texts = [t for t in texts if t]
+    for text in texts:
+        marked = highlight(text, matches)
+        if marked is not None:
+            return marked
+    if not texts:
+        return Markup("")
+    first = " ".join(texts[0].split()[:SNIPPET_WORDS])
+    return escape(first + (" …" if len(texts[0].split()) > SNIPPET_WORDS else ""))
+
+
+def _visible_key(key: str, protection: Protection) -> str | None:
+    return key if protection.is_internal or protection.scrub(key) == key else None
+
+
+def _hits(
+    session: Session, entity: str, ids: Sequence[int], prepared: _Query, protection: Protection
+) -> list[Hit]:
+    model = MODELS[entity]
+    stmt = select(model).where(model.id.in_(ids))
+    if entity == "statement":
+        stmt = stmt.options(selectinload(Statement.witness), selectinload(Statement.incident_links))
+    records = {record.id: record for record in session.scalars(stmt)}
+    scrub, matches = protection.scrub, prepared.matches
+    hits = []
+    for record_id in ids:
+        record = records[record_id]
+        key = _visible_key(record.key, protection)
+        if entity == "incident":
+            hit = Hit(
+                entity, record_id, key, scrub(record.title),
+                _snippet([scrub(record.summary), scrub(record.title)], matches),
+                humanize(record.date),
+            )  # fmt: skip
+        elif entity == "statement":
+            excerpts = [scrub(link.excerpt) for link in record.incident_links]
+            label = f"Statement of {protection.witness_label(record)}"
+            texts = [scrub(record.text), scrub(record.translation), *excerpts, record.pseudonym]
+            detail = humanize(record.taken) if record.taken else None
+            hit = Hit(entity, record_id, key, label, _snippet(texts, matches), detail)
+        elif entity == "person":
+            texts = [", ".join(protection.person_aliases(record)), protection.person_notes(record)]
+            label = protection.person_label(record)
+            hit = Hit(entity, record_id, key, label, _snippet(texts, matches))
+        elif entity in ("unit", "place"):
+            aliases = ", ".join(scrub(alias) for alias in record.aliases)
+            hit = Hit(entity, record_id, key, scrub(record.name), _snippet([aliases], matches))
+        elif entity == "source":
+            texts = [record.publisher, record.author, scrub(record.notes)]
+            hit = Hit(entity, record_id, key, scrub(record.title), _snippet(texts, matches))
+        else:
+            texts = [scrub(record.summary)]
+            hit = Hit(entity, record_id, key, scrub(record.title), _snippet(texts, matches))
+        hits.append(hit)
+    return hits
+
+
+def _pseudonym_hits(query: str, protection: Protection) -> list[Hit]:
+    """Protected persons whose pseudonym the query names (every query word in it)."""
+    wanted = keys(query)
+    if protection.is_internal or not wanted:
+        return []
+    found = []
+    for pseudonym in sorted(set(protection.pseudonyms.values())):
+        own = keys(pseudonym)
+        if all(any(k == o or o.startswith(k) for o in own) for k in wanted):
+            marked = highlight(pseudonym, lambda word: fold_word(word) in wanted)
+            found.append(Hit("person", None, None, pseudonym, marked or Markup("")))
+    return found
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    protection: Protection,
+    types: Iterable[str] | None = None,
+    filters: SearchFilters | None = None,
+    page: int = 1,
+    per_page: int = 10,
+) -> SearchResults:
+    """Records matching every word of ``query`` in some spelling, grouped by record type.
+
+    ``types`` narrows the record types (default all). ``page`` pages through
+    each group (a results page usually asks for one type when paging). Exact
+    phrase matches come first, then the engine's relevance.
+    """
+    filters = filters or SearchFilters()
+    page, per_page = max(1, page), max(1, min(per_page, 100))
+    wanted = [t for t in filters.allowed_types() if types is None or t in set(types)]
+    results = SearchResults(query=query)
+    if not words(query):
+        return results
+    prepared = _prepare(session, query, protection)
+    for entity in wanted:
+        hits: list[Hit] = []
+        total = 0
+        if prepared.words:
+            total, ids = _matching_ids(
+                session, prepared, entity, filters, protection, page, per_page
+            )
+            hits = _hits(session, entity, ids, prepared, protection)
+        if entity == "person" and not filters.on_incidents and page == 1:
+            extra = _pseudonym_hits(query, protection)
+            hits, total = extra + hits, total + len(extra)
+        if total:
+            results.groups.append(Group(entity, total, hits, page, per_page))
+    return results

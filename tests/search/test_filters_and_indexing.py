@@ -1,0 +1,98 @@
+"""Filters combined with the query, and an index kept in step on every write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+
+import evidence.audit.log as audit_log
+import evidence.search.indexing as indexing
+from evidence.actors.services import retract_person, update_person
+from evidence.search.models import SearchDocument
+from evidence.search.services import SearchFilters
+from tests.factories import make_person
+from tests.search.conftest import run
+
+ALMAZ = "Almaz"  # involved in zhodino-beatings (2000/2001) and tarasovo-raid (2019)
+
+
+def test_date_range_matches_by_overlap_with_uncertain_dates(session, world):
+    in_2001 = SearchFilters(date_from=dt.date(2001, 6, 1), date_to=dt.date(2001, 12, 31))
+    assert run(session, ALMAZ, filters=in_2001) == {
+        "incident:zhodino-beatings",
+        "statement:officer-statement",
+    }
+    assert run(session, ALMAZ, filters=SearchFilters(date_from=dt.date(2010, 1, 1))) == {
+        "incident:tarasovo-raid"
+    }
+
+
+def test_unit_filter_includes_sub_units_as_at_the_incident_date(session, world):
+    # Almaz was under the ministry from 2000 to 2015: the 2019 raid is not the ministry's.
+    under_ministry = SearchFilters(unit=world["mvd"].id)
+    found = run(session, ALMAZ, filters=under_ministry)
+    assert "incident:zhodino-beatings" in found
+    assert "incident:tarasovo-raid" not in found
+    assert "incident:tarasovo-raid" in run(
+        session, ALMAZ, filters=SearchFilters(unit=world["almaz"].id)
+    )
+
+
+def test_place_filter_includes_places_inside(session, world):
+    found = run(session, "shot dead", filters=SearchFilters(place=world["minsk"].id))
+    assert found == {"incident:shooting"}
+    assert run(session, "shot dead", filters=SearchFilters(place=world["zhodino"].id)) == set()
+
+
+def test_status_and_protection_level_filters(session, world):
+    assert run(session, "Taraikovsky", filters=SearchFilters(status="verified")) == {
+        "incident:shooting"
+    }
+    assert run(session, "Zhodino", filters=SearchFilters(protection="pseudonymous")) == {
+        "statement:petrov-statement"
+    }
+
+
+def test_index_hook_runs_before_the_audit_hook_pops_what_it_reads(session):
+    # SQLAlchemy calls listeners in list order; the audit hook pops what indexing reads.
+    listeners = list(session.dispatch.before_commit)
+    assert listeners.index(indexing._index_before_commit) < listeners.index(
+        audit_log._append_entries
+    )
+
+
+def test_create_update_and_retract_through_services_reindex(session, world):
+    person = make_person(session, name="Mikalai Statkevich", key="statkevich")
+    session.commit()
+    assert "person:statkevich" in run(session, "Статкевич")
+    update_person(session, person, person.version, aliases=["Nikolai Statkevich"])
+    session.commit()
+    assert "person:statkevich" in run(session, "Nikolay")
+    retract_person(session, person, "duplicate", "tester")
+    session.commit()
+    assert "person:statkevich" not in run(session, "Statkevich")
+
+
+def test_renaming_a_person_reindexes_the_incidents_that_name_them(session, world):
+    person = world["tarasenko"]
+    update_person(session, person, person.version, aliases=["Павел Тарасенко-Зубр"])
+    session.commit()
+    assert "incident:tarasovo-raid" in run(session, "Zubr")
+
+
+def test_rolled_back_writes_leave_the_index_alone(session, world):
+    make_person(session, name="Never Committed", key="never")
+    session.rollback()
+    assert run(session, "Never Committed") == set()
+
+
+def test_reindex_command_rebuilds_the_index(app, runner, session, world):
+    session.execute(delete(SearchDocument))
+    session.commit()
+    assert run(session, "Taraikovsky") == set()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "incident" in result.output
+    assert session.scalar(select(func.count()).select_from(SearchDocument)) >= 15
+    assert {"person:taraikovsky", "incident:shooting"} <= run(session, "Taraikovsky")
