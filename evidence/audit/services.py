@@ -19,10 +19,26 @@ def history(session: Session, entity: str, record_id: int) -> list[AuditEntry]:
 
 
 def log_query(
-    *, actor: str | None = None, action: str | None = None, entity: str | None = None
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    record: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Select[tuple[AuditEntry]]:
-    """The whole log, newest first, narrowed by whichever filters are given."""
+    """The whole log, newest first, narrowed by whichever filters are given.
+
+    ``record`` is a record's key; ``since`` and ``until`` are dates (YYYY-MM-DD,
+    both days included), compared with the entries' ISO-8601 UTC times.
+    """
     stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
+    if record:
+        stmt = stmt.where(AuditEntry.record_key == record)
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until + "T99")  # every time of that day sorts below
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
     if action:

@@ -12,10 +12,12 @@ where the view passed ``history_entries=history(session, "incident", incident.id
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
+from evidence.audit.models import AuditEntry
 from evidence.audit.services import log_actions, log_query
 from evidence.audit.verify import verify
 from evidence.db import get_session
@@ -26,6 +28,7 @@ from evidence.web.pagination import paginate
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 VALUE_LIMIT = 300
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @bp.app_template_filter("audit_value")
@@ -40,7 +43,11 @@ def audit_value(value: Any) -> str:
 @bp.get("/")
 @requires("audit")
 def index() -> str:
-    filters = {name: request.args.get(name) or None for name in ("actor", "action", "entity")}
+    names = ("actor", "action", "entity", "record", "since", "until")
+    filters = {name: (request.args.get(name) or "").strip() or None for name in names}
+    for name in ("since", "until"):
+        if filters[name] and not DAY.match(filters[name]):
+            filters[name] = None  # not a date: ignored rather than compared as text
     session = get_session()
     page = paginate(session, log_query(**filters))
     return render_template(
@@ -50,6 +57,16 @@ def index() -> str:
         actions=log_actions(session),
         entities=sorted(ENTITIES),
     )
+
+
+@bp.get("/<int:seq>")
+@requires("audit")
+def entry(seq: int) -> str:
+    """One entry with its changes as a diff (before -> after)."""
+    found = get_session().get(AuditEntry, seq)
+    if found is None:
+        abort(404)
+    return render_template("audit/entry.html", entry=found)
 
 
 @bp.post("/verify")
