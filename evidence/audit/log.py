@@ -31,6 +31,7 @@ from evidence.interchange.records import (
 )
 from evidence.models import (
     CaseIncident,
+    CaseStatementExclusion,
     Citation,
     CustodyEvent,
     ExhibitLink,
@@ -56,6 +57,7 @@ _ROOT_OF_CHILD: dict[type, tuple[str, str]] = {
     Involvement: ("incident", "incident_id"),
     StatementIncident: ("statement", "statement_id"),
     CaseIncident: ("case", "case_id"),
+    CaseStatementExclusion: ("case", "case_id"),
     ExhibitLink: ("exhibit", "exhibit_id"),
     CustodyEvent: ("exhibit", "exhibit_id"),
 }

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.audit.log import log_event, set_actor
+from evidence.audit.log import set_actor, touch
 from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
@@ -137,9 +137,9 @@ def set_statement_included(
     if not included:
         session.add(CaseStatementExclusion(case_id=case.id, statement_id=statement.id))
     session.flush()
-    verb = "included in" if included else "left out of"
-    detail = f'case "{case.key}": statement "{statement.key}" {verb} dossiers'
-    log_event(session, "case-statements", detail)
+    # The choice is part of the case's record, so the audit hook logs it as a
+    # change of the case with before -> after (the delete above is a bulk one).
+    touch(session, "case", [case.id])
 
 
 # -- background jobs ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from evidence.models import (
     Case,
     CaseIncident,
+    CaseStatementExclusion,
     Citation,
     CustodyEvent,
     Exhibit,
@@ -326,6 +327,13 @@ def _cases(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
     )
     for case_id, incident_id in _rows(session, link_stmt, CaseIncident.case_id, ids):
         incidents[case_id].append(incident_keys[incident_id])
+    statement_keys = _key_map(session, Statement)
+    excluded: dict[int, list[str]] = defaultdict(list)
+    exclusion_stmt = select(CaseStatementExclusion.case_id, CaseStatementExclusion.statement_id)
+    for case_id, statement_id in _rows(
+        session, exclusion_stmt, CaseStatementExclusion.case_id, ids
+    ):
+        excluded[case_id].append(statement_keys[statement_id])
     return {
         c.id: _finish(
             {
@@ -333,6 +341,9 @@ def _cases(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
                 "title": c.title,
                 "summary": c.summary,
                 "incidents": incidents.get(c.id, []),
+                # An extension of FORMAT.md, written only when a lawyer left
+                # statements out of the case's dossiers.
+                **({"excluded_statements": sorted(excluded[c.id])} if excluded.get(c.id) else {}),
             },
             c,
         )

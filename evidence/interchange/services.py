@@ -26,6 +26,7 @@ from evidence.interchange.validate import Document, meaning_problems, schema_pro
 from evidence.models import (
     Case,
     CaseIncident,
+    CaseStatementExclusion,
     Citation,
     CustodyEvent,
     ExhibitLink,
@@ -427,6 +428,14 @@ class _Writer:
                     for position, key in enumerate(r["incidents"])
                 ],
             )
+            self._execute_many(
+                insert(CaseStatementExclusion.__table__),
+                [
+                    {"case_id": case_id, "statement_id": ids("statements", key)}
+                    for case_id, r in written
+                    for key in r.get("excluded_statements", [])
+                ],
+            )
         elif section == "exhibits":
             self._insert_exhibit_children(written)
 
@@ -500,7 +509,10 @@ _CHILD_DELETES: dict[str, Callable[[list[int]], list[Any]]] = {
     "statements": lambda ids: [
         delete(StatementIncident).where(StatementIncident.statement_id.in_(ids))
     ],
-    "cases": lambda ids: [delete(CaseIncident).where(CaseIncident.case_id.in_(ids))],
+    "cases": lambda ids: [
+        delete(CaseIncident).where(CaseIncident.case_id.in_(ids)),
+        delete(CaseStatementExclusion).where(CaseStatementExclusion.case_id.in_(ids)),
+    ],
     "exhibits": lambda ids: [
         delete(ExhibitLink).where(ExhibitLink.exhibit_id.in_(ids)),
         delete(CustodyEvent).where(CustodyEvent.exhibit_id.in_(ids)),

@@ -46,7 +46,10 @@ REFERENCES: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("source",), "sources"),
         (("incidents", "*", "incident"), "incidents"),
     ],
-    "cases": [(("incidents", "*"), "incidents")],
+    "cases": [
+        (("incidents", "*"), "incidents"),
+        (("excluded_statements", "*"), "statements"),
+    ],
     "exhibits": [
         (("incidents", "*"), "incidents"),
         (("statements", "*"), "statements"),

@@ -84,3 +84,18 @@ def test_case_export_carries_everything_it_refers_to(session):
 def test_export_of_unknown_case_names_it(session):
     with pytest.raises(ExportError, match='no case with key "nope"'):
         export_document(session, case_key="nope")
+
+
+def test_statements_left_out_of_a_case_round_trip_and_are_audited(session):
+    generated = document(incidents=10)
+    generated["cases"][0]["excluded_statements"] = ["statement-1"]
+    import_document(session, copy.deepcopy(generated))
+    session.commit()
+    assert export_document(session) == sorted_sections(generated)
+    generated["cases"][0]["excluded_statements"] = []
+    del generated["cases"][0]["excluded_statements"]
+    import_document(session, copy.deepcopy(generated))
+    session.commit()
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry.record_key == "case-0"
+    assert entry.changes == {"excluded_statements": [["statement-1"], None]}
