@@ -22,6 +22,7 @@ import hashlib
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,6 +137,17 @@ async def _fetch_all(
         return list(await asyncio.gather(*(one(url) for url in urls)))
 
 
+def _run_to_completion(coroutine: Any) -> Any:
+    """asyncio.run, also from a thread that already runs an event loop (then in a helper
+    thread, since a loop cannot be nested)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(asyncio.run, coroutine).result()
+
+
 def _baselines(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """source id -> (body hash to compare with, what it is), per the module's rule."""
     baselines: dict[int, tuple[str, str]] = {}
@@ -200,7 +212,7 @@ def check_links(
     if not targets:
         return []
     urls = [source.url.strip() for source in targets]
-    results = asyncio.run(_fetch_all(urls, concurrency, per_host, timeout, progress))
+    results = _run_to_completion(_fetch_all(urls, concurrency, per_host, timeout, progress))
     baselines = _baselines(session, [source.id for source in targets])
     checks = []
     for source, fetched in zip(targets, results, strict=True):

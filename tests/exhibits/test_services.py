@@ -59,9 +59,7 @@ def test_an_oversize_file_is_refused_and_nothing_is_kept(session, tmp_path):
     incident = make_incident(session)
     with pytest.raises(ValidationError) as refused:
         _add(session, Store(tmp_path), b"z" * 2048, incidents=[incident], max_bytes=1024)
-    assert refused.value.errors == {
-        "file": "file: larger than the limit of 1 KB; nothing was stored"
-    }
+    assert refused.value.errors == {"file": "larger than the limit of 1 KB; nothing was stored"}
     assert not list((tmp_path / "objects").glob("??/??/*"))
     assert session.scalars(select(Exhibit)).all() == []
 
