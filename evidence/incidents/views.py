@@ -210,41 +210,54 @@ def _render_form(form: IncidentForm, incident: Incident | None, status: int = 20
 @requires("edit")
 def new() -> FormPage:
     form = _form()
-    if not form.validate_on_submit():
-        return _render_form(form, None, 400 if form.is_submitted() else 200)
-    session = get_session()
-    try:
-        incident = create_incident(session, **form.service_fields())
-    except ValidationError as error:
-        session.rollback()
-        show_errors(form, error)
-        return _render_form(form, None, 400)
-    session.commit()
-    flash(f"Incident “{incident.title}” saved.", "success")
-    return redirect(url_for("incidents.show", key=incident.key))
+    if request.method == "GET":
+        return _render_form(form, None)
+    return save_form(form, None, create_incident, update_incident, _render_form, _saved)
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
 @requires("edit")
 def edit(key: str) -> FormPage:
-    session = get_session()
     incident = _incident(key)
     if request.method == "GET":
-        return _render_form(_form(form_data(session, incident)), incident)
-    form = _form()
+        return _render_form(_form(form_data(get_session(), incident)), incident)
+    return save_form(_form(), incident, create_incident, update_incident, _render_form, _saved)
+
+
+def _saved(incident: Incident) -> str:
+    return f"Incident “{incident.title}” saved."
+
+
+def save_form(
+    form: Any,
+    record: Any,
+    create: Callable[..., Any],
+    update: Callable[..., Any],
+    render_form: Callable[[Any, Any, int], FormPage],
+    saved: Callable[[Any], str],
+) -> FormPage:
+    """The posted form flow shared by the sections: validate, create or update, commit.
+
+    Errors go back beside their fields with what was typed (400); a stale version
+    shows the conflict page (409); success goes to the record's page.
+    """
     if not form.validate_on_submit():
-        return _render_form(form, incident, 400)
+        return render_form(form, record, 400)
+    session = get_session()
     try:
-        update_incident(session, incident, form.expected_version, **form.service_fields())
+        if record is None:
+            record = create(session, **form.service_fields())
+        else:
+            update(session, record, form.expected_version, **form.service_fields())
     except ValidationError as error:
         session.rollback()
         show_errors(form, error)
-        return _render_form(form, incident, 400)
+        return render_form(form, record, 400)
     except Conflict as conflict:
-        return conflict_page(conflict, incident, form.service_fields())
+        return conflict_page(conflict, record, form.service_fields())
     session.commit()
-    flash(f"Incident “{incident.title}” saved.", "success")
-    return redirect(url_for("incidents.show", key=incident.key))
+    flash(saved(record), "success")
+    return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
 # --- conflicts --------------------------------------------------------------------------

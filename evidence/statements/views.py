@@ -7,7 +7,7 @@ it is not listed and its address answers 404, as for a key nobody uses.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
@@ -15,10 +15,10 @@ from sqlalchemy.orm import joinedload, raiseload, selectinload
 from evidence import dates
 from evidence.audit.services import history
 from evidence.db import get_session
-from evidence.incidents.views import FormPage, conflict_page, restore_view, retract_view
+from evidence.incidents.views import FormPage, restore_view, retract_view, save_form
 from evidence.permissions import can, requires
 from evidence.protection import current_protection
-from evidence.services_common import Conflict, ValidationError, form_data, show_errors
+from evidence.services_common import form_data
 from evidence.statements.forms import StatementForm
 from evidence.statements.models import Statement, StatementIncident
 from evidence.statements.services import (
@@ -116,42 +116,25 @@ def new() -> FormPage:
         incident = request.args.get("incident", "")
         form = StatementForm(data={"incidents": [{"incident": incident, "excerpt": ""}]})
         return _render_form(form, None)
-    form = StatementForm()
-    if not form.validate_on_submit():
-        return _render_form(form, None, 400)
-    session = get_session()
-    try:
-        statement = create_statement(session, **form.service_fields())
-    except ValidationError as error:
-        session.rollback()
-        show_errors(form, error)
-        return _render_form(form, None, 400)
-    session.commit()
-    flash(f"Statement {statement.key} saved.", "success")
-    return redirect(url_for("statements.show", key=statement.key))
+    return save_form(
+        StatementForm(), None, create_statement, update_statement, _render_form, _saved
+    )
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
 @requires("edit")
 def edit(key: str) -> FormPage:
-    session = get_session()
     statement = _statement(key)
     if request.method == "GET":
-        return _render_form(StatementForm(data=form_data(session, statement)), statement)
-    form = StatementForm()
-    if not form.validate_on_submit():
-        return _render_form(form, statement, 400)
-    try:
-        update_statement(session, statement, form.expected_version, **form.service_fields())
-    except ValidationError as error:
-        session.rollback()
-        show_errors(form, error)
-        return _render_form(form, statement, 400)
-    except Conflict as conflict:
-        return conflict_page(conflict, statement, form.service_fields())
-    session.commit()
-    flash(f"Statement {statement.key} saved.", "success")
-    return redirect(url_for("statements.show", key=statement.key))
+        form = StatementForm(data=form_data(get_session(), statement))
+        return _render_form(form, statement)
+    return save_form(
+        StatementForm(), statement, create_statement, update_statement, _render_form, _saved
+    )
+
+
+def _saved(statement: Statement) -> str:
+    return f"Statement {statement.key} saved."
 
 
 @bp.route("/<key>/retract", methods=["GET", "POST"])
