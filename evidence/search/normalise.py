@@ -22,6 +22,7 @@ How (each step removes one kind of difference between spellings):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -69,6 +70,7 @@ def _strip_marks(word: str) -> str:
     return "".join(kept)
 
 
+@functools.lru_cache(maxsize=200_000)  # texts repeat their words; indexing folds millions
 def fold_word(word: str) -> str:
     """The search key of one word (see the module docstring for the steps)."""
     word = word.casefold()

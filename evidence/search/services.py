@@ -74,6 +74,9 @@ MODELS = {
     "case": Case,
 }
 SNIPPET_WORDS = 24
+MARGIN_WORDS = 8  # longer than any name, see _excerpt
+_WORDS = re.compile(r"([^\W_]+)")
+Scrub = Callable[[str | None], str | None]
 # Asks protection.py whether this audience may see confidential statements at all.
 _CONFIDENTIAL = SimpleNamespace(protection="confidential")
 
@@ -246,12 +249,13 @@ def incident_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
 
 
 def _type_conditions(
-    entity: str, filters: SearchFilters, protection: Protection
+    entity: str, filters: SearchFilters, protection: Protection, incidents: Any
 ) -> list[ColumnElement[bool]]:
+    """Conditions on the documents of one record type (``incidents``: the filtered ones)."""
     record_id = SearchDocument.record_id
     conditions: list[ColumnElement[bool]] = []
     if entity == "incident" and filters.on_incidents:
-        conditions.append(record_id.in_(select(Incident.id).where(*incident_conditions(filters))))
+        conditions.append(record_id.in_(incidents))
     if entity == "statement":
         levels = []
         if not protection.statement_visible(_CONFIDENTIAL):
@@ -262,8 +266,7 @@ def _type_conditions(
             levels.append(
                 exists().where(
                     StatementIncident.statement_id == Statement.id,
-                    StatementIncident.incident_id == Incident.id,
-                    *incident_conditions(filters),
+                    StatementIncident.incident_id.in_(incidents),
                 )
             )
         if levels:
@@ -273,33 +276,60 @@ def _type_conditions(
     return conditions
 
 
-def _matching_ids(
+def _page_ids(
     session: Session,
     prepared: _Query,
-    entity: str,
+    entities: Sequence[str],
     filters: SearchFilters,
     protection: Protection,
     page: int,
     per_page: int,
-) -> tuple[int, list[int]]:
-    matched = engine_for(session).matching(prepared.words).subquery()
-    conditions = [
-        SearchDocument.entity == entity,
-        SearchDocument.retracted.is_(False),
-        *_type_conditions(entity, filters, protection),
+) -> dict[str, tuple[int, list[int]]]:
+    """Per record type: how many documents match, and the ids of the requested page.
+
+    One query: the engine's matches are computed once (a materialised CTE, so
+    SQLite does not rerun the full-text match per document), then numbered per
+    record type: exact phrase first, then the engine's rank.
+    """
+    matched = (
+        engine_for(session).matching(prepared.words).cte("matched").prefix_with("MATERIALIZED")
+    )
+    # Built once: the unit filter's recursive CTE may appear only once in the statement.
+    incidents = select(Incident.id).where(*incident_conditions(filters))
+    per_type = [
+        and_(
+            SearchDocument.entity == entity,
+            *_type_conditions(entity, filters, protection, incidents),
+        )
+        for entity in entities
     ]
-    base = select(SearchDocument.record_id).join(matched, matched.c.id == SearchDocument.id)
-    base = base.where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    if total == 0:
-        return 0, []
     exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
-    ids = session.scalars(
-        base.order_by(exact, matched.c.rank, SearchDocument.record_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return total, list(ids)
+    numbered = (
+        select(
+            SearchDocument.entity,
+            SearchDocument.record_id,
+            func.row_number()
+            .over(
+                partition_by=SearchDocument.entity,
+                order_by=(exact, matched.c.rank, SearchDocument.record_id),
+            )
+            .label("number"),
+            func.count().over(partition_by=SearchDocument.entity).label("total"),
+        )
+        .join(matched, matched.c.id == SearchDocument.id)
+        .where(SearchDocument.retracted.is_(False), or_(*per_type))
+        .subquery()
+    )
+    first = (page - 1) * per_page
+    rows = session.execute(
+        select(numbered.c.entity, numbered.c.record_id, numbered.c.total)
+        .where(numbered.c.number > first, numbered.c.number <= first + per_page)
+        .order_by(numbered.c.entity, numbered.c.number)
+    )
+    found: dict[str, tuple[int, list[int]]] = {}
+    for entity, record_id, total in rows:
+        found.setdefault(entity, (total, []))[1].append(record_id)
+    return found
 
 
 def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None:
@@ -309,7 +339,7 @@ def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None
     """
     if not text:
         return None
-    pieces = re.split(r"([^\W_]+)", text)
+    pieces = _WORDS.split(text)
     hits = [i for i in range(1, len(pieces), 2) if matches(pieces[i])]
     if not hits:
         return None
@@ -326,16 +356,32 @@ def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None
     return Markup("").join(out)
 
 
-def _snippet(texts: Iterable[str | None], matches: Callable[[str], bool]) -> Markup:
+def _excerpt(text: str, matches: Callable[[str], bool], scrub: Scrub) -> str | None:
+    """The scrubbed part of ``text`` around its first matching word; None when none matches.
+
+    Scrubbing only this part is what keeps long texts fast; its margin is wider
+    than the snippet so a name at the snippet's edge is scrubbed whole.
+    """
+    pieces = _WORDS.split(text)
+    first = next((i for i in range(1, len(pieces), 2) if matches(pieces[i])), None)
+    if first is None:
+        return None
+    start = max(0, first - 2 * (SNIPPET_WORDS + MARGIN_WORDS))
+    end = min(len(pieces), first + 2 * (2 * SNIPPET_WORDS + MARGIN_WORDS))
+    return scrub("".join(pieces[start:end])) or ""
+
+
+def _snippet(texts: Iterable[str | None], matches: Callable[[str], bool], scrub: Scrub) -> Markup:
     texts = [t for t in texts if t]
     for text in texts:
-        marked = highlight(text, matches)
-        if marked is not None:
-            return marked
+        excerpt = _excerpt(text, matches, scrub)
+        if excerpt is not None:
+            return highlight(excerpt, matches) or escape(excerpt)
     if not texts:
         return Markup("")
-    first = " ".join(texts[0].split()[:SNIPPET_WORDS])
-    return escape(first + (" …" if len(texts[0].split()) > SNIPPET_WORDS else ""))
+    words = texts[0].split()
+    shown = (scrub(" ".join(words[: SNIPPET_WORDS + MARGIN_WORDS])) or "").split()
+    return escape(" ".join(shown[:SNIPPET_WORDS]) + (" …" if len(words) > SNIPPET_WORDS else ""))
 
 
 def _visible_key(key: str, protection: Protection) -> str | None:
@@ -351,6 +397,10 @@ def _hits(
         stmt = stmt.options(selectinload(Statement.witness), selectinload(Statement.incident_links))
     records = {record.id: record for record in session.scalars(stmt)}
     scrub, matches = protection.scrub, prepared.matches
+
+    def snippet(*texts: str | None) -> Markup:
+        return _snippet(texts, matches, scrub)
+
     hits = []
     for record_id in ids:
         record = records[record_id]
@@ -358,28 +408,29 @@ def _hits(
         if entity == "incident":
             hit = Hit(
                 entity, record_id, key, scrub(record.title),
-                _snippet([scrub(record.summary), scrub(record.title)], matches),
-                humanize(record.date),
+                snippet(record.summary, record.title), humanize(record.date),
             )  # fmt: skip
         elif entity == "statement":
-            excerpts = [scrub(link.excerpt) for link in record.incident_links]
+            excerpts = [link.excerpt for link in record.incident_links]
             label = f"Statement of {protection.witness_label(record)}"
-            texts = [scrub(record.text), scrub(record.translation), *excerpts, record.pseudonym]
+            texts = [record.text, record.translation, *excerpts, record.pseudonym]
             detail = humanize(record.taken) if record.taken else None
-            hit = Hit(entity, record_id, key, label, _snippet(texts, matches), detail)
+            hit = Hit(entity, record_id, key, label, snippet(*texts), detail)
         elif entity == "person":
-            texts = [", ".join(protection.person_aliases(record)), protection.person_notes(record)]
+            # A protected person's aliases and notes are withheld, not scrubbed.
+            hidden = protection.is_protected(record)
+            aliases = "" if hidden else ", ".join(record.aliases)
+            notes = None if hidden else record.notes
             label = protection.person_label(record)
-            hit = Hit(entity, record_id, key, label, _snippet(texts, matches))
+            hit = Hit(entity, record_id, key, label, snippet(aliases, notes))
         elif entity in ("unit", "place"):
-            aliases = ", ".join(scrub(alias) for alias in record.aliases)
-            hit = Hit(entity, record_id, key, scrub(record.name), _snippet([aliases], matches))
+            aliases = ", ".join(record.aliases)
+            hit = Hit(entity, record_id, key, scrub(record.name), snippet(aliases))
         elif entity == "source":
-            texts = [record.publisher, record.author, scrub(record.notes)]
-            hit = Hit(entity, record_id, key, scrub(record.title), _snippet(texts, matches))
+            texts = [record.publisher, record.author, record.notes]
+            hit = Hit(entity, record_id, key, scrub(record.title), snippet(*texts))
         else:
-            texts = [scrub(record.summary)]
-            hit = Hit(entity, record_id, key, scrub(record.title), _snippet(texts, matches))
+            hit = Hit(entity, record_id, key, scrub(record.title), snippet(record.summary))
         hits.append(hit)
     return hits
 
@@ -421,14 +472,14 @@ def search(
     if not words(query):
         return results
     prepared = _prepare(session, query, protection)
+    found = (
+        _page_ids(session, prepared, wanted, filters, protection, page, per_page)
+        if prepared.words and wanted
+        else {}
+    )
     for entity in wanted:
-        hits: list[Hit] = []
-        total = 0
-        if prepared.words:
-            total, ids = _matching_ids(
-                session, prepared, entity, filters, protection, page, per_page
-            )
-            hits = _hits(session, entity, ids, prepared, protection)
+        total, ids = found.get(entity, (0, []))
+        hits = _hits(session, entity, ids, prepared, protection) if ids else []
         if entity == "person" and not filters.on_incidents and page == 1:
             extra = _pseudonym_hits(query, protection)
             hits, total = extra + hits, total + len(extra)

@@ -1,0 +1,360 @@
+"""Prints p50/p95 of a mix of search queries over 100k incidents, 300k statements, 20k persons.
+
+Run: .venv/bin/python bench/search_bench.py [--url URL] [--scale 1.0]
+Without --url, a fresh SQLite file. With a PostgreSQL URL the schema `public`
+of that database is DROPPED and rebuilt, so give it a scratch database.
+
+Records are written with bulk inserts (not the services), then
+`search.indexing.reindex` builds the index (its time is printed too). Names
+are generated in Russian Cyrillic, Belarusian Cyrillic and Latin spellings,
+each person carrying aliases in the other scripts; queries use any of them,
+misspell some, add filters, and run for the internal and the public audience.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from evidence import create_app  # noqa: E402
+from evidence.config import Config  # noqa: E402
+from evidence.dates import parse  # noqa: E402
+from evidence.migrate import upgrade  # noqa: E402
+from evidence.models import (  # noqa: E402
+    Incident,
+    Involvement,
+    Person,
+    Place,
+    Statement,
+    StatementIncident,
+    Unit,
+)
+from evidence.protection import Protection  # noqa: E402
+from evidence.search.indexing import reindex  # noqa: E402
+from evidence.search.services import SearchFilters, search  # noqa: E402
+
+ROOTS = [
+    "тарай",
+    "лукаш",
+    "наум",
+    "казул",
+    "шчаг",
+    "жук",
+    "ковал",
+    "сидор",
+    "петр",
+    "мароз",
+    "гарб",
+    "кушн",
+    "шэўч",
+    "бяляц",
+    "ярмол",
+    "зайц",
+    "навум",
+    "дзмітр",
+    "грыц",
+    "баран",
+]
+MIDDLES = ["", "ов", "ев", "ін", "ан", "ук", "ен", "ков", "оўск", "овск", "ич", "эн"]
+ENDINGS = ["ский", "скі", "ич", "ка", "ко", "ов", "ин", "ук", "енко", "эня"]
+FIRST = ["Александр", "Аляксандр", "Виктор", "Віктар", "Ирина", "Ірына", "Павел", "Юрий", "Юрый"]
+LATIN = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "yo",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "і": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ў": "w",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+}
+WORDS = [
+    "beaten",
+    "detained",
+    "officers",
+    "prison",
+    "cell",
+    "night",
+    "street",
+    "protest",
+    "shot",
+    "metro",
+    "riot",
+    "police",
+    "interrogation",
+    "threatened",
+    "lawyer",
+    "court",
+    "hospital",
+    "injuries",
+    "masks",
+    "bus",
+    "van",
+    "yard",
+    "station",
+    "district",
+    "commander",
+    "ordered",
+    "kicked",
+    "batons",
+    "stress",
+    "position",
+    "hours",
+    "floor",
+    "wall",
+]
+DATES = ["2020-08-10", "2020-08", "2003?", "2000/2001", "2002~", "2006-03", "2011-12-19", "2021"]
+
+
+def latin(name: str, rng: random.Random) -> str:
+    """One of the usual English spellings of a Cyrillic name (y or i, w or u ...)."""
+    out = "".join(LATIN.get(c, c) for c in name.lower())
+    if rng.random() < 0.5:
+        out = out.replace("iy", "y").replace("w", "u")
+    return out.title()
+
+
+def surname(rng: random.Random) -> str:
+    return (rng.choice(ROOTS) + rng.choice(MIDDLES) + rng.choice(ENDINGS)).title()
+
+
+def sentence(rng: random.Random, names: list[str], length: int) -> str:
+    words = rng.choices(WORDS, k=length)
+    words.insert(rng.randrange(length), rng.choice(names))
+    return " ".join(words).capitalize() + "."
+
+
+def bulk(connection, model, rows, batch: int = 10_000) -> None:
+    for start in range(0, len(rows), batch):
+        connection.execute(insert(model.__table__), rows[start : start + batch])
+
+
+def generate(connection, scale: float, rng: random.Random) -> list[str]:
+    n_persons, n_incidents, n_statements = (
+        int(20_000 * scale),
+        int(100_000 * scale),
+        int(300_000 * scale),
+    )
+    bulk(
+        connection,
+        Place,
+        [
+            {
+                "id": n + 1,
+                "key": f"place-{n}",
+                "name": f"{surname(rng)}sk",
+                "aliases": [],
+                "kind": "settlement",
+                "version": 1,
+            }
+            for n in range(500)
+        ],
+    )
+    bulk(
+        connection,
+        Unit,
+        [
+            {
+                "id": n + 1,
+                "key": f"unit-{n}",
+                "name": f"Unit {surname(rng)}",
+                "aliases": [],
+                "kind": "police",
+                "version": 1,
+            }
+            for n in range(200)
+        ],
+    )
+    names, persons = [], []
+    for n in range(n_persons):
+        cyrillic = f"{rng.choice(FIRST)} {surname(rng)}"
+        spelled = latin(cyrillic, rng)
+        names.append(spelled if rng.random() < 0.5 else cyrillic)
+        persons.append(
+            {
+                "id": n + 1,
+                "key": f"person-{n}",
+                "name": cyrillic,
+                "aliases": [spelled, latin(cyrillic, rng).upper()],
+                "notes": None,
+                "version": 1,
+            }
+        )
+    bulk(connection, Person, persons)
+    bounds = {d: parse(d) for d in DATES}
+    incidents, involvements = [], []
+    for n in range(n_incidents):
+        date = rng.choice(DATES)
+        incidents.append(
+            {
+                "id": n + 1,
+                "key": f"incident-{n}",
+                "version": 1,
+                "title": f"{rng.choice(WORDS).title()} of {rng.choice(names)}",
+                "date": date,
+                "earliest": bounds[date].earliest,
+                "latest": bounds[date].latest,
+                "place_id": rng.randint(1, 500),
+                "status": rng.choice(["alleged", "corroborated", "verified"]),
+                "summary": sentence(rng, names, 25),
+            }
+        )
+        involvements.append(
+            {
+                "incident_id": n + 1,
+                "person_id": rng.randint(1, n_persons),
+                "unit_id": None,
+                "role": "victim",
+                "confidence": "high",
+                "position": 0,
+            }
+        )
+        involvements.append(
+            {
+                "incident_id": n + 1,
+                "unit_id": rng.randint(1, 200),
+                "person_id": None,
+                "role": "perpetrator",
+                "confidence": "medium",
+                "position": 1,
+            }
+        )
+    bulk(connection, Incident, incidents)
+    bulk(connection, Involvement, involvements)
+    statements, links = [], []
+    for n in range(n_statements):
+        # About 1 in 100 statements protected, given by a few hundred witnesses.
+        level = rng.choices(["public", "pseudonymous", "confidential"], [198, 1, 1])[0]
+        statements.append(
+            {
+                "id": n + 1,
+                "key": f"statement-{n}",
+                "version": 1,
+                "protection": level,
+                "text": sentence(rng, names, 60),
+                "witness_id": rng.randint(1, n_persons // 50) if level != "public" else None,
+                "pseudonym": f"Witness {n}" if level != "public" else None,
+            }
+        )
+        links.append(
+            {
+                "statement_id": n + 1,
+                "incident_id": rng.randint(1, n_incidents),
+                "excerpt": None,
+                "position": 0,
+            }
+        )
+    bulk(connection, Statement, statements)
+    bulk(connection, StatementIncident, links)
+    return names
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 2)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def queries(names: list[str], rng: random.Random) -> list[tuple[str, str, SearchFilters]]:
+    mix = []
+    recent = SearchFilters(date_from=dt.date(2020, 1, 1), date_to=dt.date(2020, 12, 31))
+    for _ in range(40):
+        name = rng.choice(names)
+        last = name.split()[-1]
+        mix.append(("surname", last, SearchFilters()))
+        mix.append(("full name", name, SearchFilters()))
+        mix.append(("typo", misspell(last, rng), SearchFilters()))
+        mix.append(("word + filter", f"{rng.choice(WORDS)} {last}", recent))
+    mix.append(("common word", "beaten", SearchFilters()))
+    mix.append(("common word + status", "police", SearchFilters(status="verified")))
+    return mix
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k incidents")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        app = create_app(Config(DATABASE_URL=url, DATA_DIR=tmp, SECRET_KEY="bench"))
+        engine = app.extensions["evidence.engine"]
+        if url.startswith("postgresql"):
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade(url)
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            names = generate(connection, args.scale, rng)
+        print(f"database {url.split(':')[0]}: generated in {time.perf_counter() - started:.0f} s")
+        session = app.extensions["evidence.sessions"]()
+        started = time.perf_counter()
+        counts = reindex(session)
+        session.commit()
+        print(f"reindex: {sum(counts.values())} documents in {time.perf_counter() - started:.0f} s")
+        if url.startswith("postgresql"):
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+        for audience in ("internal", "public"):
+            protection = Protection.load(session, audience)
+            timings: dict[str, list[float]] = {}
+            for kind, query, filters in queries(names, rng):
+                started = time.perf_counter()
+                search(session, query, protection=protection, filters=filters, per_page=5)
+                timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+            every = [t for values in timings.values() for t in values]
+            print(
+                f"{audience:8} all {len(every)} queries: p50 {percentile(every, 0.5):.0f} ms,"
+                f" p95 {percentile(every, 0.95):.0f} ms"
+            )
+            for kind, values in timings.items():
+                print(
+                    f"  {kind:22} p50 {percentile(values, 0.5):6.0f} ms"
+                    f"  p95 {percentile(values, 0.95):6.0f} ms"
+                )
+        session.close()
+
+
+if __name__ == "__main__":
+    main()
