@@ -39,6 +39,10 @@ from evidence.web.record_views import (
     record_id_or_404,
 )
 
+# Involvements listed on a unit or person page; the rest are one click away in the
+# incident list filtered by the unit (rendering hundreds of rows is what made the page slow).
+INVOLVEMENTS_SHOWN = 50
+
 units = record_blueprint("units", __name__, "/units")
 persons = record_blueprint("persons", __name__, "/persons")
 add_write_routes(
@@ -90,6 +94,7 @@ def unit_show(key: str) -> str:
         "units/show.html",
         detail=detail,
         unit=detail.unit,
+        involvements=detail.involvements[-INVOLVEMENTS_SHOWN:],
         history_entries=history(session, "unit", unit_id),
     )
 
@@ -125,6 +130,7 @@ def person_show(key: str) -> str:
         "persons/show.html",
         detail=detail,
         person=detail.person,
+        involvements=detail.involvements[-INVOLVEMENTS_SHOWN:],
         statements=protection.filter_statements(detail.statements),
         history_entries=history(session, "person", person_id),
     )
