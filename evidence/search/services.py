@@ -257,20 +257,18 @@ def _type_conditions(
     if entity == "incident" and filters.on_incidents:
         conditions.append(record_id.in_(incidents))
     if entity == "statement":
-        levels = []
+        # Uncorrelated subqueries only: the databases hash them once per search.
         if not protection.statement_visible(_CONFIDENTIAL):
-            levels.append(Statement.protection != "confidential")
+            confidential = select(Statement.id).where(Statement.protection == "confidential")
+            conditions.append(record_id.not_in(confidential))
         if filters.protection:
-            levels.append(Statement.protection == filters.protection)
+            chosen = select(Statement.id).where(Statement.protection == filters.protection)
+            conditions.append(record_id.in_(chosen))
         if filters.on_incidents:
-            levels.append(
-                exists().where(
-                    StatementIncident.statement_id == Statement.id,
-                    StatementIncident.incident_id.in_(incidents),
-                )
+            about = select(StatementIncident.statement_id).where(
+                StatementIncident.incident_id.in_(incidents)
             )
-        if levels:
-            conditions.append(record_id.in_(select(Statement.id).where(*levels)))
+            conditions.append(record_id.in_(about))
     if entity == "person" and not protection.is_internal and protection.pseudonyms:
         conditions.append(record_id.not_in(list(protection.pseudonyms)))
     return conditions
