@@ -35,6 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_database(app: Flask, config: Config) -> None:
     import evidence.audit.log  # noqa: F401  (installs the audit session hook)
+    import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
     from evidence.db import close_session, make_engine, make_session_factory
 
     if config.DATABASE_URL.startswith("sqlite:///"):
@@ -145,10 +146,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(import_module("evidence.incidents.views").bp)
     app.register_blueprint(import_module("evidence.statements.views").bp)
     app.register_blueprint(import_module("evidence.lookup.views").bp)
+    app.register_blueprint(import_module("evidence.dossiers.views").bp)
+    app.register_blueprint(import_module("evidence.search.views").bp)
     app.register_blueprint(import_module("evidence.links.views").bp)
     app.register_blueprint(import_module("evidence.exhibits.views").bp)
     app.register_blueprint(import_module("evidence.reports.views").bp)
-    app.register_blueprint(import_module("evidence.dossiers.views").bp)
 
 
 ERROR_PAGES = {
