@@ -37,7 +37,10 @@ NAVIGATION = (
     NavItem("Sources", "sources.index", "read"),
     NavItem("Statements", "statements.index", "read"),
     NavItem("Cases", "cases.index", "read"),
+    NavItem("Exhibits", "exhibits.index", "read"),
     NavItem("Audit", "audit.index", "audit"),
+    NavItem("Links", "links.index", "audit"),
+    NavItem("Sourcing", "reports.sourcing", "audit"),
     NavItem("Accounts", "accounts.index", "accounts"),
 )
 
