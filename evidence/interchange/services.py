@@ -112,8 +112,11 @@ def import_document(
     return writer.summary
 
 
-def _bounds(edtf: str | None) -> dates.DateBounds:
-    return dates.parse(edtf) if edtf else dates.DateBounds(None, None)
+def _dated(link: Record) -> dict[str, Any]:
+    """A dated link's start and end, with the derived days it may have begun and lasted to."""
+    start = dates.parse(link["start"]).earliest if link["start"] else None
+    end = dates.parse(link["end"]).latest if link["end"] else None
+    return {"start": link["start"], "end": link["end"], "valid_from": start, "valid_until": end}
 
 
 def _retraction_columns(record: Record) -> dict[str, Any]:
@@ -328,10 +331,7 @@ class _Writer:
                     {
                         "unit_id": unit_id,
                         "parent_id": ids("units", link["unit"]),
-                        "start": link["start"],
-                        "end": link["end"],
-                        "valid_from": _bounds(link["start"]).earliest,
-                        "valid_until": _bounds(link["end"]).latest,
+                        **_dated(link),
                         "position": position,
                     }
                     for unit_id, r in written
@@ -339,32 +339,12 @@ class _Writer:
                 ],
             )
         elif section == "persons":
-            memberships = [(person_id, m) for person_id, r in written for m in r["memberships"]]
-            positions = _positions(person_id for person_id, _ in memberships)
-            membership_ids = self._insert_returning_ids(
+            self._insert_cited_rows(
                 Membership.__table__,
-                [
-                    {
-                        "person_id": person_id,
-                        "unit_id": ids("units", m["unit"]),
-                        "title": m["title"],
-                        "start": m["start"],
-                        "end": m["end"],
-                        "valid_from": _bounds(m["start"]).earliest,
-                        "valid_until": _bounds(m["end"]).latest,
-                        "position": position,
-                    }
-                    for (person_id, m), position in zip(memberships, positions, strict=True)
-                ],
                 "person_id",
-                "position",
-            )
-            self._insert_citations(
                 "membership_id",
-                [
-                    (mid, m["sources"])
-                    for mid, (_, m) in zip(membership_ids, memberships, strict=True)
-                ],
+                [(person_id, m) for person_id, r in written for m in r["memberships"]],
+                lambda m: {"unit_id": ids("units", m["unit"]), "title": m["title"], **_dated(m)},
             )
         elif section == "incidents":
             self._execute_many(
@@ -380,30 +360,17 @@ class _Writer:
                 ],
             )
             self._insert_citations("incident_id", [(i, r["sources"]) for i, r in written])
-            involvements = [(i, inv) for i, r in written for inv in r["involvements"]]
-            positions = _positions(i for i, _ in involvements)
-            involvement_ids = self._insert_returning_ids(
+            self._insert_cited_rows(
                 Involvement.__table__,
-                [
-                    {
-                        "incident_id": incident_id,
-                        "unit_id": ids("units", inv["unit"]),
-                        "person_id": ids("persons", inv["person"]),
-                        "role": inv["role"],
-                        "confidence": inv["confidence"],
-                        "position": position,
-                    }
-                    for (incident_id, inv), position in zip(involvements, positions, strict=True)
-                ],
                 "incident_id",
-                "position",
-            )
-            self._insert_citations(
                 "involvement_id",
-                [
-                    (iid, inv["sources"])
-                    for iid, (_, inv) in zip(involvement_ids, involvements, strict=True)
-                ],
+                [(i, inv) for i, r in written for inv in r["involvements"]],
+                lambda inv: {
+                    "unit_id": ids("units", inv["unit"]),
+                    "person_id": ids("persons", inv["person"]),
+                    "role": inv["role"],
+                    "confidence": inv["confidence"],
+                },
             )
         elif section == "statements":
             self._execute_many(
@@ -438,6 +405,26 @@ class _Writer:
             )
         elif section == "exhibits":
             self._insert_exhibit_children(written)
+
+    def _insert_cited_rows(
+        self,
+        table: Any,
+        owner_column: str,
+        citation_owner: str,
+        owned: list[tuple[int, Record]],
+        columns: Callable[[Record], dict[str, Any]],
+    ) -> None:
+        """Rows that carry citations of their own (memberships, involvements)."""
+        positions = _positions(owner_id for owner_id, _ in owned)
+        rows = [
+            {owner_column: owner_id, **columns(item), "position": position}
+            for (owner_id, item), position in zip(owned, positions, strict=True)
+        ]
+        new_ids = self._insert_returning_ids(table, rows, owner_column, "position")
+        self._insert_citations(
+            citation_owner,
+            [(new_id, item["sources"]) for new_id, (_, item) in zip(new_ids, owned, strict=True)],
+        )
 
     def _insert_citations(self, owner: str, owned: list[tuple[int, list[Record]]]) -> None:
         rows = [
