@@ -2,10 +2,15 @@
 300k statements and 500k citations in a fresh SQLite file (issue 4, item 8).
 
 Run: .venv/bin/python bench/pages_bench.py [--incidents N] [--requests N] [--keep FILE]
+                                            [--role documenter|viewer]
 
 Rows are written with bulk Core inserts (no audit entries, no search index): the pages
-read only the record tables. Requests go through the Flask test client signed in as a
-documenter. Pages that do not exist in this build are skipped and named in the output.
+read only the record tables. ``--keep FILE`` writes the archive there and, when FILE
+already exists, measures it again without generating (to iterate quickly). Requests go
+through the Flask test client signed in as a documenter, or as a viewer (``--role
+viewer``: the public audience, so witness protection and name scrubbing are at work; every
+50th statement is pseudonymous, which protects 100 persons at the default size). Pages
+that do not exist in this build are skipped and named in the output.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from evidence import create_app  # noqa: E402
+from evidence.accounts.models import User  # noqa: E402
 from evidence.accounts.services import create_user  # noqa: E402
 from evidence.config import config_for_tests  # noqa: E402
 from evidence.db import Base, make_engine  # noqa: E402
@@ -266,35 +274,60 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--keep", help="write the SQLite file here instead of a temporary folder")
+    parser.add_argument(
+        "--keep", help="write the SQLite file here (reused without generating when it exists)"
+    )
+    parser.add_argument("--role", choices=("documenter", "viewer"), default="documenter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.keep) if args.keep else Path(tmp) / "pages.sqlite"
         url = f"sqlite:///{path}"
-        upgrade(url)
-        engine = make_engine(url)
-        started = time.perf_counter()
-        counts = generate(engine, args.incidents)
-        engine.dispose()
-        figures = ", ".join(f"{count:,} {name}" for name, count in counts.items())
-        print(f"generated in {time.perf_counter() - started:.0f} s: {figures}")
-        run_requests(url, Path(tmp), args.incidents, args.requests)
+        reuse = path.exists()
+        upgrade(url)  # also brings a kept archive up to the newest indexes
+        if reuse:
+            print(f"reusing {path} (generated for --incidents {args.incidents}?)")
+        else:
+            engine = make_engine(url)
+            started = time.perf_counter()
+            counts = generate(engine, args.incidents)
+            engine.dispose()
+            figures = ", ".join(f"{count:,} {name}" for name, count in counts.items())
+            print(f"generated in {time.perf_counter() - started:.0f} s: {figures}")
+        run_requests(url, Path(tmp), args.incidents, args.requests, args.role)
 
 
-def run_requests(url: str, folder: Path, incidents: int, requests: int) -> None:
-    app = create_app(config_for_tests(url, str(folder / "data")))
-    app.config["WTF_CSRF_ENABLED"] = False
+def sign_in(app: Flask, role: str) -> FlaskClient:
+    """A test client signed in with the bench account of this role (created when missing)."""
+    name = f"bench-{role}"
     with app.app_context():
         session = app.extensions["evidence.sessions"]()
         session.info["actor"] = "bench"
-        create_user(session, name="bench-documenter", role="documenter", password=PASSWORD)
-        session.commit()
+        if session.scalar(select(User.id).where(User.name == name)) is None:
+            create_user(session, name=name, role=role, password=PASSWORD)
+            session.commit()
         session.close()
     client = app.test_client()
-    response = client.post("/sign-in", data={"name": "bench-documenter", "password": PASSWORD})
+    response = client.post("/sign-in", data={"name": name, "password": PASSWORD})
     assert response.status_code == 302, "sign-in failed"
+    return client
+
+
+def run_requests(url: str, folder: Path, incidents: int, requests: int, role: str) -> None:
+    app = create_app(config_for_tests(url, str(folder / "data")))
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = sign_in(app, role)
     rng = random.Random(5)
+    n_places = max(incidents // 50, 10)
     n_units, n_persons = max(incidents // 200, 5), max(incidents // 20, 10)
+
+    def person_id() -> int:
+        # Witnesses of the pseudonymous statements (ids 1, 51, 101, ...) have no page for
+        # a viewer, so the viewer asks only for the others.
+        while True:
+            chosen = rng.randint(1, n_persons)
+            if role != "viewer" or chosen % 50 != 1:
+                return chosen
+
     pages = [
         ("dashboard", "dashboard.index", lambda: "/"),
         (
@@ -311,9 +344,12 @@ def run_requests(url: str, folder: Path, incidents: int, requests: int) -> None:
             lambda: f"/incidents/incident-{rng.randint(1, incidents)}",
         ),
         ("unit page", "units.show", lambda: f"/units/unit-{rng.randint(1, n_units)}"),
-        ("person page", "persons.show", lambda: f"/persons/person-{rng.randint(1, n_persons)}"),
+        ("person page", "persons.show", lambda: f"/persons/person-{person_id()}"),
+        # Places 1-9 are the top level; place 1 holds 1,110 places (10-19, 100-199, 1000-1999).
+        ("top-level place page", "places.show", lambda: f"/places/place-{rng.randint(1, 9)}"),
+        ("place page", "places.show", lambda: f"/places/place-{rng.randint(10, n_places)}"),
     ]
-    print(f"{'page':<24} {'p50 ms':>8} {'p95 ms':>8}   ({requests} requests each, SQLite)")
+    print(f"{'page':<24} {'p50 ms':>8} {'p95 ms':>8}   ({requests} requests each, SQLite, {role})")
     for label, endpoint, make_url in pages:
         if endpoint not in app.view_functions:
             print(f"{label:<24} skipped: endpoint {endpoint} does not exist in this build")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from evidence.audit.models import AuditEntry
@@ -51,18 +51,27 @@ class Count:
 
 
 def record_counts(session: Session, protection: Protection) -> list[Count]:
-    """Records in use (not retracted) per type, in one query; hidden statements not counted."""
+    """Records in use (not retracted) per type, in one query; hidden statements not counted.
+
+    Each count is all rows minus the retracted (and hidden) ones: SQLite counts a whole
+    table from its smallest index almost for free, and the retracted rows are few and
+    indexed, whereas counting the rows in use reads them all (300k statements: 18 ms).
+    """
     columns = []
     for _label, _section, model in COUNTED:
-        count = select(func.count()).select_from(model).where(model.retracted_at.is_(None))
+        left_out = model.retracted_at.is_not(None)
         if model is Statement and protection.audience == "public":
-            count = count.where(Statement.protection != "confidential")
-        columns.append(count.scalar_subquery())
+            left_out = or_(left_out, Statement.protection == "confidential")
+        columns.append(_count(model) - _count(model, left_out))
     values = session.execute(select(*columns)).one()
     return [
         Count(label, section, value)
         for (label, section, _model), value in zip(COUNTED, values, strict=True)
     ]
+
+
+def _count(model: Any, *conditions: Any) -> Any:
+    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -153,46 +162,84 @@ def unsourced_facts(
     ]
 
 
-def _total(session: Session, stmt: Any) -> int:
-    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-
-
 def _unsourced_incidents(session: Session, protection: Protection, limit: int) -> Unsourced:
-    uncited = ~exists().where(Citation.incident_id == Incident.id)
+    # Incidents in use minus those cited: a count of distinct ids read from the citation
+    # index, corrected by the few retracted incidents (indexed) that are cited; each part
+    # starts from an index. Testing every incident for a citation (NOT EXISTS) reads all
+    # of them: 60 ms at 100k incidents.
+    cited = Citation.incident_id.is_not(None)
+    retracted = Incident.retracted_at.is_not(None)
+    total = session.execute(
+        select(
+            _count(Incident)
+            - _count(Incident, retracted)
+            - select(func.count(Citation.incident_id.distinct())).where(cited).scalar_subquery()
+            + _count(Incident, retracted, exists().where(Citation.incident_id == Incident.id))
+        )
+    ).scalar_one()
     stmt = (
         select(Incident)
-        .where(Incident.retracted_at.is_(None), uncited)
+        .where(
+            Incident.retracted_at.is_(None), ~exists().where(Citation.incident_id == Incident.id)
+        )
         .order_by(Incident.id.desc())
     )
     items = [
         (protection.scrub(incident.title) or "", record_url("incident", incident.key))
-        for incident in session.scalars(stmt.limit(limit))
+        for incident in _first(session, stmt, limit, total)
     ]
-    return Unsourced("Incidents without a source", _total(session, stmt), items)
+    return Unsourced("Incidents without a source", total, items)
+
+
+def _first(session: Session, stmt: Any, limit: int, total: int) -> list[Any]:
+    """The first rows of a list whose length is known: no query when it is empty, and the
+    search for uncited rows stops once it has all of them rather than reading every fact."""
+    if total == 0:
+        return []
+    return list(session.scalars(stmt.limit(min(limit, total))))
 
 
 def _unsourced_involvements(session: Session, protection: Protection, limit: int) -> Unsourced:
-    uncited = ~exists().where(Citation.involvement_id == Involvement.id)
+    # As for incidents: involvements of incidents in use minus the cited ones among them.
+    cited = Citation.involvement_id.is_not(None)
+    of_retracted = Involvement.incident_id.in_(
+        select(Incident.id).where(Incident.retracted_at.is_not(None))
+    )
+    total = session.execute(
+        select(
+            _count(Involvement)
+            - _count(Involvement, of_retracted)
+            - select(func.count(Citation.involvement_id.distinct())).where(cited).scalar_subquery()
+            + _count(
+                Involvement,
+                of_retracted,
+                exists().where(Citation.involvement_id == Involvement.id),
+            )
+        )
+    ).scalar_one()
     stmt = (
         select(Involvement)
         .join(Involvement.incident)
-        .where(Incident.retracted_at.is_(None), uncited)
+        .where(
+            Incident.retracted_at.is_(None),
+            ~exists().where(Citation.involvement_id == Involvement.id),
+        )
         .order_by(Involvement.id.desc())
-    )
-    loaded = stmt.options(
-        joinedload(Involvement.incident),
-        joinedload(Involvement.unit),
-        joinedload(Involvement.person),
+        .options(
+            joinedload(Involvement.incident),
+            joinedload(Involvement.unit),
+            joinedload(Involvement.person),
+        )
     )
     items = []
-    for involvement in session.scalars(loaded.limit(limit)):
+    for involvement in _first(session, stmt, limit, total):
         actor = involvement.unit.name if involvement.unit else ""
         if involvement.person is not None:
             actor = protection.person_label(involvement.person)
         incident = involvement.incident
         label = f"{actor} — {involvement.role} in {protection.scrub(incident.title)}"
         items.append((label, record_url("incident", incident.key)))
-    return Unsourced("Involvements without a source", _total(session, stmt), items)
+    return Unsourced("Involvements without a source", total, items)
 
 
 def _unsourced_memberships(session: Session, protection: Protection, limit: int) -> Unsourced:
@@ -203,11 +250,12 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
         .where(Person.retracted_at.is_(None), uncited)
         .order_by(Membership.id.desc())
     )
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     loaded = stmt.options(joinedload(Membership.person), joinedload(Membership.unit))
     items = []
-    for membership in session.scalars(loaded.limit(limit)):
+    for membership in _first(session, loaded, limit, total):
         person = membership.person
         label = f"{protection.person_label(person)} — member of {membership.unit.name}"
         url = None if protection.is_protected(person) else record_url("person", person.key)
         items.append((label, url))
-    return Unsourced("Memberships without a source", _total(session, stmt), items)
+    return Unsourced("Memberships without a source", total, items)

@@ -21,6 +21,8 @@ class ViolationType(KeyedRecord, Base):
 
 class Incident(KeyedRecord, Base):
     __tablename__ = "incidents"
+    # The dashboard counts incidents in use as all minus the retracted ones.
+    __table_args__ = (Index("ix_incidents_retracted_at", "retracted_at"),)
 
     title: Mapped[str] = mapped_column(Text, nullable=False)
     date: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.actors.models import Person
@@ -12,6 +12,8 @@ from evidence.sources.models import Source
 
 class Statement(KeyedRecord, Base):
     __tablename__ = "statements"
+    # The dashboard counts statements in use as all minus the retracted ones.
+    __table_args__ = (Index("ix_statements_retracted_at", "retracted_at"),)
 
     witness_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     pseudonym: Mapped[str | None] = mapped_column(Text)

@@ -10,8 +10,18 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.services import history
 from evidence.dashboard.services import recent_changes, record_counts, unsourced_facts
+from evidence.incidents.services import retract_incident
 from evidence.models import Incident, Involvement, Membership, Person, Statement, Unit
 from evidence.protection import Protection
+from evidence.statements.services import retract_statement
+from tests.factories import (
+    citation,
+    involvement,
+    make_incident,
+    make_source,
+    make_statement,
+    make_unit,
+)
 from tests.webclient import make_users, sign_in, without_csrf
 
 
@@ -107,3 +117,44 @@ def test_viewer_dashboard_never_names_the_protected_witness(app: Flask, session:
     sign_in_again = app.test_client()
     sign_in(sign_in_again, "documenter")
     assert "Ivan Petrov" in sign_in_again.get("/").get_data(as_text=True)
+
+
+def test_counts_leave_out_retracted_and_hidden_records(session: Session) -> None:
+    make_source(session)
+    make_incident(session)
+    retracted = make_incident(session)
+    retract_incident(session, retracted, "duplicate", "tester")
+    make_statement(session, text="Seen.", protection="public")
+    make_statement(session, text="Secret.", protection="confidential", pseudonym="W-9")
+    gone = make_statement(session, text="Withdrawn.", protection="public")
+    retract_statement(session, gone, "withdrawn", "tester")
+    make_source(session)
+    session.commit()
+    for audience, statements in (("internal", 2), ("public", 1)):
+        counts = {
+            c.section: c.count for c in record_counts(session, Protection.load(session, audience))
+        }
+        assert counts["incidents"] == 1 and counts["statements"] == statements
+        assert counts["sources"] == 2
+
+
+def test_unsourced_totals_are_exact(session: Session, in_request) -> None:
+    """Cited, uncited and retracted incidents and involvements, some cited twice."""
+    source, unit = make_source(session), make_unit(session)
+    cited_twice = [citation(source), citation(source, locator="p. 2")]
+    make_incident(session, citations=cited_twice, involvements=[involvement(unit=unit)])
+    make_incident(session, involvements=[involvement(unit=unit, citations=cited_twice)])
+    make_incident(session, involvements=[involvement(unit=unit), involvement(unit=unit)])
+    for citations in ([], [citation(source)]):
+        gone = make_incident(
+            session,
+            citations=citations,
+            involvements=[involvement(unit=unit, citations=citations), involvement(unit=unit)],
+        )
+        retract_incident(session, gone, "duplicate", "tester")
+    session.commit()
+    groups = unsourced_facts(session, Protection.load(session, "internal"), limit=2)
+    totals = {group.title: (group.total, len(group.items)) for group in groups}
+    assert totals["Incidents without a source"] == (2, 2)
+    assert totals["Involvements without a source"] == (3, 2)
+    assert totals["Memberships without a source"] == (0, 0)
