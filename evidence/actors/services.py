@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import DatedLink, Membership, Person, Unit, UnitParent
@@ -303,11 +303,16 @@ class UnitDetail:
     parent_links: list[UnitParent]  # .parent loaded; parents over time
     child_links: list[UnitParent]  # .unit loaded; sub-units over time
     memberships: list[Membership]  # .person and .citations(.source) loaded; members over time
-    involvements: list[Involvement]  # .incident and .citations(.source) loaded
+    involvements: list[Involvement]  # the latest ones, oldest first; .incident, .citations
+    involvement_total: int  # all involvements of the unit
 
 
-def load_unit(session: Session, unit_id: int) -> UnitDetail | None:
-    """A unit with everything its page shows, in a fixed number of queries."""
+def load_unit(session: Session, unit_id: int, *, involvement_limit: int = 50) -> UnitDetail | None:
+    """A unit with everything its page shows, in a fixed number of queries.
+
+    Only the latest ``involvement_limit`` involvements are loaded (with their total), so
+    the work stays the same for a unit with thousands of incidents.
+    """
     unit = session.scalar(
         select(Unit)
         .where(Unit.id == unit_id)
@@ -322,19 +327,24 @@ def load_unit(session: Session, unit_id: int) -> UnitDetail | None:
     )
     if unit is None:
         return None
-    involvements = session.scalars(
+    total = session.scalar(
+        select(func.count()).select_from(Involvement).where(Involvement.unit_id == unit_id)
+    )
+    latest = session.scalars(
         select(Involvement)
         .join(Incident, Incident.id == Involvement.incident_id)
         .where(Involvement.unit_id == unit_id)
         .options(joinedload(Involvement.incident).raiseload("*"), _CITATIONS)
-        .order_by(Incident.earliest, Incident.id)
+        .order_by(Incident.earliest.desc(), Incident.id.desc(), Involvement.id.desc())
+        .limit(involvement_limit)
     ).all()
     return UnitDetail(
         unit=unit,
         parent_links=sorted(unit.parent_links, key=_period_order),
         child_links=sorted(unit.child_links, key=_period_order),
         memberships=sorted(unit.memberships, key=_period_order),
-        involvements=list(involvements),
+        involvements=latest[::-1],
+        involvement_total=total or 0,
     )
 
 

@@ -89,12 +89,11 @@ def unit_index() -> str:
 def unit_show(key: str) -> str:
     session = get_session()
     unit_id = record_id_or_404(Unit, key)
-    detail = load_unit(session, unit_id)
+    detail = load_unit(session, unit_id, involvement_limit=INVOLVEMENTS_SHOWN)
     return render_template(
         "units/show.html",
         detail=detail,
         unit=detail.unit,
-        involvements=detail.involvements[-INVOLVEMENTS_SHOWN:],
         history_entries=history(session, "unit", unit_id),
     )
 

@@ -177,3 +177,16 @@ def test_unit_and_person_detail(session):
     assert [m.unit.name for m in seen.memberships] == ["Almaz"]
     assert [i.role for i in seen.involvements] == ["commander"]
     assert [s.incident_links[0].incident.title for s in seen.statements] == [incident.title]
+
+
+def test_unit_detail_loads_only_the_latest_involvements(session):
+    unit = make_unit(session, name="Alpha")
+    for year in (2003, 2001, 2004, 2002):
+        make_incident(
+            session, title=f"In {year}", date=str(year), involvements=[involvement(unit=unit)]
+        )
+    session.commit()
+    detail = load_unit(session, unit.id, involvement_limit=3)
+    assert detail.involvement_total == 4
+    assert [i.incident.title for i in detail.involvements] == ["In 2002", "In 2003", "In 2004"]
+    assert len(load_unit(session, unit.id).involvements) == 4
