@@ -87,7 +87,7 @@ class ReportFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # front, incident, matrix, sources, units, manifest
+    kind: str  # front, incident, matrix, sources, exhibits, units, manifest
     anchor: str
     index: int | None = None  # the incident's position in snapshot.incidents
     column_groups: tuple = ()
@@ -140,7 +140,11 @@ def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
         for index, incident in enumerate(snapshot.incidents)
     ]
     body.append(Section("matrix", "matrix", column_groups=_matrix_columns(snapshot)))
-    body += [Section("sources", "annex-sources"), Section("units", "annex-units")]
+    body += [
+        Section("sources", "annex-sources"),
+        Section("exhibits", "annex-exhibits"),
+        Section("units", "annex-units"),
+    ]
     body.append(Section("manifest", "annex-manifest"))
     parts: list[list[Section]] = [[]]
     weight = 0
@@ -171,10 +175,11 @@ def toc_entries(snapshot: Snapshot, pages: dict[str, int | str]) -> list[TocEntr
     entries += [
         TocEntry(1, "", "Corroboration matrix", pages.get("matrix", ""), "matrix"),
         TocEntry(1, "Annex A", "Sources", pages.get("annex-sources", ""), "annex-sources"),
-        TocEntry(1, "Annex B", "Units", pages.get("annex-units", ""), "annex-units"),
+        TocEntry(1, "Annex B", "Exhibits", pages.get("annex-exhibits", ""), "annex-exhibits"),
+        TocEntry(1, "Annex C", "Units", pages.get("annex-units", ""), "annex-units"),
         TocEntry(
             1,
-            "Annex C",
+            "Annex D",
             "Records and their hashes",
             pages.get("annex-manifest", ""),
             "annex-manifest",

@@ -22,18 +22,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.log import head
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion
-from evidence.exhibits.models import ExhibitLink
+from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.exhibits.services import hidden_from_public
 from evidence.incidents.models import ViolationType
 from evidence.interchange.records import Record, load_records, record_hash
 from evidence.places.models import Place
-from evidence.protection import Protection
+from evidence.protection import INTERNAL, Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
 from evidence.vocabularies import RELIABILITY
@@ -106,6 +107,7 @@ class IncidentView:
     excerpts: list[Excerpt]
     source_numbers: list[int]
     witnesses: list[str]
+    exhibit_numbers: list[int]  # E1, E2… in the exhibit annex
     # Sources plus witnesses heard directly (a statement published in a source
     # is not independent of it): one or none means the incident rests on one source.
     independent_origins: int
@@ -129,6 +131,20 @@ class SourceView:
     reliability: str | None
     archive_hashes: list[str]
     retraction: str | None = None
+
+
+@dataclass
+class ExhibitView:
+    number: int
+    key: str
+    filename: str | None  # for the internal audience only: a file name may name anyone
+    media_type: str
+    size: int
+    size_words: str | None
+    acquired: str | None
+    acquired_from: str | None
+    sha256: str
+    incident_numbers: list[int]
 
 
 @dataclass
@@ -162,6 +178,7 @@ class Snapshot:
     case_paragraphs: list[str]
     incidents: list[IncidentView]
     sources: list[SourceView]
+    exhibits: list[ExhibitView]
     units: list[UnitView]
     witnesses: list[str]  # matrix columns, in order of first appearance
     manifest: list[ManifestEntry] = field(default_factory=list)
@@ -193,6 +210,14 @@ def _period_words(start: str | None, end: str | None) -> str:
     return f"{since} – {humanize(end) if end else 'end unknown'}"
 
 
+def _size_words(size: int) -> str | None:
+    """ "2.4 MB" for a size the exact byte count makes hard to read; None below 1 KB."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return None
+
+
 def _paragraphs(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split("\n\n") if part.strip()]
 
@@ -214,6 +239,7 @@ class _Builder:
         self.ids[ViolationType] = _id_map(session, ViolationType)
         self.included: dict[str, dict[int, Record]] = {}
         self.source_numbers: dict[str, int] = {}
+        self.exhibit_numbers: dict[int, int] = {}
 
     # -- loading ----------------------------------------------------------------------
 
@@ -289,7 +315,9 @@ class _Builder:
                 ExhibitLink.source_id.in_(source_ids or [-1])
             )
         ).all()
-        exhibits = self._include("exhibit", [row.exhibit_id for row in archive_rows])
+        self.exhibits_of = self._exhibits_of_incidents(incidents)
+        annex_ids = {exhibit_id for ids in self.exhibits_of.values() for exhibit_id in ids}
+        exhibits = self._include("exhibit", annex_ids | {row.exhibit_id for row in archive_rows})
         self.archives: dict[int, list[str]] = defaultdict(list)
         for row in sorted(archive_rows):
             self.archives[row.source_id].append(exhibits[row.exhibit_id]["sha256"])
@@ -301,6 +329,35 @@ class _Builder:
             [self.ids[ViolationType][v] for r in incidents.values() for v in r["violations"]],
         )
         self.audit_seq, self.audit_hash = head(session)
+
+    def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
+        """Incident key -> ids of the live exhibits linked to it or to one of its statements
+        in this dossier (one query). Where the audience may not see confidential statements,
+        an exhibit linked to one is left out altogether, as on the web (its file or name
+        could identify the witness)."""
+        link = aliased(ExhibitLink)
+        stmt = (
+            select(link.exhibit_id, link.incident_id, link.statement_id)
+            .join(Exhibit, Exhibit.id == link.exhibit_id)
+            .where(Exhibit.retracted_at.is_(None))
+            .where(
+                link.incident_id.in_(list(incidents) or [-1])
+                | link.statement_id.in_(list(self.statements) or [-1])
+            )
+            .order_by(link.exhibit_id)
+        )
+        if not self.protection.statement_visible(SimpleNamespace(protection="confidential")):
+            stmt = stmt.where(~hidden_from_public())
+        exhibits_of: dict[str, list[int]] = defaultdict(list)
+        for row in self.session.execute(stmt):
+            if row.incident_id is not None:
+                keys = [incidents[row.incident_id]["key"]]
+            else:
+                keys = [x["incident"] for x in self.statements[row.statement_id]["incidents"]]
+            for key in keys:
+                if row.exhibit_id not in exhibits_of[key]:
+                    exhibits_of[key].append(row.exhibit_id)
+        return exhibits_of
 
     def _include(self, entity: str, ids: Iterable[int]) -> dict[int, Record]:
         records = load_records(self.session, entity, list(ids))
@@ -334,6 +391,10 @@ class _Builder:
     def source_number(self, key: str) -> int:
         """Sources are numbered in the order the dossier first cites them."""
         return self.source_numbers.setdefault(key, len(self.source_numbers) + 1)
+
+    def exhibit_number(self, exhibit_id: int) -> int:
+        """Exhibits are numbered in the order the chapters first list them."""
+        return self.exhibit_numbers.setdefault(exhibit_id, len(self.exhibit_numbers) + 1)
 
     def chain(self, unit_key: str, on: dt.date | None) -> list[str]:
         names, current, seen = [], unit_key, {unit_key}
@@ -417,6 +478,9 @@ class _Builder:
             excerpts=excerpts,
             source_numbers=sorted({c.number for c in all_cites}),
             witnesses=witnesses,
+            exhibit_numbers=sorted(
+                self.exhibit_number(x) for x in self.exhibits_of.get(record["key"], [])
+            ),
             independent_origins=len({c.number for c in all_cites})
             + len({excerpt.witness for excerpt in excerpts if not excerpt.cites}),
             retraction=self.scrub(_retraction(record)),
@@ -440,6 +504,22 @@ class _Builder:
             reliability=f"{reliability} — {RELIABILITY[reliability]}" if reliability else None,
             archive_hashes=self.archives.get(self.ids[Source][key], []),
             retraction=self.scrub(_retraction(record)),
+        )
+
+    def exhibit(self, exhibit_id: int, number: int, incidents: list[IncidentView]) -> ExhibitView:
+        record = self.included["exhibit"][exhibit_id]
+        internal = self.protection.audience == INTERNAL
+        return ExhibitView(
+            number=number,
+            key=self.scrub(record["key"]),
+            filename=self.scrub(record["filename"]) if internal else None,
+            media_type=record["media_type"],
+            size=record["size"],
+            size_words=_size_words(record["size"]),
+            acquired=humanize(record["acquired"]) if record["acquired"] else None,
+            acquired_from=self.scrub(record["acquired_from"]),
+            sha256=record["sha256"],
+            incident_numbers=[i.number for i in incidents if number in i.exhibit_numbers],
         )
 
     def unit(self, unit_id: int) -> UnitView:
@@ -539,6 +619,10 @@ def build_snapshot(
         for number, incident_id in enumerate(builder.incident_order, start=1)
     ]
     sources = [builder.source(key, number) for key, number in builder.source_numbers.items()]
+    exhibits = [
+        builder.exhibit(exhibit_id, number, incidents)
+        for exhibit_id, number in builder.exhibit_numbers.items()
+    ]
     case_record = builder.included["case"][case.id]
     return Snapshot(
         dossier_id=dossier_id(case.key, audience, generated_at, builder.audit_hash),
@@ -553,6 +637,7 @@ def build_snapshot(
         case_paragraphs=[builder.scrub(p) for p in _paragraphs(case_record["summary"])],
         incidents=incidents,
         sources=sources,
+        exhibits=exhibits,
         units=[builder.unit(unit_id) for unit_id in builder.annex_unit_ids],
         witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
         manifest=builder.manifest(),

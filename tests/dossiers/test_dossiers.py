@@ -16,8 +16,13 @@ from evidence.dossiers.manifest import read_manifest, verify
 from evidence.dossiers.render import RefusedURL, ReportFetcher
 from evidence.dossiers.services import generate_dossier, set_statement_included
 from evidence.dossiers.snapshot import build_snapshot
+from evidence.exhibits.services import add_exhibit
 from evidence.incidents.services import update_incident
+from evidence.interchange.records import load_records, record_hash
+from evidence.interchange.services import import_document
 from evidence.services_common import retract
+from evidence.statements.models import Statement
+from evidence.store import Store
 from tests.factories import (
     citation,
     involvement,
@@ -210,8 +215,6 @@ def test_verify_passes_then_names_edited_and_retracted_records(
 
 
 def test_a_left_out_statement_is_not_in_the_dossier(session, witnessed_case):
-    from evidence.statements.models import Statement
-
     statement = session.query(Statement).filter_by(pseudonym="Witness C").one()
     set_statement_included(session, witnessed_case, statement, included=False)
     text = pdf_text(render(session, witnessed_case, "internal"))
@@ -270,7 +273,7 @@ def test_raw_markup_cannot_fetch_and_does_not_break_a_render():
     assert ReportFetcher().fetch("report:fonts/DejaVuSerif.ttf").read()[:4] == b"\x00\x01\x00\x00"
 
 
-def _case_of(session, size: int):
+def _case_of(session, store: Store, size: int):
     source = make_source(session)
     unit = make_unit(session, parents=[{"unit": make_unit(session)}])
     incidents = []
@@ -281,7 +284,11 @@ def _case_of(session, size: int):
             citations=[citation(source)],
             involvements=[involvement(unit=unit), involvement(person=person, role="victim")],
         )
-        make_statement(session, witness=person, incidents=[{"incident": incident, "excerpt": "x"}])
+        statement = make_statement(
+            session, witness=person, incidents=[{"incident": incident, "excerpt": "x"}]
+        )
+        add_evidence_file(session, store, f"photo of {incident.key}", incidents=[incident])
+        add_evidence_file(session, store, f"recording of {statement.key}", statements=[statement])
         incidents.append(incident)
     case = make_case(session, incidents=incidents)
     session.flush()
@@ -304,9 +311,104 @@ def _statements_to_snapshot(session, case) -> int:
     return count
 
 
-def test_snapshot_takes_the_same_number_of_statements_whatever_the_size(session):
-    small, large = _case_of(session, 3), _case_of(session, 30)
+def test_snapshot_takes_the_same_number_of_statements_whatever_the_size(session, tmp_path):
+    store = Store(tmp_path)
+    small, large = _case_of(session, store, 3), _case_of(session, store, 30)
+    assert len(build_snapshot(session, large.key, "public", AT, "tester").exhibits) == 60
     assert _statements_to_snapshot(session, small) == _statements_to_snapshot(session, large)
+
+
+def add_evidence_file(session, store: Store, content: str, **fields):
+    fields.setdefault("filename", "file.txt")
+    return add_exhibit(session, store, io.BytesIO(content.encode()), by="tester", **fields)
+
+
+@pytest.fixture
+def exhibits(session, witnessed_case, tmp_path):
+    """A video of the first incident, acquired from a protected witness (named in its
+    file name and acquisition), and a recording tied only to the confidential statement."""
+    store = Store(tmp_path)
+    incident = witnessed_case.incident_links[0].incident
+    video = add_evidence_file(
+        session,
+        store,
+        "video of the yard",
+        filename="ivan_petrovsky_yard.mp4",
+        incidents=[incident],
+        acquired="2021-03",
+        acquired_from="Ivan Petrovsky, by hand",
+    )
+    confidential = session.query(Statement).filter_by(pseudonym="Witness C").one()
+    recording = add_evidence_file(
+        session, store, "recording of the interview", statements=[confidential]
+    )
+    session.commit()
+    return video, recording
+
+
+def test_exhibits_are_listed_with_their_full_hash_and_in_the_manifest(
+    session, witnessed_case, exhibits
+):
+    video, recording = exhibits
+    pdf = render(session, witnessed_case, "counsel")
+    text = pdf_text(pdf)
+    assert squeeze("Annex B. Exhibits") in text
+    assert squeeze(f"E1 {video.key}") in text and squeeze(f"E2 {recording.key}") in text
+    assert video.sha256 in text and recording.sha256 in text
+    assert squeeze("Exhibits E1, E2 (Annex B)") in text  # the first incident's chapter
+    assert squeeze("March 2021") in text and squeeze("from Witness P, by hand") in text
+    assert "petrovsky" not in text  # neither the file name nor the acquisition names him
+    listed = {
+        r["key"]: r["hash"] for r in read_manifest(pdf)["records"] if r["entity"] == "exhibit"
+    }
+    current = load_records(session, "exhibit", [video.id, recording.id])
+    assert listed == {x["key"]: record_hash(x) for x in current.values()}
+
+
+def test_the_internal_dossier_gives_the_original_file_name(session, witnessed_case, exhibits):
+    text = pdf_text(render(session, witnessed_case, "internal"))
+    assert squeeze("received as “ivan_petrovsky_yard.mp4”") in text
+
+
+def test_an_exhibit_of_a_confidential_statement_is_not_in_the_public_dossier(
+    session, witnessed_case, exhibits, tmp_path
+):
+    video, recording = exhibits
+    # Linked to an incident too, but the web hides it from the public as well.
+    also_confidential = add_evidence_file(
+        session,
+        Store(tmp_path),
+        "photo handed over with the interview",
+        incidents=[witnessed_case.incident_links[0].incident],
+        statements=[session.query(Statement).filter_by(pseudonym="Witness C").one()],
+    )
+    pdf = render(session, witnessed_case, "public")
+    text = pdf_text(pdf)
+    assert video.sha256 in text
+    for hidden in (recording, also_confidential):
+        assert hidden.sha256 not in text
+        assert hidden.key not in json.dumps(read_manifest(pdf))
+    assert also_confidential.sha256 in pdf_text(render(session, witnessed_case, "counsel"))
+
+
+def test_verify_names_an_exhibit_changed_by_an_import(
+    session, witnessed_case, exhibits, runner, tmp_path
+):
+    video, _ = exhibits
+    path = tmp_path / "dossier.pdf"
+    result = runner.invoke(
+        args=["dossier", witnessed_case.key, "--audience", "counsel", "-o", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    record = load_records(session, "exhibit", [video.id])[video.id]
+    import_document(
+        session,
+        {"format": "evidence/1", "exhibits": [{**record, "acquired_from": "a journalist"}]},
+    )
+    session.commit()
+    result = runner.invoke(args=["verify-dossier", str(path)])
+    assert result.exit_code != 0
+    assert f"exhibit {video.key}: changed" in result.output and "acquired_from" in result.output
 
 
 def test_fonts_are_bundled_with_their_licence():
