@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from evidence.audit.models import AuditEntry
@@ -59,10 +59,12 @@ def record_counts(session: Session, protection: Protection) -> list[Count]:
     """
     columns = []
     for _label, _section, model in COUNTED:
-        left_out = model.retracted_at.is_not(None)
+        count = _count(model) - _count(model, model.retracted_at.is_not(None))
         if model is Statement and protection.audience == "public":
-            left_out = or_(left_out, Statement.protection == "confidential")
-        columns.append(_count(model) - _count(model, left_out))
+            # Two counts, not one with OR: each is a short range of an index.
+            confidential = Statement.protection == "confidential"
+            count = count - _count(Statement, confidential, Statement.retracted_at.is_(None))
+        columns.append(count)
     values = session.execute(select(*columns)).one()
     return [
         Count(label, section, value)

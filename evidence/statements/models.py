@@ -12,8 +12,12 @@ from evidence.sources.models import Source
 
 class Statement(KeyedRecord, Base):
     __tablename__ = "statements"
-    # The dashboard counts statements in use as all minus the retracted ones.
-    __table_args__ = (Index("ix_statements_retracted_at", "retracted_at"),)
+    __table_args__ = (
+        # The dashboard counts statements in use as all minus the retracted ones.
+        Index("ix_statements_retracted_at", "retracted_at"),
+        # Every page for the public audience looks up the protected witnesses.
+        Index("ix_statements_protection_witness_id", "protection", "witness_id"),
+    )
 
     witness_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     pseudonym: Mapped[str | None] = mapped_column(Text)
