@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.actors.models import Person, Unit
@@ -21,8 +21,17 @@ class ViolationType(KeyedRecord, Base):
 
 class Incident(KeyedRecord, Base):
     __tablename__ = "incidents"
-    # The dashboard counts incidents in use as all minus the retracted ones.
-    __table_args__ = (Index("ix_incidents_retracted_at", "retracted_at"),)
+    # The dashboard counts incidents in use as all minus the retracted ones. Only
+    # retracted rows are indexed: with every row in it, SQLite preferred this index
+    # for "retracted_at IS NULL" over selective ones such as the place.
+    __table_args__ = (
+        Index(
+            "ix_incidents_retracted_at",
+            "retracted_at",
+            sqlite_where=text("retracted_at IS NOT NULL"),
+            postgresql_where=text("retracted_at IS NOT NULL"),
+        ),
+    )
 
     title: Mapped[str] = mapped_column(Text, nullable=False)
     date: Mapped[str] = mapped_column(String(64), nullable=False)
