@@ -5,7 +5,9 @@ Without --url, a fresh SQLite file. With a PostgreSQL URL the schema `public`
 of that database is DROPPED and rebuilt, so give it a scratch database.
 
 Records are written with bulk inserts (not the services), then
-`search.indexing.reindex` builds the index (its time is printed too). Names
+`search.indexing.reindex` builds the index (its time is printed too).
+``--reuse`` with a database built by an earlier run (same --scale) skips
+generating and indexing and only times the queries, which are the same. Names
 are generated in Russian Cyrillic, Belarusian Cyrillic and Latin spellings,
 each person carrying aliases in the other scripts; queries use any of them,
 misspell some, add filters, and run for the internal and the public audience.
@@ -160,6 +162,8 @@ def sentence(rng: random.Random, names: list[str], length: int) -> str:
 
 
 def bulk(connection, model, rows, batch: int = 10_000) -> None:
+    if connection is None:  # --reuse: the rows are only made to replay the random names
+        return
     for start in range(0, len(rows), batch):
         connection.execute(insert(model.__table__), rows[start : start + batch])
 
@@ -309,33 +313,44 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def build(url: str, engine, session, scale: float, rng: random.Random) -> list[str]:
+    if url.startswith("postgresql"):
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(url)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        names = generate(connection, scale, rng)
+    print(f"database {url.split(':')[0]}: generated in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    counts = reindex(session)
+    session.commit()
+    print(f"reindex: {sum(counts.values())} documents in {time.perf_counter() - started:.0f} s")
+    if url.startswith("postgresql"):
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k incidents")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time queries on the database of an earlier run"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         app = create_app(Config(DATABASE_URL=url, DATA_DIR=tmp, SECRET_KEY="bench"))
         engine = app.extensions["evidence.engine"]
-        if url.startswith("postgresql"):
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        upgrade(url)
-        started = time.perf_counter()
-        with engine.begin() as connection:
-            names = generate(connection, args.scale, rng)
-        print(f"database {url.split(':')[0]}: generated in {time.perf_counter() - started:.0f} s")
         session = app.extensions["evidence.sessions"]()
-        started = time.perf_counter()
-        counts = reindex(session)
-        session.commit()
-        print(f"reindex: {sum(counts.values())} documents in {time.perf_counter() - started:.0f} s")
-        if url.startswith("postgresql"):
-            with engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
+        if args.reuse:
+            names = generate(None, args.scale, rng)
+        else:
+            names = build(url, engine, session, args.scale, rng)
         for audience in ("internal", "public"):
             protection = Protection.load(session, audience)
             timings: dict[str, list[float]] = {}

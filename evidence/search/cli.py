@@ -66,7 +66,7 @@ def search_query_command(
     if not results.groups:
         click.echo(f"Nothing found for {query!r}.")
     for group in results.groups:
-        click.echo(f"{group.entity} ({group.total})")
+        click.echo(f"{group.entity} ({'more than ' if group.capped else ''}{group.total})")
         for hit in group.hits:
             click.echo(
                 f"  {hit.key or '-'}\t{hit.label}" + (f"\t{hit.detail}" if hit.detail else "")
@@ -83,10 +83,12 @@ def _as_data(results: Any) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
+        "capped": results.capped,
         "groups": [
             {
                 "type": group.entity,
                 "total": group.total,
+                "capped": group.capped,
                 "hits": [
                     {
                         "key": hit.key,

@@ -32,6 +32,13 @@ class Engine(Protocol):
     def matching(self, words: Words) -> Select[Any]:
         """SELECT (document id, rank) of the documents holding every word; lower rank is better."""
 
+    def matching_ids(self, words: Words) -> Select[Any]:
+        """SELECT (document id) of the same documents, unranked: cheap for millions of hits."""
+
+    def holding(self, words: Words) -> ColumnElement[bool]:
+        """A condition on ``SearchDocument``: it holds every word (one condition per statement,
+        for reading documents in index order and stopping after a few)."""
+
     def candidates(self, session: Session, key: str) -> list[str]:
         """Indexed keys that may be misspellings of ``key`` (to be scored by the caller)."""
 
@@ -49,14 +56,26 @@ def _prefixable(key: str) -> bool:
 class SqliteEngine:
     fts = table("search_fts", column("rowid"), column("rank"), column("search_fts"))
 
-    def matching(self, words: Words) -> Select[Any]:
+    def _match(self, words: Words) -> ColumnElement[bool]:
         expression = " AND ".join(
             "(" + " OR ".join(f'"{k}"*' if _prefixable(k) else f'"{k}"' for k in word) + ")"
             for word in words
         )
+        return self.fts.c.search_fts.op("MATCH")(expression)
+
+    def matching(self, words: Words) -> Select[Any]:
         return select(self.fts.c.rowid.label("id"), self.fts.c.rank.label("rank")).where(
-            self.fts.c.search_fts.op("MATCH")(expression)
+            self._match(words)
         )
+
+    def matching_ids(self, words: Words) -> Select[Any]:
+        return select(self.fts.c.rowid.label("id")).where(self._match(words))
+
+    def holding(self, words: Words) -> ColumnElement[bool]:
+        # FTS5 cannot test one document cheaply: the matches are listed once per statement.
+        # "+ 0": a test per document, not an index probe per pair (record id, match).
+        matched = self.matching_ids(words).cte("matched").prefix_with("MATERIALIZED")
+        return (SearchDocument.id + 0).in_(select(matched.c.id))
 
     def candidates(self, session: Session, key: str) -> list[str]:
         # Same first letter, length within two: a bounded range scan of the primary key.
@@ -78,15 +97,25 @@ class SqliteEngine:
 class PostgresEngine:
     vector = literal_column("search_documents.search_fts")
 
-    def matching(self, words: Words) -> Select[Any]:
+    def _query(self, words: Words) -> Any:
         expression = " & ".join(
             "(" + " | ".join(f"{k}:*" if _prefixable(k) else k for k in word) + ")"
             for word in words
         )
-        query = func.to_tsquery("simple", expression)
+        return func.to_tsquery("simple", expression)
+
+    def matching(self, words: Words) -> Select[Any]:
+        query = self._query(words)
         return select(
             SearchDocument.id.label("id"), (-func.ts_rank(self.vector, query)).label("rank")
         ).where(self.vector.op("@@")(query))
+
+    def matching_ids(self, words: Words) -> Select[Any]:
+        return select(SearchDocument.id.label("id")).where(self.holding(words))
+
+    def holding(self, words: Words) -> ColumnElement[bool]:
+        # Tested on each row's stored tsvector or through the GIN index: the planner chooses.
+        return self.vector.op("@@")(self._query(words))
 
     def candidates(self, session: Session, key: str) -> list[str]:
         stmt = (

@@ -39,6 +39,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session, selectinload
 
@@ -73,6 +74,7 @@ MODELS = {
     "source": Source,
     "case": Case,
 }
+RANKED_AT_MOST = 1000  # matches ranked per search; beyond, the newest of each type are shown
 SNIPPET_WORDS = 24
 MARGIN_WORDS = 8  # longer than any name, see _excerpt
 _WORDS = re.compile(r"([^\W_]+)")
@@ -123,6 +125,7 @@ class Group:
     hits: list[Hit]
     page: int
     per_page: int
+    capped: bool = False  # more than ``total`` match; only the first ``total`` can be shown
 
     @property
     def pages(self) -> int:
@@ -137,6 +140,10 @@ class SearchResults:
     @property
     def total(self) -> int:
         return sum(group.total for group in self.groups)
+
+    @property
+    def capped(self) -> bool:
+        return any(group.capped for group in self.groups)
 
     def group(self, entity: str) -> Group | None:
         return next((g for g in self.groups if g.entity == entity), None)
@@ -274,6 +281,13 @@ def _type_conditions(
     return conditions
 
 
+@dataclass(frozen=True)
+class _Page:
+    total: int  # with ``capped``: at least this many (only the first RANKED_AT_MOST were seen)
+    capped: bool
+    ids: list[int]
+
+
 def _page_ids(
     session: Session,
     prepared: _Query,
@@ -282,26 +296,48 @@ def _page_ids(
     protection: Protection,
     page: int,
     per_page: int,
-) -> dict[str, tuple[int, list[int]]]:
+) -> dict[str, _Page]:
     """Per record type: how many documents match, and the ids of the requested page.
 
-    One query: the engine's matches are computed once (a materialised CTE, so
+    A cheap, capped count of the engine's matches chooses how: up to
+    RANKED_AT_MOST matches are all ranked (``_ranked_page_ids``); beyond, ranking
+    every match is what made common words take seconds, so only the newest
+    RANKED_AT_MOST documents of each type are taken, in the order the index
+    stores them, and shown exact phrase first (``_broad_page_ids``).
+    """
+    engine = engine_for(session)
+    capped_matches = engine.matching_ids(prepared.words).limit(RANKED_AT_MOST + 1).subquery()
+    many = session.scalar(select(func.count()).select_from(capped_matches)) > RANKED_AT_MOST
+    # Built once: the unit filter's recursive CTE may appear only once in the statement.
+    incidents = select(Incident.id).where(*incident_conditions(filters))
+    per_type = {
+        entity: and_(
+            SearchDocument.entity == entity,
+            SearchDocument.retracted.is_(False),
+            *_type_conditions(entity, filters, protection, incidents),
+        )
+        for entity in entities
+    }
+    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
+    choose = _broad_page_ids if many else _ranked_page_ids
+    return choose(session, prepared, per_type, exact, (page - 1) * per_page, per_page)
+
+
+def _ranked_page_ids(
+    session: Session,
+    prepared: _Query,
+    per_type: dict[str, ColumnElement[bool]],
+    exact: ColumnElement[int],
+    first: int,
+    per_page: int,
+) -> dict[str, _Page]:
+    """One query: the engine's matches are computed once (a materialised CTE, so
     SQLite does not rerun the full-text match per document), then numbered per
     record type: exact phrase first, then the engine's rank.
     """
     matched = (
         engine_for(session).matching(prepared.words).cte("matched").prefix_with("MATERIALIZED")
     )
-    # Built once: the unit filter's recursive CTE may appear only once in the statement.
-    incidents = select(Incident.id).where(*incident_conditions(filters))
-    per_type = [
-        and_(
-            SearchDocument.entity == entity,
-            *_type_conditions(entity, filters, protection, incidents),
-        )
-        for entity in entities
-    ]
-    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
     numbered = (
         select(
             SearchDocument.entity,
@@ -315,18 +351,50 @@ def _page_ids(
             func.count().over(partition_by=SearchDocument.entity).label("total"),
         )
         .join(matched, matched.c.id == SearchDocument.id)
-        .where(SearchDocument.retracted.is_(False), or_(*per_type))
+        .where(or_(*per_type.values()))
         .subquery()
     )
-    first = (page - 1) * per_page
     rows = session.execute(
         select(numbered.c.entity, numbered.c.record_id, numbered.c.total)
         .where(numbered.c.number > first, numbered.c.number <= first + per_page)
         .order_by(numbered.c.entity, numbered.c.number)
     )
-    found: dict[str, tuple[int, list[int]]] = {}
+    found: dict[str, _Page] = {}
     for entity, record_id, total in rows:
-        found.setdefault(entity, (total, []))[1].append(record_id)
+        found.setdefault(entity, _Page(total, False, [])).ids.append(record_id)
+    return found
+
+
+def _broad_page_ids(
+    session: Session,
+    prepared: _Query,
+    per_type: dict[str, ColumnElement[bool]],
+    exact: ColumnElement[int],
+    first: int,
+    per_page: int,
+) -> dict[str, _Page]:
+    """One query: per record type, the newest RANKED_AT_MOST + 1 matching documents
+    (walking the (entity, record_id) index backwards, so common words stop early),
+    then exact phrase first, newest next. More than RANKED_AT_MOST is reported capped.
+    """
+    holding = engine_for(session).holding(prepared.words)
+    newest = [
+        select(SearchDocument.entity, SearchDocument.record_id, exact.label("exact"))
+        .where(condition, holding)
+        .order_by(SearchDocument.entity, SearchDocument.record_id.desc())
+        .limit(RANKED_AT_MOST + 1)
+        .subquery()
+        for condition in per_type.values()
+    ]
+    arms = [select(arm.c.entity, arm.c.record_id, arm.c.exact) for arm in newest]
+    rows: dict[str, list[tuple[int, int]]] = {}
+    for entity, record_id, is_exact in session.execute(union_all(*arms)):
+        rows.setdefault(entity, []).append((is_exact, -record_id))
+    found = {}
+    for entity, candidates in rows.items():
+        capped = len(candidates) > RANKED_AT_MOST
+        shown = sorted(candidates[:RANKED_AT_MOST])[first : first + per_page]
+        found[entity] = _Page(len(candidates[:RANKED_AT_MOST]), capped, [-r for _, r in shown])
     return found
 
 
@@ -476,11 +544,12 @@ def search(
         else {}
     )
     for entity in wanted:
-        total, ids = found.get(entity, (0, []))
+        found_page = found.get(entity, _Page(0, False, []))
+        total, ids = found_page.total, found_page.ids
         hits = _hits(session, entity, ids, prepared, protection) if ids else []
         if entity == "person" and not filters.on_incidents and page == 1:
             extra = _pseudonym_hits(query, protection)
             hits, total = extra + hits, total + len(extra)
         if total:
-            results.groups.append(Group(entity, total, hits, page, per_page))
+            results.groups.append(Group(entity, total, hits, page, per_page, found_page.capped))
     return results

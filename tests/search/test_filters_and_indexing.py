@@ -8,9 +8,11 @@ from sqlalchemy import delete, func, select
 
 import evidence.audit.log as audit_log
 import evidence.search.indexing as indexing
+import evidence.search.services as services
 from evidence.actors.services import retract_person, update_person
+from evidence.protection import Protection
 from evidence.search.models import SearchDocument
-from evidence.search.services import SearchFilters
+from evidence.search.services import SearchFilters, search
 from tests.factories import make_person
 from tests.search.conftest import run
 
@@ -96,3 +98,17 @@ def test_reindex_command_rebuilds_the_index(app, runner, session, world):
     assert "incident" in result.output
     assert session.scalar(select(func.count()).select_from(SearchDocument)) >= 15
     assert {"person:taraikovsky", "incident:shooting"} <= run(session, "Taraikovsky")
+
+
+def test_more_matches_than_are_ranked_report_a_capped_total(session, world, monkeypatch):
+    # Almaz matches a unit, two incidents and a statement: more than 1 goes the broad way.
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 1)
+    results = search(session, ALMAZ, protection=Protection.load(session, "internal"))
+    incidents = results.group("incident")
+    assert (incidents.total, incidents.capped, len(incidents.hits)) == (1, True, 1)
+    assert (results.group("unit").total, results.group("unit").capped) == (1, False)
+    assert results.capped
+    assert "statement:secret-statement" not in run(session, "Zhodino", "public")
+    assert run(session, ALMAZ, filters=SearchFilters(date_from=dt.date(2010, 1, 1))) == {
+        "incident:tarasovo-raid"
+    }
