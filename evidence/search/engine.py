@@ -124,7 +124,13 @@ class PostgresEngine:
             .order_by(func.similarity(SearchTerm.term, key).desc())
             .limit(50)
         )
-        return list(session.scalars(stmt))
+        # The planner prices a sequential scan of the 100k-key vocabulary (60 ms, EXPLAIN
+        # ANALYZE) below the trigram index (10 ms): rule it out for this statement only.
+        was = session.scalar(select(func.current_setting("enable_seqscan"), _set_seqscan("off")))
+        try:
+            return list(session.scalars(stmt))
+        finally:
+            session.execute(select(_set_seqscan(was)))
 
     def add_terms(self, session: Session, terms: set[str]) -> None:
         _insert_terms(session, pg_insert(SearchTerm).on_conflict_do_nothing(), terms)
@@ -132,6 +138,11 @@ class PostgresEngine:
     def starting_with(self, key: str) -> ColumnElement[bool]:
         # Served by the trigram index (the database collation may not sort bytewise).
         return SearchTerm.term.startswith(key)
+
+
+def _set_seqscan(value: str) -> Any:
+    """PostgreSQL: set enable_seqscan until the end of the transaction."""
+    return func.set_config("enable_seqscan", value, True)
 
 
 def _insert_terms(session: Session, stmt: Any, terms: set[str]) -> None:
