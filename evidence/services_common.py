@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -110,6 +110,14 @@ def require_text(errors: FieldErrors, field: str, value: str | None) -> str:
         errors.add(field, f"{field} is required")
         return ""
     return cleaned
+
+
+def clean_names(errors: FieldErrors, fields: Mapping[str, Any], values: dict[str, Any]) -> None:
+    """The ``name`` (required) and ``aliases`` of a place, unit or person, when given."""
+    if "name" in fields:
+        values["name"] = require_text(errors, "name", fields["name"])
+    if "aliases" in fields:
+        values["aliases"] = parse_aliases(fields["aliases"])
 
 
 def parse_aliases(value: str | Iterable[str] | None) -> list[str]:

@@ -19,11 +19,10 @@ from evidence.services_common import (
     check_date,
     check_fields,
     clean_key,
+    clean_names,
     clean_text,
     create,
     field_name,
-    parse_aliases,
-    require_text,
     resolve,
     restore,
     retract,
@@ -86,16 +85,15 @@ def _clean_unit(session: Session, fields: dict[str, Any], unit: Unit | None = No
     check_fields(fields, UNIT_FIELDS)
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if "name" in fields:
-        values["name"] = require_text(errors, "name", fields["name"])
-    if "aliases" in fields:
-        values["aliases"] = parse_aliases(fields["aliases"])
+    clean_names(errors, fields, values)
     if "kind" in fields:
         values["kind"] = check_choice(errors, "kind", fields["kind"], UNIT_KINDS)
     if "parents" in fields:
         values["parent_links"] = _clean_parents(errors, session, fields["parents"] or (), unit)
     clean_key(errors, session, Unit, fields, values, unit, "name")
     errors.raise_if_any()
+    if "parent_links" in values:
+        values["parent_links"] = _build_parent_links(values["parent_links"])
     return values
 
 
@@ -132,17 +130,13 @@ def create_unit(
     values = _clean_unit(
         session, dict(key=key, name=name, kind=kind, aliases=aliases, parents=parents)
     )
-    values["parent_links"] = _build_parent_links(values["parent_links"])
     return create(session, Unit(**values))
 
 
 def update_unit(session: Session, unit: Unit, expected_version: int, **fields: Any) -> Unit:
     """Change the given fields (see UNIT_FIELDS; ``parents`` replaces the list)."""
     with saving(session, unit, expected_version, fields):
-        values = _clean_unit(session, fields, unit)
-        if "parent_links" in values:
-            values["parent_links"] = _build_parent_links(values["parent_links"])
-        apply_fields(unit, values)
+        apply_fields(unit, _clean_unit(session, fields, unit))
     return unit
 
 
@@ -157,16 +151,15 @@ def _clean_person(session: Session, fields: dict[str, Any], person: Person | Non
     check_fields(fields, PERSON_FIELDS)
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if "name" in fields:
-        values["name"] = require_text(errors, "name", fields["name"])
-    if "aliases" in fields:
-        values["aliases"] = parse_aliases(fields["aliases"])
+    clean_names(errors, fields, values)
     if "notes" in fields:
         values["notes"] = clean_text(fields["notes"])
     if "memberships" in fields:
         values["memberships"] = _clean_memberships(errors, session, fields["memberships"] or ())
     clean_key(errors, session, Person, fields, values, person, "name")
     errors.raise_if_any()
+    if "memberships" in values:
+        values["memberships"] = _build_memberships(values["memberships"])
     return values
 
 
@@ -214,18 +207,13 @@ def create_person(
 ) -> Person:
     """``memberships``: [{"unit": ref, "title", "start", "end", "citations": [citation]}]."""
     fields = dict(key=key, name=name, aliases=aliases, notes=notes, memberships=memberships)
-    values = _clean_person(session, fields)
-    values["memberships"] = _build_memberships(values["memberships"])
-    return create(session, Person(**values))
+    return create(session, Person(**_clean_person(session, fields)))
 
 
 def update_person(session: Session, person: Person, expected_version: int, **fields: Any) -> Person:
     """Change the given fields (see PERSON_FIELDS; ``memberships`` replaces the list)."""
     with saving(session, person, expected_version, fields):
-        values = _clean_person(session, fields, person)
-        if "memberships" in values:
-            values["memberships"] = _build_memberships(values["memberships"])
-        apply_fields(person, values)
+        apply_fields(person, _clean_person(session, fields, person))
     return person
 
 

@@ -17,9 +17,8 @@ from evidence.services_common import (
     check_choice,
     check_fields,
     clean_key,
+    clean_names,
     create,
-    parse_aliases,
-    require_text,
     resolve,
     restore,
     retract,
@@ -59,10 +58,7 @@ def _clean(session: Session, fields: dict[str, Any], place: Place | None = None)
     check_fields(fields, PLACE_FIELDS)
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if "name" in fields:
-        values["name"] = require_text(errors, "name", fields["name"])
-    if "aliases" in fields:
-        values["aliases"] = parse_aliases(fields["aliases"])
+    clean_names(errors, fields, values)
     if "kind" in fields:
         values["kind"] = check_choice(errors, "kind", fields["kind"], PLACE_KINDS)
     if "parent" in fields:
