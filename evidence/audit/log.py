@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead
 from evidence.interchange.records import (
-    CHUNK,
+    BATCH,
     ENTITY_OF_MODEL,
     Record,
     canonical_json,
+    chunks,
     load_records,
     record_hash,
 )
@@ -172,7 +173,7 @@ def latest_entries(
     newest = select(func.max(AuditEntry.seq)).where(AuditEntry.entity == entity)
     newest = newest.group_by(AuditEntry.record_id)
     found: dict[int, AuditEntry] = {}
-    id_chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    id_chunks = [None] if ids is None else chunks(ids)
     for chunk in id_chunks:
         subquery = newest if chunk is None else newest.where(AuditEntry.record_id.in_(chunk))
         stmt = select(AuditEntry).where(AuditEntry.seq.in_(subquery.scalar_subquery()))
@@ -279,8 +280,8 @@ def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
         current = entry_hash(prev_hash, seq, body)
         rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
         prev_hash = current
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(AuditEntry.__table__), rows[start : start + 5000])
+    for batch in chunks(rows, BATCH):
+        connection.execute(insert(AuditEntry.__table__), batch)
     connection.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=seq, entry_hash=prev_hash)
     )

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,9 +54,15 @@ def record_hash(record: Record) -> str:
     return hashlib.sha256(canonical_json(record)).hexdigest()
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+T = TypeVar("T")
+# Rows per executemany batch, so a large import never builds one huge statement.
+BATCH = 5000
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items (CHUNK stays below bound-parameter limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _rows(session: Session, stmt: Any, column: Any, ids: Sequence[int] | None) -> Iterable[Any]:
@@ -64,7 +70,7 @@ def _rows(session: Session, stmt: Any, column: Any, ids: Sequence[int] | None) -
     if ids is None:
         return session.execute(stmt).all()
     rows: list[Any] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows.extend(session.execute(stmt.where(column.in_(chunk))).all())
     return rows
 

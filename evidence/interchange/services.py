@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.audit.log import touch, touch_created
-from evidence.interchange.records import CHUNK, SECTIONS, Record, load_records
+from evidence.interchange.records import BATCH, SECTIONS, Record, chunks, load_records
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
     Case,
@@ -163,9 +163,8 @@ class _Writer:
         return self.key_ids[section][key]
 
     def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), 5000):
-            if rows[start : start + 5000]:
-                self.connection.execute(statement, rows[start : start + 5000])
+        for batch in chunks(rows, BATCH):
+            self.connection.execute(statement, batch)
 
     def _insert_returning_ids(
         self, table: Any, rows: list[dict[str, Any]], *identity: str
@@ -178,13 +177,9 @@ class _Writer:
         """
         found: dict[tuple, int] = {}
         columns = [table.c[name] for name in identity]
-        for start in range(0, len(rows), 5000):
-            chunk = rows[start : start + 5000]
-            if chunk:
-                result = self.connection.execute(
-                    insert(table).returning(table.c.id, *columns), chunk
-                )
-                found.update((tuple(row[1:]), row[0]) for row in result)
+        for batch in chunks(rows, BATCH):
+            result = self.connection.execute(insert(table).returning(table.c.id, *columns), batch)
+            found.update((tuple(row[1:]), row[0]) for row in result)
         return [found[tuple(row[name] for name in identity)] for row in rows]
 
     def upsert(self, section: str, records: list[Record]) -> None:
@@ -244,8 +239,7 @@ class _Writer:
 
     def _existing_ids(self, model: Any, keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for chunk in chunks(keys):
             found.update(
                 self.session.execute(select(model.key, model.id).where(model.key.in_(chunk))).all()
             )
@@ -312,8 +306,7 @@ class _Writer:
     # Child rows, replaced wholesale for a changed record.
 
     def _delete_children(self, section: str, ids: list[int]) -> None:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in chunks(ids):
             for statement in _CHILD_DELETES.get(section, lambda _ids: [])(chunk):
                 self.connection.execute(statement)
 

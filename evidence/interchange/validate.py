@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import dates
-from evidence.interchange.records import SECTIONS
+from evidence.interchange.records import SECTIONS, chunks
 
 Document = dict[str, Any]
 
@@ -137,9 +137,7 @@ def walk(record: Any, path: tuple[str, ...], where: list[Any]) -> Iterator[tuple
 def _existing_keys(session: Session, section: str, wanted: set[str]) -> set[str]:
     model = SECTIONS[section].model
     found: set[str] = set()
-    wanted_list = sorted(wanted)
-    for start in range(0, len(wanted_list), 900):
-        chunk = wanted_list[start : start + 900]
+    for chunk in chunks(sorted(wanted)):
         found.update(session.scalars(select(model.key).where(model.key.in_(chunk))))
     return found
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from evidence.interchange.records import BATCH, chunks
 from evidence.search.models import SearchDocument, SearchTerm
 
 PREFIX_FROM = 4  # shorter keys match only whole words, or "al" would match half the index
@@ -147,8 +148,8 @@ def _set_seqscan(value: str) -> Any:
 
 def _insert_terms(session: Session, stmt: Any, terms: set[str]) -> None:
     rows = [{"term": term} for term in sorted(terms) if len(term) <= 120]
-    for start in range(0, len(rows), 5000):
-        session.execute(stmt, rows[start : start + 5000])
+    for batch in chunks(rows, BATCH):
+        session.execute(stmt, batch)
 
 
 ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine()}

@@ -25,7 +25,7 @@ from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import CREATED, TOUCHED
-from evidence.interchange.records import CHUNK, Record, load_records
+from evidence.interchange.records import BATCH, Record, chunks, load_records
 from evidence.models import (
     Incident,
     IncidentViolation,
@@ -40,13 +40,6 @@ from evidence.search.models import SearchDocument, SearchTerm
 from evidence.search.normalise import keys
 
 SEARCHED = ("incident", "statement", "person", "unit", "place", "source", "case")
-INSERT_BATCH = 5000
-
-
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
 
 
 def _names(session: Session, model: Any, wanted: set[str] | None) -> dict[str, list[str]]:
@@ -56,8 +49,7 @@ def _names(session: Session, model: Any, wanted: set[str] | None) -> dict[str, l
         rows = session.execute(stmt).all()
     else:
         rows = []
-        for start in range(0, len(wanted), CHUNK):
-            chunk = sorted(wanted)[start : start + CHUNK]
+        for chunk in chunks(sorted(wanted)):
             rows.extend(session.execute(stmt.where(model.key.in_(chunk))).all())
     return {key: [name, *(aliases or [])] for key, name, aliases in rows}
 
@@ -129,8 +121,8 @@ def documents(
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), INSERT_BATCH):
-        session.execute(insert(SearchDocument), rows[start : start + INSERT_BATCH])
+    for batch in chunks(rows, BATCH):
+        session.execute(insert(SearchDocument), batch)
     engine_for(session).add_terms(session, {term for row in rows for term in row["terms"].split()})
 
 
@@ -152,7 +144,7 @@ def index_records(
         if not reload and not known:
             continue
         records = {**known, **load_records(session, entity, sorted(reload))}
-        for chunk in _chunks(reload | set(known)):
+        for chunk in chunks(sorted(reload | set(known))):
             session.execute(
                 delete(SearchDocument).where(
                     SearchDocument.entity == entity, SearchDocument.record_id.in_(chunk)
@@ -174,7 +166,7 @@ def incidents_naming(session: Session, ids: Mapping[str, Iterable[int]]) -> set[
     )
     found: set[int] = set()
     for entity, incident_column, column in links:
-        for chunk in _chunks(ids.get(entity, ())):
+        for chunk in chunks(sorted(ids.get(entity, ()))):
             found.update(session.scalars(select(incident_column).where(column.in_(chunk))))
     return found
 
