@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import secrets
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,27 +50,59 @@ def require_pg() -> None:
     pytest.skip(message)
 
 
-def reset_pg_schema(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+EXTENSIONS_SCHEMA = "evidence_test_extensions"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """The URL of ``url``'s database with only ``schema`` and the shared extensions on the path.
+
+    ``public`` is left off: a table missing from ``schema`` (say ``alembic_version`` before the
+    first migration) must not resolve to another run's table there.
+    """
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema},{EXTENSIONS_SCHEMA}"
+
+
+def _share_extensions(connection: Connection) -> None:
+    """pg_trgm, once per database, in a schema of its own that holds no run's tables."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('evidence test extensions'))"))
+    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {EXTENSIONS_SCHEMA}"))
+    connection.execute(text(f"CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA {EXTENSIONS_SCHEMA}"))
+    connection.execute(text(f"ALTER EXTENSION pg_trgm SET SCHEMA {EXTENSIONS_SCHEMA}"))
+
+
+@contextmanager
+def private_pg_schema(url: str, prefix: str) -> Iterator[str]:
+    """A schema of this run's own, dropped at the end: runs sharing a database never collide."""
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        _share_extensions(connection)
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield with_search_path(url, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 )
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A database migrated to head, once per test session and backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    else:
-        require_pg()
-        url = PG_URL
-        reset_pg_schema(url)
-    upgrade(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    require_pg()
+    with private_pg_schema(PG_URL, "evidence_test") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from evidence.db import Base, make_engine
 from evidence.migrate import downgrade, upgrade
 from evidence.search.models import include_in_migrations
-from tests.conftest import PG_URL, require_pg
-
-MIGRATION_SCHEMA = "evidence_migration_check"
+from tests.conftest import PG_URL, private_pg_schema, require_pg
 
 
 def test_models_and_migrations_do_not_drift(engine):
@@ -42,12 +40,5 @@ def test_upgrade_downgrade_upgrade_on_sqlite(tmp_path: Path):
 @pytest.mark.pg
 def test_upgrade_downgrade_upgrade_on_postgresql():
     require_pg()
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {MIGRATION_SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {MIGRATION_SCHEMA}"))
-    separator = "&" if "?" in PG_URL else "?"
-    round_trip(f"{PG_URL}{separator}options=-csearch_path%3D{MIGRATION_SCHEMA}")
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {MIGRATION_SCHEMA} CASCADE"))
-    admin.dispose()
+    with private_pg_schema(PG_URL, "evidence_migration_check") as url:
+        round_trip(url)
