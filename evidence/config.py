@@ -52,6 +52,13 @@ class Config:
         default_factory=lambda: int(os.environ.get("EVIDENCE_MAX_UPLOAD_MB", "512"))
     )
     MAX_CONTENT_LENGTH: int | None = None
+    # RFC 3161 time-stamp authorities that anchor the audit chain, and their trusted roots.
+    TSA_URLS: list[str] = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_TSA_URLS", "").split()
+    )
+    TSA_CA_FILE: str | None = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_TSA_CA_FILE") or None
+    )
 
     def __post_init__(self) -> None:
         if self.MAX_CONTENT_LENGTH is None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence.db import Base
@@ -37,3 +37,20 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditAnchor(Base):
+    """An RFC 3161 time-stamp token over the audit head, from an authority outside our control.
+
+    The token signs a digest of the entry's position and hash, so a chain rewritten or
+    cut short before an anchored entry no longer matches a signature nobody here can forge.
+    """
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    tsa_url: Mapped[str] = mapped_column(String(500), nullable=False)
+    stamped_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    token: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.audit.anchors import verify_anchors
 from evidence.audit.log import GENESIS_HASH, entry_hash, head, latest_entries
 from evidence.audit.models import AuditEntry
 from evidence.interchange.records import ENTITIES, load_records, record_hash
@@ -29,17 +32,25 @@ BODY_FIELDS = (
 class Report:
     entries_checked: int = 0
     records_checked: int = 0
+    anchors_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(session: Session) -> Report:
-    """Walk the whole chain, then recompute every record's hash against its latest entry."""
+def verify(session: Session, tsa_roots: Iterable[x509.Certificate] | None = None) -> Report:
+    """Walk the whole chain, check it against its time-stamp anchors, then recompute every
+    record's hash against its latest entry. Anchor signatures are checked against
+    ``tsa_roots`` when given."""
     report = Report()
     _verify_chain(session, report)
+    anchors = verify_anchors(session, tsa_roots)
+    report.anchors_checked = anchors.checked
+    report.problems.extend(anchors.problems)
+    report.notes.extend(anchors.notes)
     _verify_records(session, report)
     return report
 
