@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
+from evidence.audit.diffs import Segment, word_diff
 from evidence.audit.models import AuditEntry
 from evidence.audit.services import log_actions, log_query
 from evidence.audit.verify import verify
@@ -38,6 +39,13 @@ def audit_value(value: Any) -> str:
         return "—"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+@bp.app_template_filter("word_diff")
+def word_diff_filter(values: list[Any]) -> list[Segment]:
+    """A changed field's [before, after] as word-level segments for the diff macro."""
+    before, after = values
+    return word_diff(before, after)
 
 
 @bp.get("/")

@@ -38,5 +38,27 @@ def test_filters_and_entry_diff(app, session):
         )
     )
     entry = html.unescape(client.get(f"/audit/{changed.seq}").get_data(as_text=True))
-    assert "<del>Before title</del>" in entry and "<ins>After title</ins>" in entry
+    assert "<del>Before</del><ins>After</ins> title" in entry
     assert client.get("/audit/999999").status_code == 404
+
+
+def test_history_shows_the_words_that_changed(app, session):
+    make_users(session)
+    summary = "Detainees were beaten in the corridor of the remand prison " * 8
+    source = make_source(session, key="long-source", notes=summary + "on arrival.")
+    session.commit()
+    update_source(session, source, source.version, notes=summary + "at night.")
+    session.commit()
+    client = without_csrf(app).test_client()
+    sign_in(client, "auditor")
+    page = html.unescape(client.get("/sources/long-source").get_data(as_text=True))
+    assert "<del>on arrival</del><ins>at night</ins>." in page
+    update = session.scalar(
+        select(AuditEntry.seq).where(
+            AuditEntry.record_key == "long-source", AuditEntry.action == "update"
+        )
+    )
+    entry = html.unescape(client.get(f"/audit/{update}").get_data(as_text=True))
+    # The unchanged words before the change are shortened to their context.
+    assert "Detainees were beaten" not in entry
+    assert '<span class="elided" title="unchanged text left out">…</span>' in entry
