@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
 from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
-from evidence.dossiers.cli import dossier_command, verify_dossier_command
+from evidence.dossiers.cli import (
+    bundle_command,
+    dossier_command,
+    verify_bundle_command,
+    verify_dossier_command,
+)
 from evidence.search.cli import search_group
 from evidence.vocabularies import ROLES
 
@@ -297,6 +302,8 @@ COMMANDS = [
     users_group,
     dossier_command,
     verify_dossier_command,
+    bundle_command,
+    verify_bundle_command,
     *AUDITING_COMMANDS,
     search_group,
 ]

@@ -111,13 +111,7 @@ class Store:
     def hash_of(self, sha256: str) -> str | None:
         """The SHA-256 of the bytes now stored under ``sha256`` (None when missing)."""
         path = self.path(sha256)
-        if not path.is_file():
-            return None
-        digest = hashlib.sha256()
-        with path.open("rb") as stream:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(path) if path.is_file() else None
 
     def check(self, sha256: str) -> str | None:
         """None when the file is present and intact, else "missing" or "altered"."""
@@ -143,6 +137,15 @@ class Store:
             if problem:
                 problems.append(FixityProblem(sha256, problem, tuple(expected.get(sha256, ()))))
         return problems
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def store_for(config: dict[str, object]) -> Store:

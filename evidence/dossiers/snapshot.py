@@ -135,6 +135,7 @@ class SourceView:
 
 @dataclass
 class ExhibitView:
+    id: int
     number: int
     key: str
     filename: str | None  # for the internal audience only: a file name may name anyone
@@ -510,6 +511,7 @@ class _Builder:
         record = self.included["exhibit"][exhibit_id]
         internal = self.protection.audience == INTERNAL
         return ExhibitView(
+            id=exhibit_id,
             number=number,
             key=self.scrub(record["key"]),
             filename=self.scrub(record["filename"]) if internal else None,
