@@ -160,17 +160,15 @@ def audit_group() -> None:
     """The tamper-evident audit log."""
 
 
-def _tsa_roots() -> list[Any] | None:
-    from evidence.audit.anchors import load_roots
+def tsa_roots() -> list[Any] | None:
+    """The trusted time-stamp roots (EVIDENCE_TSA_CA_FILE); exits with a message when unreadable."""
+    from evidence.audit.anchors import AnchorError, configured_roots
 
-    path = current_app.config.get("TSA_CA_FILE")
-    if not path:
-        return None
     try:
-        return load_roots(path)
-    except (OSError, ValueError) as error:
-        fail(f"EVIDENCE_TSA_CA_FILE: cannot read the certificates in {path}: {error}")
-    return None
+        return configured_roots(current_app.config.get("TSA_CA_FILE"))
+    except AnchorError as error:
+        fail(str(error))
+        raise
 
 
 @audit_group.command("verify")
@@ -182,7 +180,7 @@ def audit_verify_command() -> None:
     """
     from evidence.audit.verify import verify
 
-    roots = _tsa_roots()
+    roots = tsa_roots()
     with cli_session() as session:
         report = verify(session, roots)
     for note in report.notes:

@@ -133,6 +133,19 @@ def load_roots(path: str | Path) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(Path(path).read_bytes())
 
 
+def configured_roots(path: str | None) -> list[x509.Certificate] | None:
+    """The roots of the EVIDENCE_TSA_CA_FILE setting; None when unset, AnchorError when the
+    file cannot be read (verification must not silently skip the signatures then)."""
+    if not path:
+        return None
+    try:
+        return load_roots(path)
+    except (OSError, ValueError) as error:
+        raise AnchorError(
+            f"EVIDENCE_TSA_CA_FILE: cannot read the certificates in {path}: {error}"
+        ) from error
+
+
 @dataclass
 class AnchorReport:
     checked: int = 0

@@ -26,13 +26,14 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import bagit
+from cryptography import x509
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from sqlalchemy import select
@@ -347,7 +348,9 @@ def _file_problems(
     return checked, problems
 
 
-def verify_bundle(session: Session, path: Path) -> BundleVerification:
+def verify_bundle(
+    session: Session, path: Path, tsa_roots: Iterable[x509.Certificate] | None = None
+) -> BundleVerification:
     """Check the bag (completeness, its own hashes), then the dossier's records and every
     file against the database. Raises BundleError when ``path`` is no bundle at all."""
     report = BundleVerification()
@@ -359,7 +362,7 @@ def verify_bundle(session: Session, path: Path) -> BundleVerification:
             report.problems.append(f"{DOSSIER_NAME} is missing from the bundle")
             return report
         try:
-            dossier = verify_dossier(session, pdf.read_bytes())
+            dossier = verify_dossier(session, pdf.read_bytes(), tsa_roots)
         except ManifestError as error:
             report.problems.append(f"{DOSSIER_NAME}: {error}")
             return report

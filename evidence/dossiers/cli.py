@@ -122,13 +122,15 @@ def dossier_command(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def verify_dossier_command(file: Path) -> None:
-    """Check a dossier PDF against the database: exit 0 only if no record changed."""
-    from evidence.cli import cli_session, fail
+    """Check a dossier PDF against the database and the audit chain's time-stamp anchor:
+    exit 0 only if no record changed and nothing was tampered with."""
+    from evidence.cli import cli_session, fail, tsa_roots
     from evidence.dossiers.manifest import ManifestError, verify
 
+    roots = tsa_roots()
     with cli_session() as session:
         try:
-            report = verify(session, file)
+            report = verify(session, file, roots)
         except ManifestError as error:
             fail(f"{file}: {error}")
     manifest = report.manifest
@@ -139,6 +141,8 @@ def verify_dossier_command(file: Path) -> None:
         return
     for problem in report.problems:
         click.echo(problem, err=True)
+    if report.tampered:
+        fail(f"TAMPERED: {described}: the audit log cannot account for what changed.")
     fail(
         f"FAILED: {described}: {len(report.problems)} of {report.checked} records"
         " changed or retracted since it was generated."
@@ -186,12 +190,13 @@ def bundle_command(
 def verify_bundle_command(path: Path) -> None:
     """Check a case bundle: the bag, the dossier's records and every file against the
     database. Exit 0 only if everything matches."""
-    from evidence.cli import cli_session, fail
+    from evidence.cli import cli_session, fail, tsa_roots
     from evidence.dossiers.bundle import BundleError, verify_bundle
 
+    roots = tsa_roots()
     with cli_session() as session:
         try:
-            report = verify_bundle(session, path)
+            report = verify_bundle(session, path, roots)
         except BundleError as error:
             fail(f"{path}: {error}")
     if report.ok:

@@ -2,26 +2,34 @@
 
 The manifest lists every record the dossier contains (entity, id, key, and
 the SHA-256 of its canonical evidence/1 JSON, the same ``record_hash`` the
-audit log uses) plus the audit-log head at generation time. ``verify``
-recomputes those hashes from the database and names every record that was
-changed, retracted or removed since.
+audit log uses), the audit-log head at generation time and the newest RFC 3161
+anchor of the chain (its token, so the dossier carries proof held outside our
+database). ``verify`` recomputes those hashes from the database and names every
+record that was changed, retracted or removed since. A difference the audit log
+cannot account for is "tampered", not "changed": the dossier's audit head no
+longer in the chain, an anchor that no longer covers it, a record that differs
+from its own latest audit entry, or a version the audit history no longer holds.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence.audit.log import diff
+from evidence.audit.anchors import check_token
+from evidence.audit.log import diff, latest_entries
 from evidence.audit.models import AuditEntry
 from evidence.dossiers.render import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot
@@ -43,10 +51,23 @@ def manifest_document(snapshot: Snapshot) -> dict[str, Any]:
         "generated_at": snapshot.generated_at,
         "generated_by": snapshot.generated_by,
         "audit_head": {"seq": snapshot.audit_seq, "hash": snapshot.audit_hash},
+        "anchor": _anchor_document(snapshot),
         "records": [
             {"entity": e.entity, "id": e.id, "key": e.key, "hash": e.hash}
             for e in snapshot.manifest
         ],
+    }
+
+
+def _anchor_document(snapshot: Snapshot) -> dict[str, Any] | None:
+    anchor = snapshot.anchor
+    if anchor is None:
+        return None
+    return {
+        "seq": anchor.seq,
+        "tsa": anchor.tsa_url,
+        "stamped_at": anchor.stamped_at,
+        "token": base64.b64encode(anchor.token).decode(),
     }
 
 
@@ -74,15 +95,21 @@ def read_manifest(pdf: Path | bytes) -> dict[str, Any]:
     return manifest
 
 
+TAMPERED = "tampered"
+
+
 @dataclass(frozen=True)
 class Problem:
     entity: str
     label: str  # the key, or "#id (key withheld)" for a protected person
-    what: str  # changed, retracted, missing
+    what: str  # changed, retracted, missing, tampered
     fields: tuple[str, ...] = ()
+    why: str | None = None  # for tampering: what the audit log cannot account for
 
     def __str__(self) -> str:
         detail = f" (fields: {', '.join(self.fields)})" if self.fields else ""
+        if self.what == TAMPERED:
+            return f"{self.entity} {self.label}: TAMPERED: {self.why}{detail}"
         return f"{self.entity} {self.label}: {self.what} since the dossier was generated{detail}"
 
 
@@ -96,38 +123,101 @@ class Verification:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def tampered(self) -> bool:
+        return any(problem.what == TAMPERED for problem in self.problems)
 
-def verify(session: Session, pdf: Path | bytes) -> Verification:
-    """Recompute every listed record's hash from the database (a few queries per entity)."""
+
+def _chain_problems(
+    session: Session, manifest: dict[str, Any], roots: Iterable[x509.Certificate] | None
+) -> list[Problem]:
+    """The dossier's audit head and anchor against the chain as it is now."""
+    problems = []
+    head = manifest.get("audit_head") or {}
+    seq, recorded = head.get("seq"), head.get("hash")
+    if isinstance(seq, int) and seq > 0:
+        found = session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == seq))
+        if found != recorded:
+            problems.append(
+                Problem(
+                    "audit log",
+                    f"entry #{seq}",
+                    TAMPERED,
+                    why="the audit head this dossier was made at is no longer in the chain:"
+                    " the log was cut short or rewritten",
+                )
+            )
+    anchor = manifest.get("anchor")
+    if isinstance(anchor, dict) and isinstance(anchor.get("seq"), int):
+        anchored = session.scalar(
+            select(AuditEntry.entry_hash).where(AuditEntry.seq == anchor["seq"])
+        )
+        try:
+            token = base64.b64decode(anchor.get("token") or "", validate=True)
+        except ValueError:
+            token = b""
+        why = check_token(token, anchor["seq"], anchored, roots or [])
+        if why:
+            problems.append(
+                Problem("audit log", f"anchor of entry #{anchor['seq']}", TAMPERED, why=why)
+            )
+    return problems
+
+
+def verify(
+    session: Session, pdf: Path | bytes, tsa_roots: Iterable[x509.Certificate] | None = None
+) -> Verification:
+    """Check the dossier's audit head and anchor against the chain, then recompute every
+    listed record's hash from the database (a few queries per entity)."""
     manifest = read_manifest(pdf)
     report = Verification(manifest)
+    report.problems.extend(_chain_problems(session, manifest, tsa_roots))
     by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in manifest.get("records", []):
         if entry.get("entity") not in ENTITIES:
             raise ManifestError(f"{MANIFEST_NAME} lists an unknown kind of record: {entry!r}")
         by_entity[entry["entity"]].append(entry)
     for entity, entries in sorted(by_entity.items()):
-        current = load_records(session, entity, [e["id"] for e in entries])
+        ids = [e["id"] for e in entries]
+        current = load_records(session, entity, ids)
+        latest = latest_entries(session, entity, ids)
         earlier = _states_by_hash(session, entity, [e["hash"] for e in entries])
         for entry in entries:
             report.checked += 1
-            problem = _check(entity, entry, current.get(entry["id"]), earlier)
+            problem = _check(
+                entity, entry, current.get(entry["id"]), latest.get(entry["id"]), earlier
+            )
             if problem is not None:
                 report.problems.append(problem)
     return report
 
 
 def _check(
-    entity: str, entry: dict[str, Any], record: dict[str, Any] | None, earlier: dict[str, Any]
+    entity: str,
+    entry: dict[str, Any],
+    record: dict[str, Any] | None,
+    latest: AuditEntry | None,
+    earlier: dict[str, Any],
 ) -> Problem | None:
     label = entry["key"] or f"#{entry['id']} (key withheld)"
     if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
         return Problem(entity, label, "missing")
-    if record_hash(record) == entry["hash"]:
+    now = record_hash(record)
+    if now == entry["hash"]:
         return None
+    if latest is None or latest.record_hash != now:
+        return Problem(
+            entity, label, TAMPERED, why="changed behind the application's back: it matches"
+            " none of its audit entries",
+        )  # fmt: skip
     before = earlier.get(entry["hash"])
-    fields = tuple(sorted(diff(before, record))) if before is not None else ()
-    if "retracted" in record and (before is None or "retracted" not in before):
+    if before is None:
+        return Problem(
+            entity, label, TAMPERED, why="the audit log no longer holds the version in the"
+            " dossier: its history was altered",
+        )  # fmt: skip
+    fields = tuple(sorted(diff(before, record)))
+    if "retracted" in record and "retracted" not in before:
         return Problem(entity, label, "retracted", fields)
     return Problem(entity, label, "changed", fields)
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.log import head
+from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion
@@ -183,6 +184,18 @@ class Snapshot:
     units: list[UnitView]
     witnesses: list[str]  # matrix columns, in order of first appearance
     manifest: list[ManifestEntry] = field(default_factory=list)
+    anchor: AnchorView | None = None
+
+
+@dataclass(frozen=True)
+class AnchorView:
+    """The newest RFC 3161 anchor at or before the dossier's audit head: the token travels
+    with the dossier, so it can be checked against the chain without trusting our copy."""
+
+    seq: int
+    tsa_url: str
+    stamped_at: str
+    token: bytes
 
 
 def _bounds(edtf: str | None) -> tuple[dt.date | None, dt.date | None]:
@@ -643,4 +656,17 @@ def build_snapshot(
         units=[builder.unit(unit_id) for unit_id in builder.annex_unit_ids],
         witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
         manifest=builder.manifest(),
+        anchor=_anchor_at(session, builder.audit_seq),
     )
+
+
+def _anchor_at(session: Session, seq: int) -> AnchorView | None:
+    found = session.scalars(
+        select(AuditAnchor)
+        .where(AuditAnchor.seq <= seq)
+        .order_by(AuditAnchor.seq.desc(), AuditAnchor.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    return AnchorView(found.seq, found.tsa_url, found.stamped_at, found.token)
