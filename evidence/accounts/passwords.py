@@ -74,10 +74,9 @@ def password_problem(password: str, account_name: str = "") -> str | None:
     verdict = zxcvbn(password[:_STRENGTH_CHECKED_LENGTH], user_inputs=user_inputs)
     if verdict["score"] >= MIN_STRENGTH:
         return None
-    feedback = verdict["feedback"]
-    hints = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+    warning = verdict["feedback"].get("warning", "").rstrip(".")
+    because = f" ({warning})" if warning else ""
     return (
-        "is too easy to guess"
-        + (f" ({hints})" if hints else "")
-        + (". A passphrase of four or more unrelated words is easy to remember and hard to guess.")
+        f"is too easy to guess{because}. Use a passphrase of four or more unrelated words:"
+        " easy to remember, hard to guess"
     )
