@@ -159,7 +159,8 @@ def purge_expired_sessions(session: Session, *, at: dt.datetime, limits: Session
                 (UserSession.stage != COMPLETE)
                 & (UserSession.created_at < at - limits.second_factor),
             )
-        )
+        ),
+        execution_options={"synchronize_session": "fetch"},
     )
     session.flush()
 

@@ -98,7 +98,10 @@ def record_failure(
     session: Session, policy: ThrottlePolicy, *, account: str, address: str, at: dt.datetime
 ) -> Pause | None:
     """Count a refused attempt; returns the cool-down it starts, if it starts one."""
-    session.execute(delete(SignInFailure).where(SignInFailure.at <= at - policy.memory))
+    session.execute(
+        delete(SignInFailure).where(SignInFailure.at <= at - policy.memory),
+        execution_options={"synchronize_session": "fetch"},
+    )
     session.add(SignInFailure(at=at, account_name=account[:80], address_hash=address))
     session.flush()
     return pause(session, policy, account=account, address=address, at=at)
