@@ -88,6 +88,8 @@ def test_admin_creates_an_account_in_the_browser(page: Page, sign_in) -> None:
         ("admin", "/accounts/1"),
         ("auditor", "/audit/"),
         ("viewer", "/accounts/"),
+        ("viewer", "/account/"),
+        ("viewer", "/account/password"),
     ],
 )
 def test_no_serious_accessibility_violations(
