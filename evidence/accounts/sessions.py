@@ -15,8 +15,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from evidence.accounts.models import User, UserSession
 
@@ -40,10 +41,14 @@ class SessionLimits:
 
 @dataclass(frozen=True)
 class Lookup:
-    """The live session a token names, or why it is no longer valid (IDLE, LIFETIME, ENDED)."""
+    """The live session a token names, or why it is no longer valid (IDLE, LIFETIME, ENDED).
+
+    ``stale``: its last_seen_at is old enough to be rewritten (``touch_session``).
+    """
 
     record: UserSession | None
     ended: str | None = None
+    stale: bool = False
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -93,7 +98,11 @@ def find_session(
     limits: SessionLimits,
     stage: str = COMPLETE,
 ) -> Lookup:
-    """The live session of this token at ``stage``, seen now; expired sessions are deleted."""
+    """The live session of this token at ``stage``; reads only.
+
+    A timed-out session is left for ``purge_expired_sessions``: it stays refused because
+    its times do not change any more.
+    """
     if not token:
         return Lookup(None)
     record = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
@@ -103,17 +112,23 @@ def find_session(
         return Lookup(None)
     lifetime = limits.lifetime if stage == COMPLETE else limits.second_factor
     if at - aware(record.last_seen_at) > limits.idle:
-        ended = IDLE
-    elif at - aware(record.created_at) > lifetime:
-        ended = LIFETIME
-    else:
-        if at - aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
-            record.last_seen_at = at
-            session.flush()
-        return Lookup(record)
-    session.delete(record)
-    session.flush()
-    return Lookup(None, ended)
+        return Lookup(None, IDLE)
+    if at - aware(record.created_at) > lifetime:
+        return Lookup(None, LIFETIME)
+    return Lookup(record, stale=at - aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION)
+
+
+def touch_session(session: Session, record: UserSession, at: dt.datetime) -> None:
+    """Note that the session was used now (a lone UPDATE; none if it was ended meanwhile).
+
+    Run it in a transaction of its own: on SQLite a transaction that read before
+    writing fails at once when another connection wrote in between.
+    """
+    session.execute(
+        update(UserSession).where(UserSession.id == record.id).values(last_seen_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(record, "last_seen_at", at)
 
 
 def end_session(session: Session, record: UserSession) -> None:

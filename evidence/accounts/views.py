@@ -80,6 +80,7 @@ from evidence.accounts.sessions import (
     open_sessions,
     purge_expired_sessions,
     start_session,
+    touch_session,
 )
 from evidence.accounts.throttling import (
     Pause,
@@ -183,10 +184,14 @@ def check_session() -> Response | None:
     if request.endpoint == "static" or not token:
         return None
     db = get_session()
+    moment = now()
     lookup = find_session(
-        db, token, user_agent=_user_agent(), at=now(), limits=session_limits(), stage=COMPLETE
+        db, token, user_agent=_user_agent(), at=moment, limits=session_limits(), stage=COMPLETE
     )
-    db.commit()  # keeps last_seen_at, or the deletion of a timed-out session
+    db.commit()  # ends the reading transaction, so the update below is a transaction of its own
+    if lookup.stale:
+        touch_session(db, lookup.record, moment)
+        db.commit()
     g.user_session = lookup.record
     if lookup.ended:
         logout_user()

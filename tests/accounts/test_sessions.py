@@ -254,3 +254,21 @@ def test_ending_other_sessions_keeps_this_one(app: Flask, session: Session) -> N
     assert here.post("/account/sessions/end-others").status_code == 302
     assert _replay(app, elsewhere) == 302
     assert here.get("/").status_code == 200
+
+
+def test_ended_sessions_are_in_the_audit_chain(
+    client: FlaskClient, app: Flask, session: Session
+) -> None:
+    from evidence.audit.models import AuditEntry
+    from evidence.audit.verify import verify
+
+    _signed_in(app, "documenter")
+    _signed_in(app, "documenter")
+    sign_in(client, "admin")
+    user_id = _user_id(session, "documenter")
+    client.post(f"/accounts/{user_id}/role", data={"role": "viewer"})
+    client.post(f"/accounts/{user_id}/sessions/end")  # none left: nothing to record
+    [ended] = session.query(AuditEntry).filter_by(action="sessions-ended").all()
+    assert ended.actor == "admin"
+    assert ended.detail == "2 session(s) of documenter ended: role changed to viewer"
+    assert verify(session).ok
