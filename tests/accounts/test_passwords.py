@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from evidence.accounts import passwords
 from evidence.accounts.models import User
 from evidence.accounts.services import AccountError, authenticate, create_user
+from evidence.audit.models import AuditEntry
 from evidence.cli import DEMO_PASSWORD
 from tests.webclient import PASSWORD, make_users, sign_in, without_csrf
 
@@ -107,6 +108,11 @@ def test_change_my_password_needs_the_current_one(app: Flask, session: Session) 
     text = html.unescape(response.get_data(as_text=True))
     assert "Current password: this is not your current password" in text
     assert _user(session, "lawyer").password_hash == before
+    # A stolen session cannot be used to guess the password freely: it counts as a failure.
+    failed = session.scalars(select(AuditEntry).where(AuditEntry.action == "login-failed")).all()
+    assert [entry.detail for entry in failed] == [
+        "current password refused on the password page of 'lawyer'"
+    ]
 
 
 def test_change_my_password_refuses_a_weak_one(app: Flask, session: Session) -> None:

@@ -272,3 +272,16 @@ def test_ended_sessions_are_in_the_audit_chain(
     assert ended.actor == "admin"
     assert ended.detail == "2 session(s) of documenter ended: role changed to viewer"
     assert verify(session).ok
+
+
+def test_admin_ends_all_sessions_of_an_account(
+    client: FlaskClient, app: Flask, session: Session
+) -> None:
+    _, first = _signed_in(app, "lawyer")
+    _, second = _signed_in(app, "lawyer")
+    sign_in(client, "admin")
+    user_id = _user_id(session, "lawyer")
+    assert b"<dt>Open sessions</dt><dd>2</dd>" in client.get(f"/accounts/{user_id}").data
+    assert client.post(f"/accounts/{user_id}/sessions/end").status_code == 302
+    assert _replay(app, first) == 302 and _replay(app, second) == 302
+    assert b"<dt>Open sessions</dt><dd>0</dd>" in client.get(f"/accounts/{user_id}").data

@@ -151,3 +151,31 @@ def test_another_worker_process_sees_the_same_count(
     )
     _fail(client, "auditor", 10)
     assert _try(without_csrf(other_worker).test_client(), "auditor", PASSWORD) == 429
+
+
+def test_behind_a_proxy_the_forwarded_address_is_counted(
+    session: Session, database_url: str, connection: Connection, tmp_path: Path, clock: Clock
+) -> None:
+    make_users(session)
+    config = config_for_tests(database_url, str(tmp_path / "data"))
+    config.PROXY_COUNT = 1
+    behind_proxy = create_app(config)
+    behind_proxy.extensions["evidence.sessions"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    client = without_csrf(behind_proxy).test_client()
+
+    def attempt(name: str, password: str, client_address: str) -> int:
+        # Every request comes from the proxy's own address, as behind nginx.
+        response = client.post(
+            "/sign-in",
+            data={"name": name, "password": password},
+            headers={"X-Forwarded-For": client_address},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+        return response.status_code
+
+    for name in "abcdefghij":
+        assert attempt(name, WRONG, "203.0.113.9") == 401
+    assert attempt("viewer", PASSWORD, "203.0.113.9") == 429
+    assert attempt("viewer", PASSWORD, "203.0.113.10") == 302
