@@ -72,6 +72,7 @@ from evidence.accounts.sessions import (
     COMPLETE,
     ENDED,
     IDLE,
+    LIFETIME,
     SECOND_FACTOR,
     SessionLimits,
     complete_session,
@@ -103,7 +104,7 @@ SESSION_TOKEN = "sid"
 ENROLMENT_ENDPOINTS = frozenset({"accounts.two_factor", "accounts.sign_out", "static"})
 SESSION_END_MESSAGES = {
     IDLE: "You were signed out after a period of inactivity. Please sign in again.",
-    "lifetime": "Your session reached its maximum length. Please sign in again.",
+    LIFETIME: "Your session reached its maximum length. Please sign in again.",
     ENDED: "Your session was ended (signed out elsewhere, or the account's password, role or"
     " status changed). Please sign in again.",
 }
@@ -148,18 +149,6 @@ def _user_agent() -> str:
 
 def _client_address() -> str:
     return address_hash(current_app.secret_key, request.remote_addr or "unknown")
-
-
-def _find(stage: str) -> UserSession | None:
-    lookup = find_session(
-        get_session(),
-        session.get(SESSION_TOKEN),
-        user_agent=_user_agent(),
-        at=now(),
-        limits=session_limits(),
-        stage=stage,
-    )
-    return lookup.record
 
 
 def current_user_session() -> UserSession | None:
@@ -239,14 +228,15 @@ def _refuse(name: str, detail: str) -> None:
     started = record_failure(
         db, throttle_policy(), account=name, address=_client_address(), at=moment
     )
-    log_event(db, "login-failed", detail, "anonymous")
+    actor = current_user.name if current_user.is_authenticated else "anonymous"
+    log_event(db, "login-failed", detail, actor)
     if started is not None:
         log_event(
             db,
             "login-throttled",
             f"sign-in for account name {name!r} paused for {_pause_text(started.seconds)}"
             " after repeated failures",
-            "anonymous",
+            actor,
         )
     db.commit()
 
@@ -304,7 +294,14 @@ def second_factor() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     db = get_session()
-    record = _find(SECOND_FACTOR)
+    record = find_session(
+        db,
+        session.get(SESSION_TOKEN),
+        user_agent=_user_agent(),
+        at=now(),
+        limits=session_limits(),
+        stage=SECOND_FACTOR,
+    ).record
     if record is None:
         db.commit()
         session.clear()
@@ -326,7 +323,7 @@ def second_factor() -> Response | tuple[str, int] | str:
             token = complete_session(db, record, now())
             if left <= 3:
                 flash(
-                    f"You have {left} recovery code(s) left. Make new ones on your account page.",
+                    f"You have {left} recovery code(s) left. Make new ones on My account.",
                     "info",
                 )
             return _signed_in(record, token, f" (recovery code; {left} left)")
@@ -357,17 +354,25 @@ def sign_out() -> Response:
 # The signed-in user's own account: sessions, password, two-factor sign-in.
 
 
-def _my_account_page(**forms: FlaskForm) -> str:
+def _my_account_page(code_form: CodeForm | None = None) -> str:
     db = get_session()
     user = current_user
     return render_template(
         "accounts/me.html",
         user_sessions=open_sessions(db, user, at=now(), limits=session_limits()),
         this_session=current_user_session(),
-        end_form=ConfirmForm(formdata=None),
+        code_form=code_form or CodeForm(formdata=None),
         recovery_codes_left=totp.unused_recovery_codes(db, user) if user.has_two_factor else 0,
         two_factor_required=two_factor_required(user),
     )
+
+
+def _recovery_codes_page(codes: list[str], heading: str) -> Response:
+    """The codes, shown this once; never stored by a browser or proxy cache."""
+    page = render_template("accounts/recovery_codes.html", codes=codes, heading=heading)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/account/")
@@ -468,9 +473,7 @@ def two_factor() -> Response | tuple[str, int] | str:
             record.pending_totp_secret = None
             log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
             db.commit()
-            response = make_response(render_template("accounts/recovery_codes.html", codes=codes))
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return _recovery_codes_page(codes, "Two-factor sign-in is on")
     uri = totp.provisioning_uri(secret, current_user.name, current_app.config["TOTP_ISSUER"])
     page = render_template(
         "accounts/two_factor.html",
@@ -482,6 +485,31 @@ def two_factor() -> Response | tuple[str, int] | str:
     response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@requires(SESSION)
+def renew_recovery_codes() -> Response | tuple[str, int]:
+    """Ten new recovery codes (the old ones stop working), for a code from the app."""
+    if not current_user.has_two_factor:
+        return redirect(url_for("accounts.two_factor"))
+    db = get_session()
+    form = CodeForm()
+    if form.validate_on_submit():
+        name = current_user.name
+        waiting = pause(db, throttle_policy(), account=name, address=_client_address(), at=now())
+        if waiting is not None:
+            return redirect(url_for("accounts.me"))
+        if totp.check_code(db, current_user, form.code.data, now()):
+            codes = totp.new_recovery_codes(db, current_user)
+            log_event(db, "recovery-codes-renewed", f"{name} made new recovery codes")
+            db.commit()
+            return _recovery_codes_page(codes, "New recovery codes")
+        _refuse(name, f"second-factor code refused on the account page of {name!r}")
+        form.code.errors = [
+            "this code is wrong, already used or expired; type the code your app shows now"
+        ]
+    return _my_account_page(code_form=form), 400
 
 
 # Account administration (admins).

@@ -214,3 +214,25 @@ def test_required_roles_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("EVIDENCE_REQUIRE_2FA", "admin,lawyers")
     with pytest.raises(ValueError, match="unknown role"):
         Config()
+
+
+def test_new_recovery_codes_replace_the_old_ones(
+    client: FlaskClient, clock: Clock, session: Session
+) -> None:
+    sign_in(client, "viewer")
+    secret, old_codes = _enrol(client, clock)
+    assert b"10 unused recovery code(s) left" in client.get("/account/").data
+    wrong = client.post("/account/two-factor/recovery-codes", data={"code": "000000"})
+    assert wrong.status_code == 400 and b"Code from your app: this code is wrong" in wrong.data
+    clock.advance(30)
+    response = client.post(
+        "/account/two-factor/recovery-codes", data={"code": pyotp.TOTP(secret).at(clock.now)}
+    )
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    new_codes = RECOVERY_CODE.findall(response.get_data(as_text=True))
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    assert [e.actor for e in _events(session, "recovery-codes-renewed")] == ["viewer"]
+    client.post("/sign-out")
+    _password_step(client, "viewer")
+    assert client.post("/sign-in/code", data={"code": old_codes[0]}).status_code == 401
+    assert client.post("/sign-in/code", data={"code": new_codes[0]}).status_code == 302
