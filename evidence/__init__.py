@@ -49,15 +49,18 @@ def register_database(app: Flask, config: Config) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Sign-in (Flask-Login), CSRF on every form (Flask-WTF), session cookies, template helpers.
+    """Sign-in (Flask-Login over server-side sessions), CSRF on every form (Flask-WTF),
+    session cookies, template helpers.
 
     Also a fail-closed guard: a request to an endpoint that declared no
     action with @requires is refused, so a forgotten check cannot open a page.
     """
     from flask_login import LoginManager, current_user
     from flask_wtf.csrf import CSRFProtect
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from evidence.accounts.models import User
+    from evidence.accounts.passwords import use_cheap_hashing
+    from evidence.accounts.views import check_session, signed_in_user
     from evidence.audit.log import set_actor
     from evidence.db import get_session
     from evidence.permissions import can, required_action
@@ -65,6 +68,10 @@ def register_extensions(app: Flask) -> None:
     from evidence.web.formatting import action_label, when
     from evidence.web.navigation import current_section, navigation_for, record_url, url_with
 
+    use_cheap_hashing(app.config["TESTING"])
+    if app.config["PROXY_COUNT"]:
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
 
@@ -72,14 +79,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to open that page."
     login_manager.login_message_category = "info"
-    # "strong": a session cookie replayed from another address or browser is dropped.
-    login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        # A disabled account loses its open sessions at its next request.
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    # Server-side sessions (evidence/accounts/views.py) replace Flask-Login's protection,
+    # which would also tie a session to an IP address that Tor and mobile networks change.
+    login_manager.session_protection = None
+    # The user of this request's live session row, or nobody: neither an old session
+    # cookie nor a "remember me" cookie can sign anyone in without that row.
+    login_manager.user_loader(signed_in_user)
 
     CSRFProtect(app)
 
@@ -89,6 +94,8 @@ def register_extensions(app: Flask) -> None:
         if view is not None and request.endpoint != "static" and required_action(view) is None:
             app.logger.error("endpoint %s declares no action; refusing it", request.endpoint)
             abort(403)
+
+    app.before_request(check_session)
 
     @app.before_request
     def record_actor() -> None:

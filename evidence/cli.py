@@ -255,28 +255,104 @@ def users_create_command(name: str, role: str, actor: str) -> None:
     click.echo(f"Created {role} account {name!r}.")
 
 
+def _account(session: Session, name: str) -> Any:
+    from evidence.accounts.services import find_user
+
+    user = find_user(session, name)
+    if user is None:
+        fail(f"NAME: no account named {name!r}")
+    return user
+
+
 @users_group.command("password")
 @click.argument("name")
 @actor_option
 @with_appcontext
 def users_password_command(name: str, actor: str) -> None:
-    """Set an account's password (from EVIDENCE_PASSWORD or a prompt)."""
-    from evidence.accounts.services import AccountError, hash_password, validate_password
-    from evidence.models import User
+    """Set an account's password (from EVIDENCE_PASSWORD or a prompt); its sessions end."""
+    from evidence.accounts.services import AccountError, set_password
 
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "New password", hide_input=True, confirmation_prompt=True
     )
     with cli_session(actor) as session:
-        user = session.scalar(select(User).where(User.name == name))
-        if user is None:
-            fail(f"NAME: no account named {name!r}")
         try:
-            validate_password(password)
+            set_password(session, _account(session, name), password)
         except AccountError as error:
             fail(str(error))
-        user.password_hash = hash_password(password)
-    click.echo(f"Password of {name!r} changed.")
+    click.echo(f"Password of {name!r} changed; its open sessions were ended.")
+
+
+@users_group.command("unlock")
+@click.argument("name")
+@click.option(
+    "--address", help="Also clear the failed sign-ins counted against this client address."
+)
+@actor_option
+@with_appcontext
+def users_unlock_command(name: str, address: str | None, actor: str) -> None:
+    """Clear the failed sign-ins that make NAME wait (the cool-down) before signing in."""
+    from evidence.accounts.throttling import address_hash, clear_account, clear_address
+    from evidence.audit.log import log_event
+
+    with cli_session(actor) as session:
+        cleared = clear_account(session, name)
+        if address:
+            cleared += clear_address(session, address_hash(current_app.secret_key, address))
+        where = f" and address {address}" if address else ""
+        log_event(session, "unlocked", f"failed sign-ins of {name!r}{where} cleared ({cleared})")
+    click.echo(f"Unlocked {name!r}: {cleared} failed sign-in(s) cleared.")
+
+
+@users_group.group("totp")
+def totp_group() -> None:
+    """Two-factor sign-in (TOTP) of an account."""
+
+
+@totp_group.command("enable")
+@click.argument("name")
+@actor_option
+@with_appcontext
+def totp_enable_command(name: str, actor: str) -> None:
+    """Turn on two-factor sign-in; prints the otpauth:// URI and ten recovery codes.
+
+    Pass both to the account's owner over a safe channel; they are shown only once.
+    """
+    from evidence.accounts import two_factor as totp
+    from evidence.audit.log import log_event
+    from evidence.records import utcnow
+
+    with cli_session(actor) as session:
+        user = _account(session, name)
+        secret = totp.new_secret()
+        try:
+            codes = totp.enable(session, user, secret, code=None, at=utcnow())
+        except totp.TwoFactorError as error:
+            fail(f"NAME: {str(error).partition(': ')[2]}; turn it off first to replace it")
+        log_event(session, "totp-enrolled", f"two-factor sign-in turned on for {name}")
+    click.echo(f"Two-factor sign-in is on for {name!r}. Add this to an authenticator app:")
+    click.echo(totp.provisioning_uri(secret, name, current_app.config["TOTP_ISSUER"]))
+    click.echo("Recovery codes (each works once; shown only now):")
+    for code in codes:
+        click.echo(f"  {code}")
+
+
+@totp_group.command("disable")
+@click.argument("name")
+@actor_option
+@with_appcontext
+def totp_disable_command(name: str, actor: str) -> None:
+    """Turn off two-factor sign-in (a lost phone); the owner can set it up again."""
+    from evidence.accounts import two_factor as totp
+    from evidence.audit.log import log_event
+
+    with cli_session(actor) as session:
+        user = _account(session, name)
+        if not user.has_two_factor:
+            fail(f"NAME: {name!r} has no two-factor sign-in")
+        totp.disable(session, user)
+        log_event(session, "totp-removed", f"two-factor sign-in turned off for {name}")
+    click.echo(f"Two-factor sign-in is off for {name!r}; its recovery codes no longer work.")
 
 
 @users_group.command("list")
@@ -288,7 +364,8 @@ def users_list_command() -> None:
     with cli_session() as session:
         for user in session.scalars(select(User).order_by(User.name)):
             state = "active" if user.active else "disabled"
-            click.echo(f"{user.name}\t{user.role}\t{state}")
+            two_factor = "2fa" if user.has_two_factor else "no-2fa"
+            click.echo(f"{user.name}\t{user.role}\t{state}\t{two_factor}")
 
 
 COMMANDS = [

@@ -47,6 +47,28 @@ class Config:
     SESSION_LIFETIME_HOURS: int = field(
         default_factory=lambda: int(os.environ.get("EVIDENCE_SESSION_LIFETIME_HOURS", "12"))
     )
+    # Sign-in throttling (evidence/accounts/throttling.py).
+    SIGN_IN_LIMIT: int = field(default_factory=lambda: _int_setting("EVIDENCE_SIGN_IN_LIMIT", 10))
+    SIGN_IN_ADDRESS_LIMIT: int = field(
+        default_factory=lambda: _int_setting("EVIDENCE_SIGN_IN_ADDRESS_LIMIT", 10)
+    )
+    SIGN_IN_COOLDOWN_SECONDS: int = field(
+        default_factory=lambda: _int_setting("EVIDENCE_SIGN_IN_COOLDOWN_SECONDS", 60)
+    )
+    SIGN_IN_MEMORY_HOURS: int = field(
+        default_factory=lambda: _int_setting("EVIDENCE_SIGN_IN_MEMORY_HOURS", 24)
+    )
+    # Roles that must sign in with a second factor, e.g. "admin,lawyer".
+    REQUIRE_2FA: tuple[str, ...] = field(
+        default_factory=lambda: _roles_setting("EVIDENCE_REQUIRE_2FA")
+    )
+    # The name authenticator apps show beside the account, e.g. the organisation's.
+    TOTP_ISSUER: str = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_TOTP_ISSUER") or "evidence"
+    )
+    # Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none), so
+    # throttling counts the real client address rather than the proxy's.
+    PROXY_COUNT: int = field(default_factory=lambda: _int_setting("EVIDENCE_PROXY_COUNT", 0))
     # Largest exhibit upload; Flask refuses any request larger than this plus room for the form.
     MAX_UPLOAD_MB: int = field(
         default_factory=lambda: int(os.environ.get("EVIDENCE_MAX_UPLOAD_MB", "512"))
@@ -66,6 +88,27 @@ class Config:
 
     def as_flask_mapping(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _int_setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number of 0 or more, not {text!r}")
+    return int(text)
+
+
+def _roles_setting(name: str) -> tuple[str, ...]:
+    from evidence.vocabularies import ROLES
+
+    roles = tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ValueError(
+            f"{name} names unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}"
+        )
+    return roles
 
 
 def _persistent_secret() -> str:

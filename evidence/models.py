@@ -1,6 +1,6 @@
 """Imports every domain's models so that the metadata is complete (Alembic, tests)."""
 
-from evidence.accounts.models import User
+from evidence.accounts.models import RecoveryCode, SignInFailure, User, UserSession
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.models import AuditEntry, AuditHead
 from evidence.cases.models import Case, CaseIncident
@@ -33,13 +33,16 @@ __all__ = [
     "Membership",
     "Person",
     "Place",
+    "RecoveryCode",
     "SearchDocument",
     "SearchTerm",
+    "SignInFailure",
     "Source",
     "Statement",
     "StatementIncident",
     "Unit",
     "UnitParent",
     "User",
+    "UserSession",
     "ViolationType",
 ]

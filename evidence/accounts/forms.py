@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from evidence.accounts.services import MIN_PASSWORD_LENGTH, NAME_PATTERN
+from evidence.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from evidence.accounts.services import NAME_PATTERN
 from evidence.vocabularies import ROLES
 
 ROLE_DESCRIPTIONS = {
@@ -26,8 +27,31 @@ ROLE_CHOICES = [SelectChoice(role, ROLE_DESCRIPTIONS[role]) for role in ROLES]
 
 class SignInForm(FlaskForm):
     name = StringField("Account name", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
     submit = SubmitField("Sign in")
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=40)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery"
+        " codes (xxxx-xxxx-xxxx-xxxx).",
+    )
+    submit = SubmitField("Continue")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=40)],
+        description="After adding the account to your app, type the 6 digits it shows.",
+    )
+    submit = SubmitField("Turn on two-factor sign-in")
 
 
 def _password_field(label: str) -> PasswordField:
@@ -37,11 +61,14 @@ def _password_field(label: str) -> PasswordField:
             DataRequired(),
             Length(
                 min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use at least {MIN_PASSWORD_LENGTH} characters"
+                f" (at most {MAX_PASSWORD_LENGTH}).",
             ),
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters; a passphrase is easiest.",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not easy to guess (common"
+        " passwords, names, keyboard rows and repeats are refused); a passphrase of four or"
+        " more unrelated words is easiest.",
     )
 
 
@@ -77,6 +104,15 @@ class PasswordForm(FlaskForm):
     password = _password_field("New password")
     confirm = _confirm_field()
     submit = SubmitField("Set password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    password = _password_field("New password")
+    confirm = _confirm_field()
+    submit = SubmitField("Change my password")
 
 
 class ConfirmForm(FlaskForm):

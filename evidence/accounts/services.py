@@ -1,33 +1,40 @@
-"""Accounts: creation, password hashing (argon2id) and checking."""
+"""Accounts: creation, roles, disabling, passwords and checking them.
+
+Every change that alters who may do what ends the account's open sessions:
+a new password (except the session that set it, when the owner changed their
+own), a new role, disabling. Those endings are written to the audit log.
+"""
 
 from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence.accounts.models import User
+from evidence.accounts.models import User, UserSession
+from evidence.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_matches,
+    password_problem,
+    waste_a_check,
+)
+from evidence.accounts.sessions import end_sessions
+from evidence.audit.log import log_event
 from evidence.vocabularies import ROLES
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
-MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(ValueError):
     """A user-caused problem with account data; the message names the field."""
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters long")
+def validate_password(password: str, account_name: str = "", field: str = "password") -> None:
+    problem = password_problem(password, account_name)
+    if problem:
+        raise AccountError(f"{field}: {problem}")
 
 
 def create_user(session: Session, *, name: str, role: str, password: str) -> User:
@@ -35,7 +42,7 @@ def create_user(session: Session, *, name: str, role: str, password: str) -> Use
         raise AccountError("name: use 1-80 letters, digits, '.', '_', '-' or '@'")
     if role not in ROLES:
         raise AccountError(f"role: must be one of {', '.join(ROLES)}")
-    validate_password(password)
+    validate_password(password, name)
     if session.scalar(select(User.id).where(User.name == name)):
         raise AccountError(f"name: an account named {name!r} already exists")
     user = User(name=name, role=role, password_hash=hash_password(password), active=True)
@@ -44,26 +51,35 @@ def create_user(session: Session, *, name: str, role: str, password: str) -> Use
     return user
 
 
+def find_user(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The active account with this name and password, or None.
 
     A hash is checked even for unknown names so timing does not reveal which
     names exist.
     """
-    user = session.scalar(select(User).where(User.name == name))
-    stored = user.password_hash if user else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    user = find_user(session, name)
+    if user is None:
+        waste_a_check(password)
         return None
-    if user is None or not user.active:
+    if not password_matches(user.password_hash, password) or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+def end_all_sessions(
+    session: Session, user: User, reason: str, keep: UserSession | None = None
+) -> int:
+    """End the user's sessions (but ``keep``) and say so in the audit log when any were open."""
+    ended = end_sessions(session, user, keep=keep)
+    if ended:
+        log_event(session, "sessions-ended", f"{ended} session(s) of {user.name} ended: {reason}")
+    return ended
 
 
 def _active_admins(session: Session) -> int:
@@ -78,27 +94,48 @@ def _keep_an_admin(session: Session, user: User, field: str) -> None:
 
 
 def change_role(session: Session, user: User, role: str) -> None:
-    """Give the account another role; the last active admin keeps theirs."""
+    """Give the account another role (ending its sessions); the last active admin keeps theirs."""
     if role not in ROLES:
         raise AccountError(f"role: must be one of {', '.join(ROLES)}")
     if role != user.role:
         _keep_an_admin(session, user, "role")
         user.role = role
         session.flush()
+        end_all_sessions(session, user, f"role changed to {role}")
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
-    """Disable (refuse further sign-ins and end open sessions) or enable an account."""
+    """Disable (refuse sign-ins, end open sessions) or enable an account.
+
+    Enabling opens nothing: the sessions ended when it was disabled stay ended.
+    """
     if not active:
         _keep_an_admin(session, user, "active")
+        end_all_sessions(session, user, "account disabled")
     user.active = active
     session.flush()
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    validate_password(password)
+def set_password(
+    session: Session, user: User, password: str, *, keep: UserSession | None = None
+) -> None:
+    """A new password (by an admin, the CLI or the owner); every other session ends."""
+    validate_password(password, user.name)
     user.password_hash = hash_password(password)
     session.flush()
+    end_all_sessions(session, user, "password changed", keep=keep)
+
+
+def change_own_password(
+    session: Session, user: User, *, current: str, new: str, keep: UserSession
+) -> None:
+    """The owner changes their password: the current one is required; other sessions end."""
+    if not password_matches(user.password_hash, current):
+        raise AccountError("current_password: this is not your current password")
+    if new == current:
+        raise AccountError("password: must differ from the current password")
+    validate_password(new, user.name)
+    set_password(session, user, new, keep=keep)
 
 
 def list_users(session: Session) -> list[User]:

@@ -1,24 +1,30 @@
-"""Sign-in, sign-out, session limits and account administration.
+"""Sign-in (password, then a second factor when the account has one), sign-out,
+the signed-in session of each request, the user's own account page, and
+account administration.
 
-Sessions are Flask's signed cookies. "A new session id at sign-in" is done
-by clearing the whole session before signing in and storing a fresh random
-``sid`` in it, so nothing set before sign-in (by an attacker who planted a
-cookie, say) survives, and the cookie's content and signature change. The
-cookie is HttpOnly, SameSite=Lax, and Secure when EVIDENCE_SECURE_COOKIES=1
-or the request came over HTTPS (see evidence/__init__.py).
+Sessions live in the database (evidence/accounts/sessions.py): the signed
+Flask cookie carries only a random token under ``sid``; ``check_session`` runs
+before every request, finds the live session of that token (bound to the
+browser's User-Agent, within the idle and absolute limits) and puts it in
+``g.user_session``; Flask-Login's user loader only returns that session's
+user, so neither an old cookie nor a forged "remember me" cookie signs anyone
+in once the row is gone. Flask-Login's own session protection is off: it
+would also bind the session to the IP address, which changes under Tor and on
+mobile networks.
 
-Two limits end a session, checked before every request: no request for
-IDLE_TIMEOUT_MINUTES (idle timeout), or SESSION_LIFETIME_HOURS since sign-in
-(absolute lifetime; also the cookie's own expiry). Times come from ``now()``,
-which tests replace. Because the session lives in the cookie, signing out
-cannot revoke a copy of the cookie taken earlier; the two limits bound how
-long such a copy works, and disabling the account ends it at once.
+Signing in clears everything in the Flask session first and starts a new
+session row under a new token, so nothing planted before sign-in survives.
+An account with two-factor sign-in gets a row at the "second-factor" stage
+after the password; only the code (``/sign-in/code``) completes it, under yet
+another token. Roles listed in EVIDENCE_REQUIRE_2FA are sent to set up
+two-factor sign-in and can open nothing else until they have.
+
+Times come from ``now()``, which tests replace.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
+import datetime as dt
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -27,6 +33,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -37,32 +45,74 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from evidence.accounts.forms import ConfirmForm, NewAccountForm, PasswordForm, RoleForm, SignInForm
-from evidence.accounts.models import User
+from evidence.accounts import two_factor as totp
+from evidence.accounts.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmForm,
+    EnrolForm,
+    NewAccountForm,
+    PasswordForm,
+    RoleForm,
+    SignInForm,
+)
+from evidence.accounts.models import User, UserSession
 from evidence.accounts.services import (
     AccountError,
     authenticate,
+    change_own_password,
     change_role,
     create_user,
+    end_all_sessions,
     list_users,
     set_active,
     set_password,
 )
+from evidence.accounts.sessions import (
+    COMPLETE,
+    ENDED,
+    IDLE,
+    LIFETIME,
+    SECOND_FACTOR,
+    SessionLimits,
+    complete_session,
+    end_session,
+    find_session,
+    open_sessions,
+    purge_expired_sessions,
+    start_session,
+    touch_session,
+)
+from evidence.accounts.throttling import (
+    Pause,
+    ThrottlePolicy,
+    address_hash,
+    clear_account,
+    pause,
+    record_failure,
+)
 from evidence.audit.log import log_event, set_actor
 from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
+from evidence.records import utcnow
 from evidence.web.forms import attach_service_error
 
 bp = Blueprint("accounts", __name__)
 
-SIGNED_IN_AT = "signed_in_at"
-LAST_SEEN = "last_seen"
-SESSION_ID = "sid"
+SESSION_TOKEN = "sid"
+# What a signed-in user whose role requires two-factor sign-in may open before setting it up.
+ENROLMENT_ENDPOINTS = frozenset({"accounts.two_factor", "accounts.sign_out", "static"})
+SESSION_END_MESSAGES = {
+    IDLE: "You were signed out after a period of inactivity. Please sign in again.",
+    LIFETIME: "Your session reached its maximum length. Please sign in again.",
+    ENDED: "Your session was ended (signed out elsewhere, or the account's password, role or"
+    " status changed). Please sign in again.",
+}
 
 
-def now() -> float:
-    """Seconds since the epoch; tests replace this to move time."""
-    return time.time()
+def now() -> dt.datetime:
+    """The current time (UTC); tests replace this to move time."""
+    return utcnow()
 
 
 def safe_next(target: str | None) -> str:
@@ -75,26 +125,136 @@ def safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
-@bp.before_app_request
-def end_expired_session() -> Response | None:
-    """Sign out a session that was idle too long or outlived its absolute lifetime."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+def session_limits() -> SessionLimits:
+    config = current_app.config
+    return SessionLimits(
+        idle=dt.timedelta(minutes=config["IDLE_TIMEOUT_MINUTES"]),
+        lifetime=dt.timedelta(hours=config["SESSION_LIFETIME_HOURS"]),
+    )
+
+
+def throttle_policy() -> ThrottlePolicy:
+    config = current_app.config
+    return ThrottlePolicy(
+        limit=config["SIGN_IN_LIMIT"],
+        address_limit=config["SIGN_IN_ADDRESS_LIMIT"],
+        first_cooldown=dt.timedelta(seconds=config["SIGN_IN_COOLDOWN_SECONDS"]),
+        memory=dt.timedelta(hours=config["SIGN_IN_MEMORY_HOURS"]),
+    )
+
+
+def _user_agent() -> str:
+    return request.headers.get("User-Agent", "")
+
+
+def _client_address() -> str:
+    return address_hash(current_app.secret_key, request.remote_addr or "unknown")
+
+
+def current_user_session() -> UserSession | None:
+    """The signed-in session of this request (set by ``check_session``)."""
+    return g.get("user_session")
+
+
+def signed_in_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user of this request's live session, and no other."""
+    record = current_user_session()
+    return record.user if record is not None and str(record.user_id) == user_id else None
+
+
+def two_factor_required(user: User) -> bool:
+    return user.role in current_app.config["REQUIRE_2FA"]
+
+
+def check_session() -> Response | None:
+    """Before every request: the live session of the cookie's token, or sign the browser out."""
+    g.user_session = None
+    token = session.get(SESSION_TOKEN)
+    if request.endpoint == "static" or not token:
         return None
+    db = get_session()
     moment = now()
-    idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-    lifetime = current_app.config["SESSION_LIFETIME_HOURS"] * 3600
-    if moment - session.get(LAST_SEEN, 0) > idle_limit:
-        reason = "You were signed out after a period of inactivity. Please sign in again."
-    elif moment - session.get(SIGNED_IN_AT, 0) > lifetime:
-        reason = "Your session reached its maximum length. Please sign in again."
-    else:
-        session[LAST_SEEN] = moment
-        return None
-    logout_user()
-    session.clear()
-    flash(reason, "info")
-    target = request.full_path if request.method == "GET" else None
-    return redirect(url_for("accounts.sign_in", next=target))
+    lookup = find_session(
+        db, token, user_agent=_user_agent(), at=moment, limits=session_limits(), stage=COMPLETE
+    )
+    db.commit()  # ends the reading transaction, so the update below is a transaction of its own
+    if lookup.stale:
+        touch_session(db, lookup.record, moment)
+        db.commit()
+    g.user_session = lookup.record
+    if lookup.ended:
+        logout_user()
+        session.clear()
+        if request.endpoint == "accounts.sign_in":
+            return None
+        flash(SESSION_END_MESSAGES[lookup.ended], "info")
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("accounts.sign_in", next=target))
+    user = lookup.record.user if lookup.record else None
+    if (
+        user is not None
+        and two_factor_required(user)
+        and not user.has_two_factor
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+    ):
+        flash("Your role requires two-factor sign-in. Set it up to continue.", "info")
+        return redirect(url_for("accounts.two_factor"))
+    return None
+
+
+def _pause_text(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 7200:
+        return f"{(seconds + 59) // 60} minutes"
+    return f"{(seconds + 3599) // 3600} hours"
+
+
+def _paused(template: str, waiting: Pause, **context: object) -> Response:
+    whose = "for this account" if waiting.by_account else "from your network address"
+    message = (
+        f"Too many failed sign-ins {whose}. Wait {_pause_text(waiting.seconds)} before trying"
+        " again, or ask an admin to unlock the account."
+    )
+    response = make_response(render_template(template, paused=message, **context), 429)
+    response.headers["Retry-After"] = str(waiting.seconds)
+    return response
+
+
+def _refuse(name: str, detail: str) -> None:
+    """Count and audit a failed sign-in step (never the password or code tried)."""
+    db = get_session()
+    moment = now()
+    started = record_failure(
+        db, throttle_policy(), account=name, address=_client_address(), at=moment
+    )
+    actor = current_user.name if current_user.is_authenticated else "anonymous"
+    log_event(db, "login-failed", detail, actor)
+    if started is not None:
+        log_event(
+            db,
+            "login-throttled",
+            f"sign-in for account name {name!r} paused for {_pause_text(started.seconds)}"
+            " after repeated failures",
+            actor,
+        )
+    db.commit()
+
+
+def _signed_in(record: UserSession, token: str, how: str) -> Response:
+    """The last step of signing in: the cookie gets the token, the audit log the event."""
+    db = get_session()
+    user = record.user
+    session[SESSION_TOKEN] = token
+    session.permanent = True
+    login_user(user)
+    g.user_session = record
+    clear_account(db, user.name)
+    purge_expired_sessions(db, at=now(), limits=session_limits())
+    set_actor(db, user.name)
+    log_event(db, "login", f"{user.name} signed in as {user.role}{how}", user.name)
+    db.commit()  # also keeps a password hash that authenticate() upgraded
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -107,35 +267,252 @@ def sign_in() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         db = get_session()
         name = form.name.data.strip()
+        waiting = pause(db, throttle_policy(), account=name, address=_client_address(), at=now())
+        if waiting is not None:
+            return _paused("accounts/sign_in.html", waiting, form=form, refused=False)
         user = authenticate(db, name, form.password.data)
         if user is None:
-            log_event(db, "login-failed", f"sign-in refused for account name {name!r}", "anonymous")
-            db.commit()
+            _refuse(name, f"sign-in refused for account name {name!r}")
             refused = True
         else:
             session.clear()
-            login_user(user)
-            session.permanent = True
-            session[SESSION_ID] = secrets.token_urlsafe(24)
-            session[SIGNED_IN_AT] = session[LAST_SEEN] = now()
-            set_actor(db, user.name)
-            log_event(db, "login", f"{user.name} signed in as {user.role}", user.name)
-            db.commit()  # also keeps a password hash that authenticate() upgraded
-            return redirect(safe_next(request.args.get("next")))
+            stage = SECOND_FACTOR if user.has_two_factor else COMPLETE
+            record, token = start_session(db, user, stage=stage, user_agent=_user_agent(), at=now())
+            if stage == COMPLETE:
+                return _signed_in(record, token, "")
+            session[SESSION_TOKEN] = token
+            db.commit()
+            return redirect(url_for("accounts.second_factor", next=request.args.get("next")))
     status = 401 if refused else 200
     return render_template("accounts/sign_in.html", form=form, refused=refused), status
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@requires(PUBLIC)
+def second_factor() -> Response | tuple[str, int] | str:
+    """The second step of signing in, for accounts with two-factor sign-in."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    db = get_session()
+    record = find_session(
+        db,
+        session.get(SESSION_TOKEN),
+        user_agent=_user_agent(),
+        at=now(),
+        limits=session_limits(),
+        stage=SECOND_FACTOR,
+    ).record
+    if record is None:
+        db.commit()
+        session.clear()
+        flash("Sign in with your account name and password first.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    user = record.user
+    form = CodeForm()
+    if form.validate_on_submit():
+        waiting = pause(
+            db, throttle_policy(), account=user.name, address=_client_address(), at=now()
+        )
+        if waiting is not None:
+            return _paused("accounts/second_factor.html", waiting, form=form)
+        how = totp.check_code(db, user, form.code.data, now())
+        if how == "totp":
+            return _signed_in(record, complete_session(db, record, now()), " (authenticator code)")
+        if how == "recovery":
+            left = totp.unused_recovery_codes(db, user)
+            token = complete_session(db, record, now())
+            if left <= 3:
+                flash(
+                    f"You have {left} recovery code(s) left. Make new ones on My account.",
+                    "info",
+                )
+            return _signed_in(record, token, f" (recovery code; {left} left)")
+        _refuse(user.name, f"second-factor code refused for account name {user.name!r}")
+        form.code.errors = [
+            "this code is wrong, already used or expired; type the code your app shows now"
+        ]
+        return render_template("accounts/second_factor.html", form=form), 401
+    db.commit()
+    return render_template("accounts/second_factor.html", form=form)
 
 
 @bp.post("/sign-out")
 @requires(SESSION)
 def sign_out() -> Response:
     db = get_session()
+    record = current_user_session()
+    if record is not None:
+        end_session(db, record)
     log_event(db, "logout", f"{current_user.name} signed out", current_user.name)
     db.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+# The signed-in user's own account: sessions, password, two-factor sign-in.
+
+
+def _my_account_page(code_form: CodeForm | None = None) -> str:
+    db = get_session()
+    user = current_user
+    return render_template(
+        "accounts/me.html",
+        user_sessions=open_sessions(db, user, at=now(), limits=session_limits()),
+        this_session=current_user_session(),
+        code_form=code_form or CodeForm(formdata=None),
+        recovery_codes_left=totp.unused_recovery_codes(db, user) if user.has_two_factor else 0,
+        two_factor_required=two_factor_required(user),
+    )
+
+
+def _recovery_codes_page(codes: list[str], heading: str) -> Response:
+    """The codes, shown this once; never stored by a browser or proxy cache."""
+    page = render_template("accounts/recovery_codes.html", codes=codes, heading=heading)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/account/")
+@requires(SESSION)
+def me() -> str:
+    return _my_account_page()
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@requires(SESSION)
+def end_my_session(session_id: int) -> Response:
+    """End one of the user's own sessions (another user's id is 404, like a missing one)."""
+    db = get_session()
+    record = db.get(UserSession, session_id)
+    if record is None or record.user_id != current_user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    this_one = record.id == current_user_session().id
+    client = record.client
+    end_session(db, record)
+    log_event(db, "sessions-ended", f"1 session of {current_user.name} ended by its owner")
+    db.commit()
+    if this_one:
+        logout_user()
+        session.clear()
+        flash("You are signed out.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    flash(f"The session in {client} is ended.", "success")
+    return redirect(url_for("accounts.me"))
+
+
+@bp.post("/account/sessions/end-others")
+@requires(SESSION)
+def end_my_other_sessions() -> Response:
+    db = get_session()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ended = end_all_sessions(db, current_user, "ended by their owner", keep=current_user_session())
+    db.commit()
+    flash(f"{ended} other session(s) ended.", "success")
+    return redirect(url_for("accounts.me"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(SESSION)
+def change_my_password() -> Response | tuple[str, int] | str:
+    """The owner changes their password; their other sessions end."""
+    db = get_session()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        name = current_user.name
+        waiting = pause(db, throttle_policy(), account=name, address=_client_address(), at=now())
+        if waiting is not None:
+            return _paused("accounts/change_password.html", waiting, form=form)
+        try:
+            change_own_password(
+                db,
+                current_user,
+                current=form.current_password.data,
+                new=form.password.data,
+                keep=current_user_session(),
+            )
+        except AccountError as error:
+            db.rollback()
+            attach_service_error(form, error)
+            if form.current_password.errors:
+                _refuse(name, f"current password refused on the password page of {name!r}")
+            return render_template("accounts/change_password.html", form=form), 400
+        db.commit()
+        flash("Your password is changed. Your other sessions were ended.", "success")
+        return redirect(url_for("accounts.me"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@requires(SESSION)
+def two_factor() -> Response | tuple[str, int] | str:
+    """Set up two-factor sign-in: scan the QR code (made here), confirm with a code."""
+    if current_user.has_two_factor:
+        return redirect(url_for("accounts.me"))
+    db = get_session()
+    record = current_user_session()
+    if record.pending_totp_secret is None:
+        record.pending_totp_secret = totp.new_secret()
+        db.commit()
+    secret = record.pending_totp_secret
+    form = EnrolForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            codes = totp.enable(db, current_user, secret, code=form.code.data, at=now())
+        except totp.TwoFactorError as error:
+            db.rollback()
+            attach_service_error(form, error)
+            status = 400
+        else:
+            record.pending_totp_secret = None
+            log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
+            db.commit()
+            return _recovery_codes_page(codes, "Two-factor sign-in is on")
+    uri = totp.provisioning_uri(secret, current_user.name, current_app.config["TOTP_ISSUER"])
+    page = render_template(
+        "accounts/two_factor.html",
+        form=form,
+        qr_svg=totp.qr_code_svg(uri),
+        secret=secret,
+        required=two_factor_required(current_user),
+    )
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@requires(SESSION)
+def renew_recovery_codes() -> Response | tuple[str, int]:
+    """Ten new recovery codes (the old ones stop working), for a code from the app."""
+    if not current_user.has_two_factor:
+        return redirect(url_for("accounts.two_factor"))
+    db = get_session()
+    form = CodeForm()
+    if form.validate_on_submit():
+        name = current_user.name
+        waiting = pause(db, throttle_policy(), account=name, address=_client_address(), at=now())
+        if waiting is not None:
+            return redirect(url_for("accounts.me"))
+        if totp.check_code(db, current_user, form.code.data, now()):
+            codes = totp.new_recovery_codes(db, current_user)
+            log_event(db, "recovery-codes-renewed", f"{name} made new recovery codes")
+            db.commit()
+            return _recovery_codes_page(codes, "New recovery codes")
+        _refuse(name, f"second-factor code refused on the account page of {name!r}")
+        form.code.errors = [
+            "this code is wrong, already used or expired; type the code your app shows now"
+        ]
+    return _my_account_page(code_form=form), 400
+
+
+# Account administration (admins).
 
 
 @bp.get("/accounts/")
@@ -177,6 +554,9 @@ def _account_page(user: User, **forms: FlaskForm) -> str:
         role_form=forms.get("role_form") or RoleForm(role=user.role),
         password_form=forms.get("password_form") or PasswordForm(formdata=None),
         active_form=ConfirmForm(formdata=None),
+        open_session_count=len(
+            open_sessions(get_session(), user, at=now(), limits=session_limits())
+        ),
     )
 
 
@@ -213,7 +593,7 @@ def role(user_id: int) -> str | Response | tuple[str, int]:
         form,
         "role_form",
         lambda: change_role(get_session(), user, form.role.data),
-        f"{user.name} now has the role {form.role.data}.",
+        f"{user.name} now has the role {form.role.data}; their open sessions were ended.",
     )
 
 
@@ -222,13 +602,26 @@ def role(user_id: int) -> str | Response | tuple[str, int]:
 def password(user_id: int) -> str | Response | tuple[str, int]:
     user = _load_user(user_id)
     form = PasswordForm()
+    own = current_user_session() if user.id == current_user.id else None
     return _apply(
         user,
         form,
         "password_form",
-        lambda: set_password(get_session(), user, form.password.data),
-        f"A new password is set for {user.name}.",
+        lambda: set_password(get_session(), user, form.password.data, keep=own),
+        f"A new password is set for {user.name}; their open sessions were ended.",
     )
+
+
+@bp.post("/accounts/<int:user_id>/sessions/end")
+@requires("accounts")
+def end_sessions_of(user_id: int) -> Response:
+    user = _load_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        keep = current_user_session() if user.id == current_user.id else None
+        ended = end_all_sessions(get_session(), user, f"ended by {current_user.name}", keep=keep)
+        get_session().commit()
+        flash(f"{ended} session(s) of {user.name} ended.", "success")
+    return redirect(url_for("accounts.show", user_id=user.id))
 
 
 def _set_active(user_id: int, active: bool) -> Response:

@@ -50,7 +50,7 @@ def test_new_account_errors_name_the_field_and_keep_input(
     data = {"name": "viewer", "role": "lawyer", "password": "short", "confirm": "other"}
     response = admin.post("/accounts/new", data=data)
     assert response.status_code == 200
-    assert b"Password: Use at least 10 characters." in response.data
+    assert b"Password: Use at least 12 characters (at most 1024)." in response.data
     assert b"Repeat the password: The passwords differ." in response.data
     assert b'value="viewer"' in response.data
     data.update(password="long enough pass", confirm="long enough pass")

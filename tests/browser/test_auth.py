@@ -69,7 +69,7 @@ def test_admin_creates_an_account_in_the_browser(page: Page, sign_in) -> None:
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Repeat the password").fill("short")
     page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#password-error")).to_contain_text("Password: Use at least 10")
+    expect(page.locator("#password-error")).to_contain_text("Password: Use at least 12")
     expect(page.get_by_label("Account name")).to_have_value("b.browser")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
@@ -88,6 +88,8 @@ def test_admin_creates_an_account_in_the_browser(page: Page, sign_in) -> None:
         ("admin", "/accounts/1"),
         ("auditor", "/audit/"),
         ("viewer", "/accounts/"),
+        ("viewer", "/account/"),
+        ("viewer", "/account/password"),
     ],
 )
 def test_no_serious_accessibility_violations(
