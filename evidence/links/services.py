@@ -16,18 +16,16 @@ captures alike, so both hashes describe the same bytes.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hashlib
 import tempfile
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
@@ -35,16 +33,16 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from evidence.links.models import PROBLEM_VERDICTS, Capture, LinkCheck, LinkCheckRun
+from evidence.outbound import FetchFailed, FetchPolicy, Page, fetch
 from evidence.records import utcnow
 from evidence.sources.models import Source
 from evidence.store import Store
 
-USER_AGENT = "evidence-link-check/1 (+accountability archive)"
-MAX_REDIRECTS = 10
 # A run whose progress has not moved for this long died with its process.
 STALE_RUN = dt.timedelta(minutes=10)
 # Headers that describe the transfer rather than the page; captures store decoded bodies.
 TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+CHUNK_BYTES = 256 * 1024
 
 Progress = Callable[[int], Any]
 
@@ -64,6 +62,8 @@ class Fetched:
     content_length: int | None = None
     sha256: str | None = None
     error: str | None = None
+    # Why nothing usable came back: a FetchFailed kind (policy, dns, refused, tls, ...).
+    failure: str | None = None
 
 
 def checkable(url: str | None) -> bool:
@@ -85,67 +85,42 @@ def host_of(url: str | None) -> str:
     return (urlsplit(url or "").hostname or "").lower()
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, timeout: float) -> Fetched:
+def _fetch(url: str, timeout: float, policy: FetchPolicy) -> Fetched:
     fetched = Fetched(url=url)
-    digest = hashlib.sha256()
-    size = 0
     try:
-        # The client's timeouts bound each read; this bounds a server that trickles forever.
-        async with asyncio.timeout(timeout * 3):
-            async with client.stream("GET", url) as response:
-                fetched.redirects = [
-                    {"url": str(hop.url), "status": hop.status_code} for hop in response.history
-                ]
-                fetched.status_code = response.status_code
-                fetched.final_url = str(response.url)
-                async for chunk in response.aiter_bytes():
-                    digest.update(chunk)
-                    size += len(chunk)
-        fetched.content_length = size
-        fetched.sha256 = digest.hexdigest()
-    except (TimeoutError, httpx.TimeoutException):
-        fetched.error = f"no answer within {timeout:g} seconds"
-    except httpx.TooManyRedirects:
-        fetched.error = f"more than {MAX_REDIRECTS} redirects"
-    except httpx.ConnectError as error:
-        fetched.error = f"could not connect: {error}".rstrip(": ")
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
-        fetched.error = f"{type(error).__name__}: {error}".rstrip(": ")
+        with fetch(url, timeout=timeout, policy=policy) as page:
+            fetched.status_code = page.status_code
+            fetched.final_url = page.final_url
+            fetched.redirects = page.redirects
+            fetched.content_length = page.size
+            fetched.sha256 = page.sha256
+    except FetchFailed as failure:
+        fetched.failure, fetched.error = failure.kind, str(failure)
     return fetched
 
 
-async def _fetch_all(
-    urls: Sequence[str], concurrency: int, per_host: int, timeout: float, progress: Progress | None
+def _fetch_all(
+    urls: Sequence[str],
+    concurrency: int,
+    per_host: int,
+    timeout: float,
+    policy: FetchPolicy,
+    progress: Progress | None,
 ) -> list[Fetched]:
-    overall = asyncio.Semaphore(concurrency)
-    hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
+    """Fetch in ``concurrency`` threads, at most ``per_host`` at once per host; ``progress``
+    is called in the caller's thread (it may use the caller's database session)."""
+    hosts = {host_of(url): threading.BoundedSemaphore(per_host) for url in urls}
 
-    async with httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT},
-    ) as client:
+    def one(url: str) -> Fetched:
+        with hosts[host_of(url)]:
+            return _fetch(url, timeout, policy)
 
-        async def one(url: str) -> Fetched:
-            async with hosts[host_of(url)], overall:
-                fetched = await _fetch(client, url, timeout)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="link-check") as pool:
+        futures = [pool.submit(one, url) for url in urls]
+        for _finished in as_completed(futures):
             if progress is not None:
                 progress(1)
-            return fetched
-
-        return list(await asyncio.gather(*(one(url) for url in urls)))
-
-
-def _run_to_completion(coroutine: Any) -> Any:
-    """asyncio.run, also from a thread that already runs an event loop (then in a helper
-    thread, since a loop cannot be nested)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as helper:
-        return helper.submit(asyncio.run, coroutine).result()
+        return [future.result() for future in futures]
 
 
 def _baselines(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -201,18 +176,21 @@ def check_links(
     timeout: float = 10.0,
     progress: Progress | None = None,
     run: LinkCheckRun | None = None,
+    policy: FetchPolicy | None = None,
 ) -> list[LinkCheck]:
     """Fetch every source's URL (at most ``concurrency`` at once, ``per_host`` per host),
     store one LinkCheck per source and return them in the sources' order.
 
     ``progress(1)`` is called as each fetch finishes. Sources without an http(s)
-    URL are skipped.
+    URL are skipped. Fetches go through the outbound guard, under ``policy`` (by default
+    the environment's).
     """
     targets = [source for source in sources if checkable(source.url)]
     if not targets:
         return []
     urls = [source.url.strip() for source in targets]
-    results = _run_to_completion(_fetch_all(urls, concurrency, per_host, timeout, progress))
+    policy = FetchPolicy.from_environment() if policy is None else policy
+    results = _fetch_all(urls, concurrency, per_host, timeout, policy, progress)
     baselines = _baselines(session, [source.id for source in targets])
     checks = []
     for source, fetched in zip(targets, results, strict=True):
@@ -394,67 +372,63 @@ def source_links(session: Session, source_id: int, limit: int = 20) -> SourceLin
 
 
 def capture(
-    session: Session, source: Source, store: Store, *, by: str, timeout: float = 30.0
+    session: Session,
+    source: Source,
+    store: Store,
+    *,
+    by: str,
+    timeout: float = 30.0,
+    policy: FetchPolicy | None = None,
 ) -> Capture:
-    """Fetch the source's page and keep it as a WARC file in the store; CaptureError if the
-    page does not answer with a success."""
+    """Fetch the source's page through the outbound guard and keep it as a WARC file in the
+    store; CaptureError if the page does not answer with a success (nothing is stored)."""
     if not checkable(source.url):
         raise CaptureError(f"source {source.key} has no http(s) URL to capture")
     url = source.url.strip()
-    digest = hashlib.sha256()
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as body:
-        try:
-            with (
-                httpx.Client(
-                    follow_redirects=True,
-                    max_redirects=MAX_REDIRECTS,
-                    timeout=httpx.Timeout(timeout),
-                    headers={"User-Agent": USER_AGENT},
-                ) as client,
-                client.stream("GET", url) as response,
-            ):
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    body.write(chunk)
-        except httpx.HTTPError as error:
-            raise CaptureError(f"{url}: {type(error).__name__}: {error}".rstrip(": ")) from None
-        if response.status_code >= 400:
-            raise CaptureError(f"{url}: the server answered HTTP {response.status_code}")
-        length = body.tell()
-        body.seek(0)
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in TRANSFER_HEADERS
-        ] + [("Content-Length", str(length))]
-        status = StatusAndHeaders(
-            f"{response.status_code} {response.reason_phrase}", headers, protocol="HTTP/1.1"
-        )
-        with tempfile.TemporaryFile() as warc:
-            writer = WARCWriter(warc, gzip=True)
-            writer.write_record(
-                writer.create_warc_record(
-                    str(response.url), "response", payload=body, length=length, http_headers=status
-                )
-            )
-            warc.seek(0)
-            stored = store.put(warc)
+    try:
+        with fetch(url, timeout=timeout, policy=policy) as page:
+            if page.status_code >= 400:
+                raise CaptureError(f"{url}: the server answered HTTP {page.status_code}")
+            with _warc_of(page) as warc:
+                stored = store.put(warc)
+    except FetchFailed as failure:
+        raise CaptureError(f"{url}: {failure}") from None
     record = Capture(
         source_id=source.id,
         source=source,
         captured_at=utcnow(),
         captured_by=by,
         url=url,
-        final_url=str(response.url),
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type"),
+        final_url=page.final_url,
+        status_code=page.status_code,
+        content_type=page.content_type,
         sha256=stored.sha256,
         size=stored.size,
-        body_sha256=digest.hexdigest(),
+        body_sha256=page.sha256,
     )
     session.add(record)
     session.flush()
     return record
+
+
+@contextmanager
+def _warc_of(page: Page) -> Iterator[IO[bytes]]:
+    """A temporary gzipped WARC file (positioned at 0) holding the page as one response."""
+    headers = [
+        (name, value) for name, value in page.headers if name.lower() not in TRANSFER_HEADERS
+    ] + [("Content-Length", str(page.size))]
+    status = StatusAndHeaders(
+        f"{page.status_code} {page.reason_phrase}", headers, protocol="HTTP/1.1"
+    )
+    with tempfile.TemporaryFile() as warc:
+        writer = WARCWriter(warc, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                page.final_url, "response", payload=page.body, length=page.size, http_headers=status
+            )
+        )
+        warc.seek(0)
+        yield warc
 
 
 @dataclass(frozen=True)
@@ -462,18 +436,26 @@ class CapturedPage:
     url: str
     status: str
     content_type: str | None
-    body: bytes
+    # The page's bytes, read from the store as they are consumed.
+    chunks: Iterator[bytes]
 
 
 def read_capture(store: Store, kept: Capture) -> CapturedPage:
-    """The page a capture holds, read back from its WARC file."""
-    with store.open(kept.sha256) as stream:
-        for record in ArchiveIterator(stream):
-            if record.rec_type == "response":
-                return CapturedPage(
-                    url=record.rec_headers.get_header("WARC-Target-URI"),
-                    status=record.http_headers.get_statuscode(),
-                    content_type=record.http_headers.get_header("Content-Type"),
-                    body=record.content_stream().read(),
-                )
+    """The page a capture holds, streamed back from its WARC file."""
+    stream = store.open(kept.sha256)
+    for record in ArchiveIterator(stream):
+        if record.rec_type == "response":
+            return CapturedPage(
+                url=record.rec_headers.get_header("WARC-Target-URI"),
+                status=record.http_headers.get_statuscode(),
+                content_type=record.http_headers.get_header("Content-Type"),
+                chunks=_read_in_chunks(stream, record.content_stream()),
+            )
+    stream.close()
     raise CaptureError(f"capture {kept.id} holds no response record")
+
+
+def _read_in_chunks(stream: IO[bytes], content: Any) -> Iterator[bytes]:
+    with stream:
+        while piece := content.read(CHUNK_BYTES):
+            yield piece

@@ -160,12 +160,11 @@ def capture_warc(capture_id: int) -> Response:
 @bp.get("/captures/<int:capture_id>/page")
 @requires("read")
 def capture_page(capture_id: int) -> Response:
-    """The captured page's own bytes, as a download (its HTML must not run on our origin)."""
-    from io import BytesIO
-
+    """The captured page's own bytes, as a download (its HTML must not run on our origin),
+    streamed from the store."""
     kept = _capture_or_404(capture_id)
     page = read_capture(store_for(current_app.config), kept)
     name = f"{kept.source.key}-capture-{kept.id}.html"
     if page.content_type and not page.content_type.startswith("text/html"):
         name = f"{kept.source.key}-capture-{kept.id}.bin"
-    return send_attachment(BytesIO(page.body), name, "application/octet-stream")
+    return send_attachment(page.chunks, name, "application/octet-stream")

@@ -12,12 +12,12 @@ from playwright.sync_api import Page, expect
 from evidence.links.services import check_links
 from evidence.sources.services import create_source, update_source
 from tests.browser.conftest import describe
-from tests.links.site import Site, serve_site
+from tests.links.site import Site, allowing_local_fetches, serve_site
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
-    with serve_site() as running:
+    with serve_site() as running, allowing_local_fetches():
         yield running
 
 

@@ -83,3 +83,17 @@ def test_sourcing_report_page(app, session):
     session.commit()
     page = client.get("/reports/sourcing").get_data(as_text=True)
     assert "Sources graded E or F" in page and "Bad source" in page and "E — unreliable" in page
+
+
+def test_capture_of_an_internal_address_is_refused_by_policy(app, session, site, monkeypatch):
+    client = _auditor(app, session)
+    make_source(session, key="web-internal", title="Internal page", url=site.url("/ok"))
+    session.commit()
+    monkeypatch.delenv("EVIDENCE_FETCH_ALLOW_NETWORKS")
+    page = client.post("/links/sources/web-internal/capture", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "Not captured" in text and "refused by policy" in text
+
+    from evidence.links.models import Capture
+
+    assert session.scalar(select(Capture)) is None
