@@ -14,14 +14,14 @@ from evidence.links.services import CaptureError, capture, check_links
 from evidence.outbound import FetchFailed, FetchPolicy, SettingError, fetch
 from evidence.store import Store
 from tests.factories import make_source
-from tests.links.site import Site, serve_site
+from tests.links.site import Site, closed_port, probing, serve_site
 
 LOOPBACK = "127.0.0.0/8"
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
-    with serve_site() as running:
+    with serve_site() as running, probing(running):
         yield running
 
 
@@ -140,7 +140,8 @@ def test_big_bodies_stop_at_the_configured_cap(
         capture(session, source, Store(tmp_path), by="auditor")
     assert _stored_objects(tmp_path) == []
     checked = check_links(session, [source], timeout=1)[0]
-    assert checked.sha256 is None and "larger than the 1 MB limit" in checked.reason
+    assert checked.verdict == "too-large" and "larger than the 1 MB limit" in checked.reason
+    assert checked.sha256 is None
 
 
 def test_a_slow_drip_stops_at_the_deadline(session, site, tmp_path, allow_loopback, monkeypatch):
@@ -152,14 +153,12 @@ def test_a_slow_drip_stops_at_the_deadline(session, site, tmp_path, allow_loopba
 
 
 def test_a_refused_check_does_not_tell_an_open_port_from_a_closed_one(session, site, no_allow_list):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        closed_port = unused.getsockname()[1]
     open_source = make_source(session, key="open-port", url=site.url("/ok"))
     closed_source = make_source(
-        session, key="closed-port", url=f"http://127.0.0.1:{closed_port}/ok"
+        session, key="closed-port", url=f"http://127.0.0.1:{closed_port()}/ok"
     )
     opened, closed = check_links(session, [open_source, closed_source], timeout=1)
+    assert opened.verdict == closed.verdict == "policy"
     assert opened.reason == closed.reason == "refused by policy: 127.0.0.1 is not a public address"
     assert opened.status_code is closed.status_code is None
 

@@ -1,8 +1,12 @@
 """Checking that sources' web addresses still answer, and capturing them as WARC files.
 
+Before a run, a probe (EVIDENCE_NETWORK_PROBE) checks that this server can reach the
+outside world at all; if it cannot, nothing is fetched and nothing is marked (NoNetwork).
 Verdicts of a check, first match wins:
-- dead: no answer (DNS failure, refused connection, timeout, too many redirects)
-  or an HTTP status of 400 or more;
+- no usable answer: why, from the outbound guard: dns-failure, conn-refused, tls-error,
+  timeout, policy (refused by policy: never fetched), too-large, error (anything else,
+  e.g. too many redirects);
+- http-5xx / http-4xx: the final answer's status;
 - moved: redirects ended on another host than the source's URL names
   (http -> https on the same host is not a move);
 - changed: the body's SHA-256 differs from the baseline. The baseline is the
@@ -26,14 +30,22 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from evidence.links.models import PROBLEM_VERDICTS, Capture, LinkCheck, LinkCheckRun
-from evidence.outbound import FetchFailed, FetchPolicy, Page, fetch
+from evidence.outbound import (
+    FetchFailed,
+    FetchPolicy,
+    Page,
+    SettingError,
+    fetch,
+    outside_world_reachable,
+    probe_targets,
+)
 from evidence.records import utcnow
 from evidence.sources.models import Source
 from evidence.store import Store
@@ -49,6 +61,29 @@ Progress = Callable[[int], Any]
 
 class CaptureError(ValueError):
     """The page could not be captured; nothing was stored."""
+
+
+class NoNetwork(RuntimeError):
+    """The probe reached none of its hosts: a run would only measure our own outage."""
+
+    def __init__(self, targets: Sequence[tuple[str, int]]) -> None:
+        tried = " or ".join(f"{host}:{port}" for host, port in targets)
+        super().__init__(
+            f"no network from this server (could not reach {tried}); no link was checked"
+            " and none was marked"
+        )
+
+
+# FetchFailed kinds -> verdicts.
+FAILURE_VERDICTS = {
+    "dns": "dns-failure",
+    "refused": "conn-refused",
+    "tls": "tls-error",
+    "timeout": "timeout",
+    "policy": "policy",
+    "too-large": "too-large",
+    "error": "error",
+}
 
 
 @dataclass
@@ -156,10 +191,12 @@ def _day(moment: dt.datetime) -> str:
 
 def judge(fetched: Fetched, baseline: tuple[str, str] | None) -> tuple[str, str | None]:
     """The verdict of one fetch and why (see the module's rules)."""
-    if fetched.error:
-        return "dead", fetched.error
+    if fetched.failure:
+        return FAILURE_VERDICTS[fetched.failure], fetched.error
+    if fetched.status_code is not None and fetched.status_code >= 500:
+        return "http-5xx", f"HTTP {fetched.status_code}"
     if fetched.status_code is not None and fetched.status_code >= 400:
-        return "dead", f"HTTP {fetched.status_code}"
+        return "http-4xx", f"HTTP {fetched.status_code}"
     if host_of(fetched.final_url) != host_of(fetched.url):
         return "moved", f"redirected to {host_of(fetched.final_url)}"
     if baseline is not None and baseline[0] != fetched.sha256:
@@ -182,12 +219,16 @@ def check_links(
     store one LinkCheck per source and return them in the sources' order.
 
     ``progress(1)`` is called as each fetch finishes. Sources without an http(s)
-    URL are skipped. Fetches go through the outbound guard, under ``policy`` (by default
-    the environment's).
+    URL are skipped. Fetches go through the outbound guard, under ``policy`` (by
+    default the environment's). Raises NoNetwork, before any fetch, when the network
+    probe fails.
     """
     targets = [source for source in sources if checkable(source.url)]
     if not targets:
         return []
+    probe = probe_targets()
+    if not outside_world_reachable(probe):
+        raise NoNetwork(probe)
     urls = [source.url.strip() for source in targets]
     policy = FetchPolicy.from_environment() if policy is None else policy
     results = _fetch_all(urls, concurrency, per_host, timeout, policy, progress)
@@ -291,6 +332,9 @@ def execute_run(sessions: sessionmaker[Session], run_id: int, **options: Any) ->
             checks = check_links(
                 session, sources_to_check(session), progress=advance, run=run, **options
             )
+        except (NoNetwork, SettingError) as error:
+            session.rollback()
+            run.state, run.error = "failed", str(error)
         except Exception as error:  # the run must end in a state the dashboard can show
             session.rollback()
             run.state, run.error = "failed", f"{type(error).__name__}: {error}"
@@ -313,21 +357,45 @@ class ProblemFilters:
     text: str | None = None
 
 
-def latest_checks_query(filters: ProblemFilters, *, problems_only: bool = True) -> Any:
-    """Each source's newest check, newest first; by default only those flagged."""
-    newest = select(func.max(LinkCheck.id)).group_by(LinkCheck.source_id)
-    stmt = (
-        select(LinkCheck)
-        .join(Source, Source.id == LinkCheck.source_id)
-        .where(LinkCheck.id.in_(newest), Source.retracted_at.is_(None))
-        .order_by(LinkCheck.checked_at.desc(), LinkCheck.id.desc())
+def _has_web_url() -> Any:
+    # Saved URLs are trimmed; older rows may hold other schemes, which are never fetched.
+    url = func.lower(Source.url)
+    return url.like("http://%") | url.like("https://%")
+
+
+def _sources_with_status() -> tuple[Any, Any]:
+    """(select of live sources with their newest check or None, and the status column):
+    the newest check's verdict, or "unchecked", or "no-url"."""
+    newest = (
+        select(LinkCheck.source_id, func.max(LinkCheck.id).label("check_id"))
+        .group_by(LinkCheck.source_id)
+        .subquery()
     )
-    if filters.verdict:
-        stmt = stmt.where(LinkCheck.verdict == filters.verdict)
-    elif problems_only:
-        stmt = stmt.where(LinkCheck.verdict.in_(PROBLEM_VERDICTS))
+    status = case(
+        (Source.url.is_(None) | ~_has_web_url(), "no-url"),
+        (LinkCheck.id.is_(None), "unchecked"),
+        else_=LinkCheck.verdict,
+    )
+    stmt = (
+        select(Source, LinkCheck, status.label("status"))
+        .outerjoin(newest, newest.c.source_id == Source.id)
+        .outerjoin(LinkCheck, LinkCheck.id == newest.c.check_id)
+        .where(Source.retracted_at.is_(None))
+    )
+    return stmt, status
+
+
+def link_status_query(filters: ProblemFilters) -> Any:
+    """Rows (source, newest check or None, status) for every live source: problems first
+    (newest first), then sources not checked yet, then those without a web address. By
+    default sources whose newest verdict is ok are left out; ``filters.verdict`` picks
+    one status instead."""
+    stmt, status = _sources_with_status()
+    rank = case((status == "no-url", 2), (status == "unchecked", 1), else_=0)
+    stmt = stmt.order_by(rank, LinkCheck.checked_at.desc(), LinkCheck.id.desc(), Source.key)
+    stmt = stmt.where(status == filters.verdict) if filters.verdict else stmt.where(status != "ok")
     if filters.host:
-        stmt = stmt.where(func.lower(LinkCheck.url).contains(filters.host.lower()))
+        stmt = stmt.where(func.lower(Source.url).contains(filters.host.lower()))
     if filters.text:
         pattern = f"%{filters.text.lower()}%"
         stmt = stmt.where(
@@ -336,16 +404,11 @@ def latest_checks_query(filters: ProblemFilters, *, problems_only: bool = True) 
     return stmt
 
 
-def verdict_counts(session: Session) -> dict[str, int]:
-    """How many sources' newest check has each verdict."""
-    newest = select(func.max(LinkCheck.id)).group_by(LinkCheck.source_id)
-    stmt = (
-        select(LinkCheck.verdict, func.count())
-        .join(Source, Source.id == LinkCheck.source_id)
-        .where(LinkCheck.id.in_(newest), Source.retracted_at.is_(None))
-        .group_by(LinkCheck.verdict)
-    )
-    return dict(session.execute(stmt).all())
+def status_counts(session: Session) -> dict[str, int]:
+    """How many live sources have each status (see link_status_query)."""
+    stmt, status = _sources_with_status()
+    counted = stmt.with_only_columns(status, func.count()).group_by(status)
+    return dict(session.execute(counted).all())
 
 
 @dataclass(frozen=True)

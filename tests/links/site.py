@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import socket
 import threading
 import time
 import zlib
@@ -138,10 +139,26 @@ HOSTILE_PAGES = {
 }
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released, by us)."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        return unused.getsockname()[1]
+
+
 @contextmanager
-def allowing_local_fetches() -> Iterator[None]:
-    """Let the outbound guard reach servers on 127.0.0.1 (it refuses loopback by default)."""
+def probing(site: Site) -> Iterator[None]:
+    """Point the network probe of link checks at the site (there is no internet here)."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVIDENCE_NETWORK_PROBE", f"127.0.0.1:{site.port}")
+        yield
+
+
+@contextmanager
+def allowing_local_fetches(site: Site) -> Iterator[None]:
+    """Let the outbound guard reach servers on 127.0.0.1 (it refuses loopback by default),
+    and probe the site for the network."""
+    with pytest.MonkeyPatch.context() as patch, probing(site):
         patch.setenv("EVIDENCE_FETCH_ALLOW_NETWORKS", "127.0.0.0/8")
         yield
 
