@@ -123,6 +123,18 @@ def test_the_connection_goes_to_the_address_that_was_checked(site, monkeypatch):
     assert len(site.hits) == before
 
 
+def test_the_host_name_is_kept_for_the_host_header_sni_and_certificate(site, allow_loopback):
+    with fetch(f"http://localhost:{site.port}/ok", timeout=1) as page:
+        assert page.status_code == 200
+    assert site.host_headers[-1] == f"localhost:{site.port}"
+    with serve_site(tls=True) as tls_site:
+        with pytest.raises(FetchFailed, match="certificate verify failed") as failed:
+            _get(f"https://localhost:{tls_site.port}/ok", timeout=1)
+        assert failed.value.kind == "tls"
+        # The connection went to the vetted 127.0.0.1, the handshake named the host.
+        assert tls_site.server_names == ["localhost"]
+
+
 def test_a_decompression_bomb_stops_at_the_default_cap(session, site, tmp_path, allow_loopback):
     source = make_source(session, key="bomb", url=site.url("/bomb"))
     with pytest.raises(CaptureError, match="larger than the 50 MB limit"):
