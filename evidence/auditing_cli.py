@@ -37,32 +37,38 @@ def links_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
 @with_appcontext
 def links_check_command(concurrency: int, per_host: int, timeout: float, as_json: bool) -> None:
-    """Fetch every source's URL; store and print the verdicts (ok, dead, moved, changed).
+    """Fetch every source's URL; store and print the verdicts (ok, moved, changed, http-4xx,
+    http-5xx, dns-failure, conn-refused, tls-error, timeout, policy, too-large, error).
 
-    Exits with status 1 when any link is dead, moved or changed.
+    Exits with status 1 when any link is flagged, or when this server cannot reach the
+    internet at all (EVIDENCE_NETWORK_PROBE; then nothing is checked or marked).
     """
     from evidence.cli import cli_session, fail
-    from evidence.links.services import check_as_json, check_links, sources_to_check
+    from evidence.links.services import NoNetwork, check_as_json, check_links, sources_to_check
+    from evidence.outbound import SettingError
 
     if concurrency < 1 or per_host < 1:
         fail("--concurrency and --per-host must be at least 1")
     with cli_session() as session:
         sources = sources_to_check(session)
-        with click.progressbar(length=len(sources), label="Checking", file=sys.stderr) as bar:
-            checks = check_links(
-                session,
-                sources,
-                concurrency=concurrency,
-                per_host=per_host,
-                timeout=timeout,
-                progress=bar.update,
-            )
+        try:
+            with click.progressbar(length=len(sources), label="Checking", file=sys.stderr) as bar:
+                checks = check_links(
+                    session,
+                    sources,
+                    concurrency=concurrency,
+                    per_host=per_host,
+                    timeout=timeout,
+                    progress=bar.update,
+                )
+        except (NoNetwork, SettingError) as error:
+            fail(str(error))
         for check in checks:
             if as_json:
                 click.echo(json.dumps(check_as_json(check), ensure_ascii=False))
             else:
                 reason = f"  ({check.reason})" if check.reason else ""
-                click.echo(f"{check.verdict:8} {check.source.key}  {check.url}{reason}")
+                click.echo(f"{check.verdict:12} {check.source.key}  {check.url}{reason}")
         problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
     click.echo(f"{len(checks)} source(s) checked, {problems} flagged.", err=True)
     if problems:

@@ -20,7 +20,13 @@ def _default_database_url() -> str:
 
 @dataclass
 class Config:
-    """Everything the application reads from its environment, in one place."""
+    """Everything the application reads from its environment, in one place.
+
+    Except the outbound guard's settings (EVIDENCE_FETCH_ALLOW_NETWORKS,
+    EVIDENCE_MAX_CAPTURE_MB, EVIDENCE_FETCH_DEADLINE_SECONDS, EVIDENCE_NETWORK_PROBE):
+    evidence/outbound.py reads them at each fetch, so a worker or a command that
+    fetches without an application applies the same policy.
+    """
 
     DATABASE_URL: str = field(
         default_factory=lambda: os.environ.get("EVIDENCE_DATABASE_URL") or _default_database_url()

@@ -8,6 +8,7 @@ nosniff``: an uploaded HTML or SVG file must never run on our origin.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -51,10 +52,15 @@ LINK_COLUMNS = {"incident": "incident_id", "statement": "statement_id", "source"
 
 
 def send_attachment(path_or_file: Any, download_name: str, mimetype: str) -> Response:
-    """A stored file as a download that the browser never renders or runs on our origin."""
-    response = send_file(
-        path_or_file, mimetype=mimetype, as_attachment=True, download_name=download_name
-    )
+    """A stored file (a path, a file, or an iterator of its bytes, streamed as it yields)
+    as a download that the browser never renders or runs on our origin."""
+    if isinstance(path_or_file, Iterator):
+        response = Response(path_or_file, mimetype=mimetype)
+        response.headers.set("Content-Disposition", "attachment", filename=download_name)
+    else:
+        response = send_file(
+            path_or_file, mimetype=mimetype, as_attachment=True, download_name=download_name
+        )
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

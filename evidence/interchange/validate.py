@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.interchange.records import SECTIONS, chunks
+from evidence.outbound import web_address_problem
 
 Document = dict[str, Any]
 
@@ -216,6 +217,8 @@ def _date_error(value: str) -> str:
 def _rule_problems(document: Document) -> list[str]:
     problems = []
     for index, source in enumerate(document.get("sources", [])):
+        if problem := web_address_problem(source["url"]):
+            problems.append(f"sources[{index}].url: {problem}")
         if source["accessed"]:
             try:
                 dt.date.fromisoformat(source["accessed"])

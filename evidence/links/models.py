@@ -17,8 +17,34 @@ from evidence.db import Base
 from evidence.records import utcnow
 from evidence.sources.models import Source
 
-VERDICTS = ("ok", "dead", "moved", "changed")
-PROBLEM_VERDICTS = ("dead", "moved", "changed")
+# What a check found, and how the pages name it. A failure to get any answer says why, so
+# "the site is gone" (DNS failure, HTTP 4xx) reads apart from "something in between"
+# (timeout, TLS error) and from "we would not go there" (refused by policy).
+VERDICT_LABELS = {
+    "ok": "ok",
+    "moved": "moved (redirect)",
+    "changed": "content changed",
+    "http-4xx": "HTTP 4xx",
+    "http-5xx": "HTTP 5xx",
+    "dns-failure": "DNS failure",
+    "conn-refused": "connection refused",
+    "tls-error": "TLS error",
+    "timeout": "timeout",
+    "policy": "refused by policy",
+    "too-large": "too large",
+    "error": "other error",
+}
+VERDICTS = tuple(VERDICT_LABELS)
+# Checks stored before failures were told apart say "dead"; they still count as problems.
+LEGACY_VERDICT_LABELS = {"dead": "dead (older check)"}
+PROBLEM_VERDICTS = (*(verdict for verdict in VERDICTS if verdict != "ok"), "dead")
+# What the links page shows for a source without a check: no web address, or none yet.
+SOURCE_STATUS_LABELS = {
+    **VERDICT_LABELS,
+    "unchecked": "not checked yet",
+    "no-url": "no URL",
+    **LEGACY_VERDICT_LABELS,
+}
 RUN_STATES = ("running", "done", "failed")
 
 

@@ -1,8 +1,12 @@
 """Checking that sources' web addresses still answer, and capturing them as WARC files.
 
+Before a run, a probe (EVIDENCE_NETWORK_PROBE) checks that this server can reach the
+outside world at all; if it cannot, nothing is fetched and nothing is marked (NoNetwork).
 Verdicts of a check, first match wins:
-- dead: no answer (DNS failure, refused connection, timeout, too many redirects)
-  or an HTTP status of 400 or more;
+- no usable answer: why, from the outbound guard: dns-failure, conn-refused, tls-error,
+  timeout, policy (refused by policy: never fetched), too-large, error (anything else,
+  e.g. too many redirects);
+- http-5xx / http-4xx: the final answer's status;
 - moved: redirects ended on another host than the source's URL names
   (http -> https on the same host is not a move);
 - changed: the body's SHA-256 differs from the baseline. The baseline is the
@@ -16,41 +20,70 @@ captures alike, so both hashes describe the same bytes.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hashlib
 import tempfile
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-import httpx
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from evidence.links.models import PROBLEM_VERDICTS, Capture, LinkCheck, LinkCheckRun
+from evidence.outbound import (
+    FetchFailed,
+    FetchPolicy,
+    Page,
+    SettingError,
+    fetch,
+    outside_world_reachable,
+    probe_targets,
+)
 from evidence.records import utcnow
 from evidence.sources.models import Source
 from evidence.store import Store
 
-USER_AGENT = "evidence-link-check/1 (+accountability archive)"
-MAX_REDIRECTS = 10
 # A run whose progress has not moved for this long died with its process.
 STALE_RUN = dt.timedelta(minutes=10)
 # Headers that describe the transfer rather than the page; captures store decoded bodies.
 TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+CHUNK_BYTES = 256 * 1024
 
 Progress = Callable[[int], Any]
 
 
 class CaptureError(ValueError):
     """The page could not be captured; nothing was stored."""
+
+
+class NoNetwork(RuntimeError):
+    """The probe reached none of its hosts: a run would only measure our own outage."""
+
+    def __init__(self, targets: Sequence[tuple[str, int]]) -> None:
+        tried = " or ".join(f"{host}:{port}" for host, port in targets)
+        super().__init__(
+            f"no network from this server (could not reach {tried}); no link was checked"
+            " and none was marked"
+        )
+
+
+# FetchFailed kinds -> verdicts.
+FAILURE_VERDICTS = {
+    "dns": "dns-failure",
+    "refused": "conn-refused",
+    "tls": "tls-error",
+    "timeout": "timeout",
+    "policy": "policy",
+    "too-large": "too-large",
+    "error": "error",
+}
 
 
 @dataclass
@@ -64,6 +97,8 @@ class Fetched:
     content_length: int | None = None
     sha256: str | None = None
     error: str | None = None
+    # Why nothing usable came back: a FetchFailed kind (policy, dns, refused, tls, ...).
+    failure: str | None = None
 
 
 def checkable(url: str | None) -> bool:
@@ -85,67 +120,42 @@ def host_of(url: str | None) -> str:
     return (urlsplit(url or "").hostname or "").lower()
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, timeout: float) -> Fetched:
+def _fetch(url: str, timeout: float, policy: FetchPolicy) -> Fetched:
     fetched = Fetched(url=url)
-    digest = hashlib.sha256()
-    size = 0
     try:
-        # The client's timeouts bound each read; this bounds a server that trickles forever.
-        async with asyncio.timeout(timeout * 3):
-            async with client.stream("GET", url) as response:
-                fetched.redirects = [
-                    {"url": str(hop.url), "status": hop.status_code} for hop in response.history
-                ]
-                fetched.status_code = response.status_code
-                fetched.final_url = str(response.url)
-                async for chunk in response.aiter_bytes():
-                    digest.update(chunk)
-                    size += len(chunk)
-        fetched.content_length = size
-        fetched.sha256 = digest.hexdigest()
-    except (TimeoutError, httpx.TimeoutException):
-        fetched.error = f"no answer within {timeout:g} seconds"
-    except httpx.TooManyRedirects:
-        fetched.error = f"more than {MAX_REDIRECTS} redirects"
-    except httpx.ConnectError as error:
-        fetched.error = f"could not connect: {error}".rstrip(": ")
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
-        fetched.error = f"{type(error).__name__}: {error}".rstrip(": ")
+        with fetch(url, timeout=timeout, policy=policy) as page:
+            fetched.status_code = page.status_code
+            fetched.final_url = page.final_url
+            fetched.redirects = page.redirects
+            fetched.content_length = page.size
+            fetched.sha256 = page.sha256
+    except FetchFailed as failure:
+        fetched.failure, fetched.error = failure.kind, str(failure)
     return fetched
 
 
-async def _fetch_all(
-    urls: Sequence[str], concurrency: int, per_host: int, timeout: float, progress: Progress | None
+def _fetch_all(
+    urls: Sequence[str],
+    concurrency: int,
+    per_host: int,
+    timeout: float,
+    policy: FetchPolicy,
+    progress: Progress | None,
 ) -> list[Fetched]:
-    overall = asyncio.Semaphore(concurrency)
-    hosts: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_host))
+    """Fetch in ``concurrency`` threads, at most ``per_host`` at once per host; ``progress``
+    is called in the caller's thread (it may use the caller's database session)."""
+    hosts = {host_of(url): threading.BoundedSemaphore(per_host) for url in urls}
 
-    async with httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT},
-    ) as client:
+    def one(url: str) -> Fetched:
+        with hosts[host_of(url)]:
+            return _fetch(url, timeout, policy)
 
-        async def one(url: str) -> Fetched:
-            async with hosts[host_of(url)], overall:
-                fetched = await _fetch(client, url, timeout)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="link-check") as pool:
+        futures = [pool.submit(one, url) for url in urls]
+        for _finished in as_completed(futures):
             if progress is not None:
                 progress(1)
-            return fetched
-
-        return list(await asyncio.gather(*(one(url) for url in urls)))
-
-
-def _run_to_completion(coroutine: Any) -> Any:
-    """asyncio.run, also from a thread that already runs an event loop (then in a helper
-    thread, since a loop cannot be nested)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as helper:
-        return helper.submit(asyncio.run, coroutine).result()
+        return [future.result() for future in futures]
 
 
 def _baselines(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -181,10 +191,12 @@ def _day(moment: dt.datetime) -> str:
 
 def judge(fetched: Fetched, baseline: tuple[str, str] | None) -> tuple[str, str | None]:
     """The verdict of one fetch and why (see the module's rules)."""
-    if fetched.error:
-        return "dead", fetched.error
+    if fetched.failure:
+        return FAILURE_VERDICTS[fetched.failure], fetched.error
+    if fetched.status_code is not None and fetched.status_code >= 500:
+        return "http-5xx", f"HTTP {fetched.status_code}"
     if fetched.status_code is not None and fetched.status_code >= 400:
-        return "dead", f"HTTP {fetched.status_code}"
+        return "http-4xx", f"HTTP {fetched.status_code}"
     if host_of(fetched.final_url) != host_of(fetched.url):
         return "moved", f"redirected to {host_of(fetched.final_url)}"
     if baseline is not None and baseline[0] != fetched.sha256:
@@ -201,18 +213,25 @@ def check_links(
     timeout: float = 10.0,
     progress: Progress | None = None,
     run: LinkCheckRun | None = None,
+    policy: FetchPolicy | None = None,
 ) -> list[LinkCheck]:
     """Fetch every source's URL (at most ``concurrency`` at once, ``per_host`` per host),
     store one LinkCheck per source and return them in the sources' order.
 
     ``progress(1)`` is called as each fetch finishes. Sources without an http(s)
-    URL are skipped.
+    URL are skipped. Fetches go through the outbound guard, under ``policy`` (by
+    default the environment's). Raises NoNetwork, before any fetch, when the network
+    probe fails.
     """
     targets = [source for source in sources if checkable(source.url)]
     if not targets:
         return []
+    probe = probe_targets()
+    if not outside_world_reachable(probe):
+        raise NoNetwork(probe)
     urls = [source.url.strip() for source in targets]
-    results = _run_to_completion(_fetch_all(urls, concurrency, per_host, timeout, progress))
+    policy = FetchPolicy.from_environment() if policy is None else policy
+    results = _fetch_all(urls, concurrency, per_host, timeout, policy, progress)
     baselines = _baselines(session, [source.id for source in targets])
     checks = []
     for source, fetched in zip(targets, results, strict=True):
@@ -313,6 +332,9 @@ def execute_run(sessions: sessionmaker[Session], run_id: int, **options: Any) ->
             checks = check_links(
                 session, sources_to_check(session), progress=advance, run=run, **options
             )
+        except (NoNetwork, SettingError) as error:
+            session.rollback()
+            run.state, run.error = "failed", str(error)
         except Exception as error:  # the run must end in a state the dashboard can show
             session.rollback()
             run.state, run.error = "failed", f"{type(error).__name__}: {error}"
@@ -335,21 +357,45 @@ class ProblemFilters:
     text: str | None = None
 
 
-def latest_checks_query(filters: ProblemFilters, *, problems_only: bool = True) -> Any:
-    """Each source's newest check, newest first; by default only those flagged."""
-    newest = select(func.max(LinkCheck.id)).group_by(LinkCheck.source_id)
-    stmt = (
-        select(LinkCheck)
-        .join(Source, Source.id == LinkCheck.source_id)
-        .where(LinkCheck.id.in_(newest), Source.retracted_at.is_(None))
-        .order_by(LinkCheck.checked_at.desc(), LinkCheck.id.desc())
+def _has_web_url() -> Any:
+    # Saved URLs are trimmed; older rows may hold other schemes, which are never fetched.
+    url = func.lower(Source.url)
+    return url.like("http://%") | url.like("https://%")
+
+
+def _sources_with_status() -> tuple[Any, Any]:
+    """(select of live sources with their newest check or None, and the status column):
+    the newest check's verdict, or "unchecked", or "no-url"."""
+    newest = (
+        select(LinkCheck.source_id, func.max(LinkCheck.id).label("check_id"))
+        .group_by(LinkCheck.source_id)
+        .subquery()
     )
-    if filters.verdict:
-        stmt = stmt.where(LinkCheck.verdict == filters.verdict)
-    elif problems_only:
-        stmt = stmt.where(LinkCheck.verdict.in_(PROBLEM_VERDICTS))
+    status = case(
+        (Source.url.is_(None) | ~_has_web_url(), "no-url"),
+        (LinkCheck.id.is_(None), "unchecked"),
+        else_=LinkCheck.verdict,
+    )
+    stmt = (
+        select(Source, LinkCheck, status.label("status"))
+        .outerjoin(newest, newest.c.source_id == Source.id)
+        .outerjoin(LinkCheck, LinkCheck.id == newest.c.check_id)
+        .where(Source.retracted_at.is_(None))
+    )
+    return stmt, status
+
+
+def link_status_query(filters: ProblemFilters) -> Any:
+    """Rows (source, newest check or None, status) for every live source: problems first
+    (newest first), then sources not checked yet, then those without a web address. By
+    default sources whose newest verdict is ok are left out; ``filters.verdict`` picks
+    one status instead."""
+    stmt, status = _sources_with_status()
+    rank = case((status == "no-url", 2), (status == "unchecked", 1), else_=0)
+    stmt = stmt.order_by(rank, LinkCheck.checked_at.desc(), LinkCheck.id.desc(), Source.key)
+    stmt = stmt.where(status == filters.verdict) if filters.verdict else stmt.where(status != "ok")
     if filters.host:
-        stmt = stmt.where(func.lower(LinkCheck.url).contains(filters.host.lower()))
+        stmt = stmt.where(func.lower(Source.url).contains(filters.host.lower()))
     if filters.text:
         pattern = f"%{filters.text.lower()}%"
         stmt = stmt.where(
@@ -358,16 +404,11 @@ def latest_checks_query(filters: ProblemFilters, *, problems_only: bool = True) 
     return stmt
 
 
-def verdict_counts(session: Session) -> dict[str, int]:
-    """How many sources' newest check has each verdict."""
-    newest = select(func.max(LinkCheck.id)).group_by(LinkCheck.source_id)
-    stmt = (
-        select(LinkCheck.verdict, func.count())
-        .join(Source, Source.id == LinkCheck.source_id)
-        .where(LinkCheck.id.in_(newest), Source.retracted_at.is_(None))
-        .group_by(LinkCheck.verdict)
-    )
-    return dict(session.execute(stmt).all())
+def status_counts(session: Session) -> dict[str, int]:
+    """How many live sources have each status (see link_status_query)."""
+    stmt, status = _sources_with_status()
+    counted = stmt.with_only_columns(status, func.count()).group_by(status)
+    return dict(session.execute(counted).all())
 
 
 @dataclass(frozen=True)
@@ -394,67 +435,63 @@ def source_links(session: Session, source_id: int, limit: int = 20) -> SourceLin
 
 
 def capture(
-    session: Session, source: Source, store: Store, *, by: str, timeout: float = 30.0
+    session: Session,
+    source: Source,
+    store: Store,
+    *,
+    by: str,
+    timeout: float = 30.0,
+    policy: FetchPolicy | None = None,
 ) -> Capture:
-    """Fetch the source's page and keep it as a WARC file in the store; CaptureError if the
-    page does not answer with a success."""
+    """Fetch the source's page through the outbound guard and keep it as a WARC file in the
+    store; CaptureError if the page does not answer with a success (nothing is stored)."""
     if not checkable(source.url):
         raise CaptureError(f"source {source.key} has no http(s) URL to capture")
     url = source.url.strip()
-    digest = hashlib.sha256()
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as body:
-        try:
-            with (
-                httpx.Client(
-                    follow_redirects=True,
-                    max_redirects=MAX_REDIRECTS,
-                    timeout=httpx.Timeout(timeout),
-                    headers={"User-Agent": USER_AGENT},
-                ) as client,
-                client.stream("GET", url) as response,
-            ):
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    body.write(chunk)
-        except httpx.HTTPError as error:
-            raise CaptureError(f"{url}: {type(error).__name__}: {error}".rstrip(": ")) from None
-        if response.status_code >= 400:
-            raise CaptureError(f"{url}: the server answered HTTP {response.status_code}")
-        length = body.tell()
-        body.seek(0)
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in TRANSFER_HEADERS
-        ] + [("Content-Length", str(length))]
-        status = StatusAndHeaders(
-            f"{response.status_code} {response.reason_phrase}", headers, protocol="HTTP/1.1"
-        )
-        with tempfile.TemporaryFile() as warc:
-            writer = WARCWriter(warc, gzip=True)
-            writer.write_record(
-                writer.create_warc_record(
-                    str(response.url), "response", payload=body, length=length, http_headers=status
-                )
-            )
-            warc.seek(0)
-            stored = store.put(warc)
+    try:
+        with fetch(url, timeout=timeout, policy=policy) as page:
+            if page.status_code >= 400:
+                raise CaptureError(f"{url}: the server answered HTTP {page.status_code}")
+            with _warc_of(page) as warc:
+                stored = store.put(warc)
+    except FetchFailed as failure:
+        raise CaptureError(f"{url}: {failure}") from None
     record = Capture(
         source_id=source.id,
         source=source,
         captured_at=utcnow(),
         captured_by=by,
         url=url,
-        final_url=str(response.url),
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type"),
+        final_url=page.final_url,
+        status_code=page.status_code,
+        content_type=page.content_type,
         sha256=stored.sha256,
         size=stored.size,
-        body_sha256=digest.hexdigest(),
+        body_sha256=page.sha256,
     )
     session.add(record)
     session.flush()
     return record
+
+
+@contextmanager
+def _warc_of(page: Page) -> Iterator[IO[bytes]]:
+    """A temporary gzipped WARC file (positioned at 0) holding the page as one response."""
+    headers = [
+        (name, value) for name, value in page.headers if name.lower() not in TRANSFER_HEADERS
+    ] + [("Content-Length", str(page.size))]
+    status = StatusAndHeaders(
+        f"{page.status_code} {page.reason_phrase}", headers, protocol="HTTP/1.1"
+    )
+    with tempfile.TemporaryFile() as warc:
+        writer = WARCWriter(warc, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                page.final_url, "response", payload=page.body, length=page.size, http_headers=status
+            )
+        )
+        warc.seek(0)
+        yield warc
 
 
 @dataclass(frozen=True)
@@ -462,18 +499,26 @@ class CapturedPage:
     url: str
     status: str
     content_type: str | None
-    body: bytes
+    # The page's bytes, read from the store as they are consumed.
+    chunks: Iterator[bytes]
 
 
 def read_capture(store: Store, kept: Capture) -> CapturedPage:
-    """The page a capture holds, read back from its WARC file."""
-    with store.open(kept.sha256) as stream:
-        for record in ArchiveIterator(stream):
-            if record.rec_type == "response":
-                return CapturedPage(
-                    url=record.rec_headers.get_header("WARC-Target-URI"),
-                    status=record.http_headers.get_statuscode(),
-                    content_type=record.http_headers.get_header("Content-Type"),
-                    body=record.content_stream().read(),
-                )
+    """The page a capture holds, streamed back from its WARC file."""
+    stream = store.open(kept.sha256)
+    for record in ArchiveIterator(stream):
+        if record.rec_type == "response":
+            return CapturedPage(
+                url=record.rec_headers.get_header("WARC-Target-URI"),
+                status=record.http_headers.get_statuscode(),
+                content_type=record.http_headers.get_header("Content-Type"),
+                chunks=_read_in_chunks(stream, record.content_stream()),
+            )
+    stream.close()
     raise CaptureError(f"capture {kept.id} holds no response record")
+
+
+def _read_in_chunks(stream: IO[bytes], content: Any) -> Iterator[bytes]:
+    with stream:
+        while piece := content.read(CHUNK_BYTES):
+            yield piece

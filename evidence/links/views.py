@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from evidence.db import get_session
 from evidence.exhibits.views import send_attachment
-from evidence.links.models import PROBLEM_VERDICTS, VERDICTS, Capture
+from evidence.links.models import SOURCE_STATUS_LABELS, VERDICTS, Capture
 from evidence.links.services import (
     CaptureError,
     ProblemFilters,
@@ -27,12 +27,12 @@ from evidence.links.services import (
     active_run,
     capture,
     execute_run,
-    latest_checks_query,
     latest_run,
+    link_status_query,
     read_capture,
     source_links,
     start_run,
-    verdict_counts,
+    status_counts,
 )
 from evidence.permissions import requires
 from evidence.sources.models import Source
@@ -40,6 +40,24 @@ from evidence.store import store_for
 from evidence.web.pagination import paginate
 
 bp = Blueprint("links", __name__, url_prefix="/links")
+# What the links page can be filtered by: a newest verdict, or a source's lack of one.
+STATUS_FILTERS = (*VERDICTS, "unchecked", "no-url")
+SITE_GONE = ("http-4xx", "http-5xx", "dns-failure", "dead")
+
+
+@bp.app_template_global()
+def link_status_badge(status: str) -> dict[str, str]:
+    """The label and badge class a page shows for a check's verdict or a source's status:
+    red when the site itself looks gone, amber when something else went wrong."""
+    if status == "ok":
+        tone = "badge badge-ok"
+    elif status in SITE_GONE:
+        tone = "badge badge-danger"
+    elif status in ("unchecked", "no-url"):
+        tone = "badge"
+    else:
+        tone = "badge badge-warning"
+    return {"label": SOURCE_STATUS_LABELS.get(status, status), "class": tone}
 
 
 @bp.app_template_global()
@@ -63,7 +81,7 @@ def _run_options() -> dict[str, Any]:
 @requires("audit")
 def index() -> str:
     verdict = request.args.get("verdict") or None
-    if verdict not in (*VERDICTS, None):
+    if verdict not in (*STATUS_FILTERS, None):
         verdict = None
     filters = ProblemFilters(
         verdict=verdict,
@@ -71,14 +89,13 @@ def index() -> str:
         text=(request.args.get("q") or "").strip() or None,
     )
     session = get_session()
-    page = paginate(session, latest_checks_query(filters))
+    page = paginate(session, link_status_query(filters), scalars=False)
     return render_template(
         "links/index.html",
         page=page,
         filters=filters,
-        verdicts=VERDICTS,
-        problem_verdicts=PROBLEM_VERDICTS,
-        counts=verdict_counts(session),
+        statuses=STATUS_FILTERS,
+        counts=status_counts(session),
         run=active_run(session) or latest_run(session),
     )
 
@@ -160,12 +177,11 @@ def capture_warc(capture_id: int) -> Response:
 @bp.get("/captures/<int:capture_id>/page")
 @requires("read")
 def capture_page(capture_id: int) -> Response:
-    """The captured page's own bytes, as a download (its HTML must not run on our origin)."""
-    from io import BytesIO
-
+    """The captured page's own bytes, as a download (its HTML must not run on our origin),
+    streamed from the store."""
     kept = _capture_or_404(capture_id)
     page = read_capture(store_for(current_app.config), kept)
     name = f"{kept.source.key}-capture-{kept.id}.html"
     if page.content_type and not page.content_type.startswith("text/html"):
         name = f"{kept.source.key}-capture-{kept.id}.bin"
-    return send_attachment(BytesIO(page.body), name, "application/octet-stream")
+    return send_attachment(page.chunks, name, "application/octet-stream")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 
+from evidence.outbound import web_address_problem
 from evidence.services_common import (
     RecordForm,
     edtf_field,
@@ -35,11 +36,21 @@ def citations_field(label: str = "Sources") -> FieldList:
     return FieldList(FormField(CitationForm), label=label, min_entries=1)
 
 
+def web_address(form: Form, field: StringField) -> None:
+    """Only http(s) addresses are kept: the server fetches them for link checks and captures."""
+    if problem := web_address_problem(field.data):
+        raise ValidationError(problem)
+
+
 class SourceForm(RecordForm):
     title = StringField("Title", validators=[InputRequired("Title is required")])
     key = key_field()
     kind = SelectField("Kind", choices=vocabulary_choices(SOURCE_KINDS), default=SOURCE_KINDS[0])
-    url = StringField("URL", validators=[Optional()])
+    url = StringField(
+        "URL",
+        validators=[Optional(), web_address],
+        description="A web address starting with http:// or https://",
+    )
     publisher = StringField("Publisher")
     author = StringField("Author")
     published = edtf_field("Published")

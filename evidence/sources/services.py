@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from evidence.actors.models import Membership
 from evidence.incidents.models import Incident, Involvement
+from evidence.outbound import web_address_problem
 from evidence.services_common import (
     FieldErrors,
     apply_fields,
@@ -61,6 +62,8 @@ def _clean(session: Session, fields: dict[str, Any], source: Source | None = Non
     for name in ("url", "publisher", "author", "language", "notes"):
         if name in fields:
             values[name] = clean_text(fields[name])
+    if "url" in fields and (problem := web_address_problem(values["url"])):
+        errors.add("url", problem)
     if "published" in fields:
         check_date(errors, "published", fields["published"])
         values["published"] = clean_text(fields["published"])

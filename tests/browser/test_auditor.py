@@ -12,12 +12,12 @@ from playwright.sync_api import Page, expect
 from evidence.links.services import check_links
 from evidence.sources.services import create_source, update_source
 from tests.browser.conftest import describe
-from tests.links.site import Site, serve_site
+from tests.links.site import Site, allowing_local_fetches, serve_site
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
-    with serve_site() as running:
+    with serve_site() as running, allowing_local_fetches(running):
         yield running
 
 
@@ -66,7 +66,7 @@ def test_auditor_checks_links_and_reviews_history(page: Page, sign_in, axe, sour
 
     table = page.get_by_role("table")
     for title, verdict, reason in (
-        ("Auditor broken page", "dead", "HTTP 500"),
+        ("Auditor broken page", "HTTP 5xx", "HTTP 500"),
         ("Auditor away page", "moved", "redirected to localhost"),
         ("Auditor changing page", "changed", "content differs"),
     ):
@@ -89,8 +89,10 @@ def test_auditor_checks_links_and_reviews_history(page: Page, sign_in, axe, sour
     assert (found := axe(page)) == [], describe(found)
     page.get_by_role("link", name=re.compile("^Entry")).first.click()  # newest: the rename
     expect(page.get_by_role("heading", name=re.compile(r"^Audit entry"))).to_be_visible()
-    expect(page.locator("del")).to_have_text("Auditor fine page")
-    expect(page.locator("ins")).to_have_text("Auditor fine page (renamed)")
+    # Word-level: only the words added are marked, the unchanged title is kept as it was.
+    expect(page.locator(".word-diff ins")).to_have_text(" (renamed)")
+    expect(page.locator(".word-diff")).to_have_text("Auditor fine page (renamed)")
+    expect(page.locator(".word-diff del")).to_have_count(0)
     assert (found := axe(page)) == [], describe(found)
 
     page.goto("/sources/auditor-fine")

@@ -92,6 +92,10 @@ CASES = {
         lambda doc: doc["statements"][0].update(protection="confidential", pseudonym=None),
         "statements[0].pseudonym: required when protection is 'confidential'",
     ),
+    "source URL not a web address": (
+        set_path(["sources", 2, "url"], "javascript:alert(1)"),
+        "sources[2].url: URL must start with http:// or https://",
+    ),
     "place cycle": (
         set_path(["places", 0, "parent"], "place-2"),
         "places[0]: 'place-0' would be its own ancestor",

@@ -2,10 +2,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.links.site import Site, serve_site
+from tests.links.site import Site, allowing_local_fetches, serve_site
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
-    with serve_site() as running:
+    with serve_site() as running, allowing_local_fetches(running):
         yield running

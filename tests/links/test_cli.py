@@ -6,7 +6,7 @@ import json
 
 from evidence.store import Store
 from tests.factories import make_incident, make_source
-from tests.links.site import OK_BODY
+from tests.links.site import OK_BODY, closed_port
 
 
 def test_links_check_prints_one_json_object_per_source(runner, session, site):
@@ -20,10 +20,19 @@ def test_links_check_prints_one_json_object_per_source(runner, session, site):
     assert result.exit_code == 1  # problems found
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     verdicts = {line["source"]: line["verdict"] for line in lines}
-    assert verdicts == {"cli-ok": "ok", "cli-gone": "dead", "cli-away": "moved"}
+    assert verdicts == {"cli-ok": "ok", "cli-gone": "http-4xx", "cli-away": "moved"}
     assert "3 source(s) checked, 2 flagged." in result.stderr
     plain = runner.invoke(args=["links", "check", "--timeout", "2"])
-    assert "dead     cli-gone" in plain.stdout and "(HTTP 404)" in plain.stdout
+    assert "http-4xx     cli-gone" in plain.stdout and "(HTTP 404)" in plain.stdout
+
+
+def test_links_check_without_network_marks_nothing(runner, session, site, monkeypatch):
+    make_source(session, key="cli-offline", url=site.url("/missing"))
+    session.commit()
+    monkeypatch.setenv("EVIDENCE_NETWORK_PROBE", f"127.0.0.1:{closed_port()}")
+    result = runner.invoke(args=["links", "check", "--timeout", "2"])
+    assert result.exit_code == 1 and "no network from this server" in result.stderr
+    assert "cli-offline" not in result.stdout
 
 
 def test_sources_capture_by_key(runner, session, site, app):

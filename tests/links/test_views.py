@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from evidence.links.models import LinkCheckRun
+from evidence.links.models import LinkCheck, LinkCheckRun
 from tests.factories import make_source
-from tests.links.site import OK_BODY
+from tests.links.site import OK_BODY, closed_port
 from tests.webclient import make_users, sign_in, without_csrf
 
 
@@ -23,22 +23,47 @@ def test_check_now_flags_problems_on_the_dashboard(app, session, site):
     assert "No source has a web address" in client.post(
         "/links/check", follow_redirects=True
     ).get_data(as_text=True)
+    make_source(session, key="web-none", title="Paper only")
     make_source(session, key="web-ok", title="Good page", url=site.url("/ok"))
     make_source(session, key="web-dead", title="Gone page", url=site.url("/broken"))
     make_source(session, key="web-moved", title="Moved page", url=site.url("/away"))
     make_source(session, key="web-slow", title="Slow page", url=site.url("/slow"))
     session.commit()
+    before = client.get("/links/").get_data(as_text=True)
+    assert "No sources" not in before and "Good page" in before and "not checked yet" in before
+    assert _row(before, "Paper only") and "no URL" in _row(before, "Paper only")
     page = client.post("/links/check", follow_redirects=True).get_data(as_text=True)
     assert "4 sources, 3 flagged" in page
-    assert "Gone page" in page and "HTTP 500" in page
+    assert "no URL" in _row(page, "Paper only")
+    assert "HTTP 5xx" in _row(page, "Gone page") and "HTTP 500" in _row(page, "Gone page")
+    assert "timeout" in _row(page, "Slow page")
     assert "redirected to localhost" in page and "Slow page" in page
     assert "Good page" not in page  # only problems unless asked
     assert "Good page" in client.get("/links/?verdict=ok").get_data(as_text=True)
-    only_dead = client.get("/links/?verdict=dead").get_data(as_text=True)
-    assert "Gone page" in only_dead and "Moved page" not in only_dead
+    only_5xx = client.get("/links/?verdict=http-5xx").get_data(as_text=True)
+    assert "Gone page" in only_5xx and "Moved page" not in only_5xx
+    assert "Good page" not in client.get("/links/?verdict=no-url").get_data(as_text=True)
     assert "Slow page" not in client.get("/links/?q=gone").get_data(as_text=True)
     run = session.scalar(select(LinkCheckRun).order_by(LinkCheckRun.id.desc()))
     assert (run.state, run.total, run.done, run.problems) == ("done", 4, 4, 3)
+
+
+def test_a_run_without_network_marks_nothing(app, session, site, monkeypatch):
+    client = _auditor(app, session)
+    make_source(session, key="web-offline", title="Offline check", url=site.url("/missing"))
+    session.commit()
+    monkeypatch.setenv("EVIDENCE_NETWORK_PROBE", f"127.0.0.1:{closed_port()}")
+    page = client.post("/links/check", follow_redirects=True).get_data(as_text=True)
+    assert "Last check failed: no network from this server" in page
+    assert "not checked yet" in _row(page, "Offline check")
+    assert session.scalar(select(LinkCheck)) is None
+    run = session.scalar(select(LinkCheckRun).order_by(LinkCheckRun.id.desc()))
+    assert (run.state, run.done, run.problems) == ("failed", 0, 0)
+
+
+def _row(page: str, text: str) -> str:
+    """The table row of the page that holds ``text`` ("" if none)."""
+    return next((row for row in page.split("<tr>") if text in row), "")
 
 
 def test_capture_from_the_source_links_page_and_safe_downloads(app, session, site):
@@ -83,3 +108,17 @@ def test_sourcing_report_page(app, session):
     session.commit()
     page = client.get("/reports/sourcing").get_data(as_text=True)
     assert "Sources graded E or F" in page and "Bad source" in page and "E — unreliable" in page
+
+
+def test_capture_of_an_internal_address_is_refused_by_policy(app, session, site, monkeypatch):
+    client = _auditor(app, session)
+    make_source(session, key="web-internal", title="Internal page", url=site.url("/ok"))
+    session.commit()
+    monkeypatch.delenv("EVIDENCE_FETCH_ALLOW_NETWORKS")
+    page = client.post("/links/sources/web-internal/capture", follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "Not captured" in text and "refused by policy" in text
+
+    from evidence.links.models import Capture
+
+    assert session.scalar(select(Capture)) is None

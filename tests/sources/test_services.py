@@ -38,6 +38,10 @@ def test_create_and_update_source(session):
         ({"accessed": "yesterday"}, "accessed", ["YYYY-MM-DD"]),
         ({"published": "2021-02-30"}, "published", ['"2021-02-30"']),
         ({"title": ""}, "title", ["required"]),
+        ({"url": "javascript:alert(1)"}, "url", ["URL must start with http:// or https://"]),
+        ({"url": "file:///etc/passwd"}, "url", ["URL must start with http:// or https://"]),
+        ({"url": "gopher://127.0.0.1:6379/_FLUSHALL"}, "url", ["http:// or https://"]),
+        ({"url": "https:///no-host"}, "url", ["URL names no host"]),
     ],
 )
 def test_invalid_source_fields(session, fields, field, words):

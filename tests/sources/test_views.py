@@ -132,3 +132,14 @@ def test_page_statement_count_does_not_grow_with_citations(app: Flask, source, s
         make_statement(session, source=source, witness=person)
     session.commit()
     assert statements_for(app, client, "/sources/interview") == few
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "file:///etc/passwd"])
+def test_a_source_url_that_is_not_a_web_address_is_refused(app: Flask, source, session, url):
+    documenter = client_for(app, "documenter")
+    refused = documenter.post(
+        "/sources/new", data={"title": "Planted link", "kind": "web", "url": url}
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "URL must start with http:// or https://" in page
+    assert _stored(session, "planted-link") is None
