@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
 from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
+from evidence.backup.cli import COMMANDS as BACKUP_COMMANDS
 from evidence.dossiers.cli import dossier_command, verify_dossier_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import ROLES
@@ -250,6 +251,7 @@ COMMANDS = [
     verify_dossier_command,
     *AUDITING_COMMANDS,
     search_group,
+    *BACKUP_COMMANDS,
 ]
 
 
