@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from evidence.backup.services import OpenArchive
@@ -155,6 +156,11 @@ def restore_command(
         fail(f"{file}: not restored, {len(refused.problems)} problem(s); nothing was written.")
     except (encryption.BackupKeyError, encryption.BackupDamaged) as error:
         fail(f"{file}: not restored: {error}; nothing was written.")
+    except DBAPIError as error:
+        fail(
+            f"{file}: not restored: the database refused a row of the backup ({error.orig});"
+            " everything was rolled back."
+        )
     click.echo(
         f"Restored {sum(summary.rows.values())} rows of {len(summary.rows)} tables"
         f" and {summary.files} files from {file}."

@@ -279,10 +279,10 @@ def target_problems(engine: Engine) -> list[str]:
             for table in Base.metadata.sorted_tables
             if table.name in existing
         }
-    held = ", ".join(f"{name}: {rows} rows" for name, rows in counts.items() if rows)
+    held = ", ".join(f"{name}: {rows}" for name, rows in counts.items() if rows)
     if not held:
         return []
-    return [f"the target database is not empty ({held}); restore only into an empty one"]
+    return [f"the target database is not empty (rows in {held}); restore only into an empty one"]
 
 
 def _file_conflicts(verified: VerifiedBackup, data_dir: Path) -> list[str]:
@@ -401,12 +401,15 @@ class TableLoader:
             )
         }
         rows = []
-        for line in iter(member.reader.readline, b""):
-            values = json.loads(line)
-            row = {
-                name: value if decode is None or value is None else decode(value)
-                for name, decode, value in zip(names, decoders, values, strict=True)
-            }
+        for number, line in enumerate(iter(member.reader.readline, b""), start=1):
+            try:
+                row = {
+                    name: value if decode is None or value is None else decode(value)
+                    for name, decode, value in zip(names, decoders, json.loads(line), strict=True)
+                }
+            except (ValueError, TypeError) as error:
+                problem = f"{member.name}: row {number} cannot be read ({error})"
+                raise BackupDamaged(problem) from None
             later = {name: row[name] for name in late if row[name] is not None}
             if later:
                 key = {column.name: row[column.name] for column in table.primary_key.columns}
