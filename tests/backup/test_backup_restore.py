@@ -33,9 +33,10 @@ from evidence.db import make_engine
 from evidence.dossiers.services import queue_job, run_job
 from evidence.links.services import capture, check_links
 from evidence.models import Case, Incident
+from evidence.places.services import update_place
 from evidence.store import Store
 from tests.conftest import PG_URL, require_pg
-from tests.factories import make_source
+from tests.factories import make_place, make_source
 from tests.links.site import serve_site
 from tests.webclient import sign_in, without_csrf
 
@@ -103,6 +104,10 @@ def build_source(url: str, data_dir: Path, work: Path) -> Source:
         page = make_source(session, key="web-page", url=site.url("/ok"))
         check_links(session, [page], timeout=2)
         capture(session, page, Store(data_dir), by="auditor")
+        # A place inside one entered after it: its parent has the higher id.
+        town = make_place(session, key="town-entered-first")
+        region = make_place(session, key="region-entered-later")
+        update_place(session, town, town.version, parent=region.key)
         set_actor(session, "lawyer")
         job_id = queue_job(session, session.scalars(select(Case)).first(), "internal", "lawyer").id
         session.commit()
