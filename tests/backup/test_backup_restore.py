@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from evidence import create_app
 from evidence.audit.log import head, set_actor
-from evidence.backup.services import backed_up_tables, target_problems
+from evidence.backup.services import backed_up_tables, open_snapshot, target_problems
 from evidence.config import config_for_tests
 from evidence.db import make_engine
 from evidence.dossiers.services import queue_job, run_job
@@ -58,7 +58,7 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield (
             make_url(PG_URL)
-            .update_query_dict({"options": f"-csearch_path={schema},public"})
+            .update_query_dict({"options": f"-csearch_path={schema}"})
             .render_as_string(hide_password=False)
         )
     finally:
@@ -355,3 +355,22 @@ def test_a_backup_is_encrypted_unless_asked_not_to_be(sources, tmp_path):
     archive = encrypted
     assert "already exists" in backup("--no-encrypt")
     assert encrypted.read_bytes() == content
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=PG)])
+def test_a_backup_is_one_moment_while_others_keep_writing(tmp_path, kind):
+    with target(kind, tmp_path) as app:
+        password = {"EVIDENCE_PASSWORD": PASSWORD}
+        cli(app, "init")
+        cli(app, "users", "create", "before", "--role", "admin", env=password)
+        with open_snapshot(app.extensions["evidence.engine"], tmp_path / "data") as snapshot:
+            cli(app, "users", "create", "during", "--role", "viewer", env=password)
+            archive = tmp_path / "snapshot.tar.gz"
+            archive.write_bytes(b"".join(snapshot.chunks(lambda _rows: None)))
+        users = plain_members(archive)["tables/users/000001.jsonl"].decode()
+        assert '"before"' in users and '"during"' not in users
+        assert snapshot.summary.rows["users"] == 1
+        assert cli(app, "users", "list").stdout.splitlines() == [
+            "before\tadmin\tactive",
+            "during\tviewer\tactive",
+        ]
