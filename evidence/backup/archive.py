@@ -130,12 +130,6 @@ class HashingReader:
         self.size += len(data)
         return data
 
-    def readline(self) -> bytes:
-        data = self._stream.readline()
-        self._digest.update(data)
-        self.size += len(data)
-        return data
-
     def drain(self) -> None:
         while self.read(CHUNK):
             pass

@@ -148,11 +148,7 @@ class Snapshot:
         )
         self.summary.rows[table.name] = 0
         for number, batch in enumerate(result.partitions(), start=1):
-            lines = "".join(
-                json.dumps(list(row), ensure_ascii=False, separators=(",", ":"), default=_encode)
-                + "\n"
-                for row in batch
-            )
+            lines = "".join(_ROW_ENCODER.encode(list(row)) + "\n" for row in batch)
             yield from writer.add_bytes(f"tables/{table.name}/{number:06d}.jsonl", lines.encode())
             self.summary.rows[table.name] += len(batch)
             progress(len(batch))
@@ -196,6 +192,10 @@ def _encode(value: Any) -> Any:
     if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     raise TypeError(f"cannot back up a value of type {type(value).__name__}")
+
+
+# One encoder for every row: json.dumps with options would build a new one per call.
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_encode)
 
 
 # -- restore ------------------------------------------------------------------------------
@@ -401,7 +401,10 @@ class TableLoader:
             )
         }
         rows = []
-        for number, line in enumerate(iter(member.reader.readline, b""), start=1):
+        # A member is one batch of rows, so reading it whole keeps memory bounded. Split on
+        # "\n" only: JSON escapes it in strings, not U+2028 or U+0085 (which splitlines cuts).
+        lines = [line for line in member.reader.read().decode().split("\n") if line]
+        for number, line in enumerate(lines, start=1):
             try:
                 row = {
                     name: value if decode is None or value is None else decode(value)
