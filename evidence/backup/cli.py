@@ -88,8 +88,10 @@ def backup_command(
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, output)
-    except BaseException:
+    except BaseException as error:
         partial.unlink(missing_ok=True)
+        if isinstance(error, DBAPIError):
+            fail(f"backup: the database cannot be read ({error.orig}); run evidence init?")
         raise
     summary = snapshot.summary
     for sha256 in summary.altered:

@@ -348,6 +348,9 @@ def test_a_backup_is_encrypted_unless_asked_not_to_be(sources, tmp_path):
     key = str(x25519.Identity.generate().to_public())
     assert "cannot be combined" in backup("--no-encrypt", "--recipient", key)
     assert list(tmp_path.iterdir()) == [short]  # no archive, not even a partial one
+    with target("sqlite", tmp_path) as empty:
+        never_set_up = cli(empty, "backup", "-o", str(archive), "--no-encrypt", expect=1)
+    assert "the database cannot be read" in never_set_up.stderr and not archive.exists()
 
     encrypted = back_up(source, tmp_path, "recipient").archive
     content = encrypted.read_bytes()
