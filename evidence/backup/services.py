@@ -206,8 +206,9 @@ class VerifiedBackup:
     header: dict[str, Any]
     manifest: dict[str, Any]
 
-    def expected(self, name: str) -> dict[str, Any]:
-        return self.manifest["members"][name]
+    def sha256_of(self, name: str) -> str | None:
+        """The member's hash in the manifest (None when it lists no such member)."""
+        return self.manifest["members"].get(name, {}).get("sha256")
 
 
 def verify_backup(open_archive: OpenArchive) -> VerifiedBackup:
@@ -331,17 +332,19 @@ def restore_backup(
             staged: list[str] = []
             with open_archive() as plaintext:
                 for member in members(plaintext):
-                    if member.name.startswith("tables/"):
-                        table_name = member.name.split("/")[1]
-                        rows = loader.load(table_name, member)
-                        summary.rows[table_name] = summary.rows.get(table_name, 0) + rows
-                    elif member.name.startswith("files/"):
+                    # A batch of rows is read whole and checked before it is inserted.
+                    batch = member.reader.read() if member.name.startswith("tables/") else None
+                    if member.name.startswith("files/"):
                         staged.append(_stage(member, staging))
                     member.reader.drain()
                     if member.name != MANIFEST and (
-                        member.reader.sha256 != verified.expected(member.name)["sha256"]
+                        member.reader.sha256 != verified.sha256_of(member.name)
                     ):
                         raise BackupDamaged(f"{member.name}: changed since it was checked")
+                    if batch is not None:
+                        table_name = member.name.split("/")[1]
+                        rows = loader.load(table_name, member.name, batch)
+                        summary.rows[table_name] = summary.rows.get(table_name, 0) + rows
             loader.finish()
             for relative in staged:
                 target = data_dir / relative
@@ -387,7 +390,7 @@ class TableLoader:
         self.loaded: set[str] = set()
         self.late: list[tuple[Table, dict[str, Any], dict[str, Any]]] = []
 
-    def load(self, table_name: str, member: Member) -> int:
+    def load(self, table_name: str, member_name: str, batch: bytes) -> int:
         table = self.tables[table_name]
         names = self.columns[table_name]
         decoders = [_decoder(table.c[name]) for name in names]
@@ -401,9 +404,12 @@ class TableLoader:
             )
         }
         rows = []
-        # A member is one batch of rows, so reading it whole keeps memory bounded. Split on
-        # "\n" only: JSON escapes it in strings, not U+2028 or U+0085 (which splitlines cuts).
-        lines = [line for line in member.reader.read().decode().split("\n") if line]
+        # Split on "\n" only: JSON escapes it in strings, not U+2028 or U+0085 (which
+        # splitlines would cut).
+        try:
+            lines = [line for line in batch.decode().split("\n") if line]
+        except UnicodeDecodeError:
+            raise BackupDamaged(f"{member_name}: not UTF-8 text") from None
         for number, line in enumerate(lines, start=1):
             try:
                 row = {
@@ -411,7 +417,7 @@ class TableLoader:
                     for name, decode, value in zip(names, decoders, json.loads(line), strict=True)
                 }
             except (ValueError, TypeError) as error:
-                problem = f"{member.name}: row {number} cannot be read ({error})"
+                problem = f"{member_name}: row {number} cannot be read ({error})"
                 raise BackupDamaged(problem) from None
             later = {name: row[name] for name in late if row[name] is not None}
             if later:

@@ -27,7 +27,14 @@ from sqlalchemy.engine import make_url
 
 from evidence import create_app
 from evidence.audit.log import head, set_actor
-from evidence.backup.services import backed_up_tables, open_snapshot, target_problems
+from evidence.backup import encryption
+from evidence.backup.services import (
+    backed_up_tables,
+    open_snapshot,
+    restore_backup,
+    target_problems,
+    verify_backup,
+)
 from evidence.config import config_for_tests
 from evidence.db import make_engine
 from evidence.dossiers.services import queue_job, run_job
@@ -378,3 +385,23 @@ def test_a_backup_is_one_moment_while_others_keep_writing(tmp_path, kind):
             "before\tadmin\tactive",
             "during\tviewer\tactive",
         ]
+
+
+def test_an_archive_swapped_between_check_and_restore_is_caught(sources, tmp_path):
+    """The restore reads the file twice; a member changed after the check rolls back."""
+    genuine = back_up(sources("sqlite"), tmp_path, "plain").archive
+    members = plain_members(genuine)
+    last = [name for name in members if name.startswith("tables/")][-1]
+    members[last] = members[last].replace(b"1", b"2", 1)
+    swapped = write_plain(members, tmp_path / "swapped.tar.gz")
+    with target("sqlite", tmp_path) as app:
+        verified = verify_backup(lambda: encryption.open_plaintext(genuine, encryption.Keys()))
+        with pytest.raises(encryption.BackupDamaged, match=f"{last}: changed since it was checked"):
+            restore_backup(
+                app.extensions["evidence.engine"],
+                app.config["DATA_DIR"],
+                lambda: encryption.open_plaintext(swapped, encryption.Keys()),
+                verified,
+            )
+        assert target_problems(app.extensions["evidence.engine"]) == []
+        assert data_files(app) == {}
