@@ -63,8 +63,13 @@ def backup_command(
 
     if no_encrypt and (recipients or passphrase_file):
         fail("--no-encrypt: cannot be combined with --recipient or --passphrase-file")
+    if recipients and passphrase_file:
+        fail("--recipient: give either age recipients or a passphrase, not both")
+    partial = output.with_name(output.name + ".partial")
     if output.exists():
         fail(f"--output: {output} already exists; choose a new file name")
+    if partial.exists():
+        fail(f"--output: {partial} exists: a backup is being written there, or one was cut short")
     passphrase = None
     if not recipients and not no_encrypt:
         passphrase = _passphrase(passphrase_file, confirm=True)
@@ -74,7 +79,6 @@ def backup_command(
         how = encryption.Encryption(recipients=recipients, passphrase=passphrase)
     except encryption.BackupKeyError as error:
         fail(str(error))
-    partial = output.with_name(output.name + ".partial")
     engine = current_app.extensions["evidence.engine"]
     try:
         with (

@@ -354,6 +354,11 @@ def test_a_backup_is_encrypted_unless_asked_not_to_be(sources, tmp_path):
     assert "not an age public key" in backup("--recipient", "age1nope")
     key = str(x25519.Identity.generate().to_public())
     assert "cannot be combined" in backup("--no-encrypt", "--recipient", key)
+    passphrase_file = tmp_path / "passphrase.txt"
+    passphrase_file.write_text(PASSPHRASE)
+    both = backup("--recipient", key, "--passphrase-file", str(passphrase_file))
+    assert "either age recipients or a passphrase, not both" in both
+    passphrase_file.unlink()
     assert list(tmp_path.iterdir()) == [short]  # no archive, not even a partial one
     with target("sqlite", tmp_path) as empty:
         never_set_up = cli(empty, "backup", "-o", str(archive), "--no-encrypt", expect=1)
