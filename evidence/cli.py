@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
 from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
+from evidence.backup.cli import COMMANDS as BACKUP_COMMANDS
 from evidence.dossiers.cli import (
     bundle_command,
     dossier_command,
@@ -381,6 +382,7 @@ COMMANDS = [
     verify_bundle_command,
     *AUDITING_COMMANDS,
     search_group,
+    *BACKUP_COMMANDS,
 ]
 
 

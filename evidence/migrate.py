@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 
 from evidence.config import PROJECT_ROOT
 
@@ -21,3 +22,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of the code migrates to."""
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert head is not None  # the migrations folder always holds revisions
+    return head
