@@ -97,11 +97,14 @@ def _point(text: str, whole: str, role: str = "date") -> _Point:
     """
     match = _POINT.fullmatch(text)
     if not match:
-        raise InvalidDate(whole, f'"{text}" is not a date such as 2020, 2020-08 or 2020-08-10')
+        part = "" if text == whole else f'"{text}" is not a date such as 2020-08-10'
+        raise InvalidDate(whole, part)
     year, month, day = match["year"], match["month"], match["day"]
     qualifier = match["qualifier"]
     if ("X" in year and (month or "XX") != "XX") or (month == "XX" and (day or "XX") != "XX"):
         raise InvalidDate(whole, "unspecified digits (X) may only replace the last digits")
+    if "X" in year and month and qualifier:
+        raise InvalidDate(whole, "write a qualified decade or century as 201X? or 19XX~")
     if match["time"] and ("X" in year + month + day or qualifier or role != "date"):
         raise InvalidDate(whole, "a time of day goes only with a plain full date")
     first_year, last_year = int(year.replace("X", "0")), int(year.replace("X", "9"))

@@ -8,6 +8,9 @@ Where the product deliberately differs, the difference is named here:
   digits left of a known digit (``20X0``, ``2020-XX-10``), level 2 seasons (25-41) and
   significant digits (``1950S2``), days that do not exist (the package reads
   ``2001-02-29`` as 28 February), and intervals with no known end (``../..``).
+- Accepted although the package refuses them (``DELIBERATE_ACCEPTANCES``): unspecified
+  digits in any interval end, and ``2020-XX`` as a set member (the package takes
+  ``2020-08-XX`` there).
 - Bounds: winter (``-24``) runs from 1 January of its year to the end of February of
   the next (the package says December only, so a search for January-February would
   miss it); open and unknown ends are ``None`` (the package invents a decade).
@@ -80,8 +83,9 @@ def _point_bound(text: str, side: str) -> dt.date | None:
 
 
 DELIBERATE_ACCEPTANCES = {
-    # the package takes X in an interval only when both ends are known
-    "X in an interval with an open or unknown end": re.compile(r"X[?~%]?/(\.\.)?$|^(\.\.)?/.*X"),
+    # the package takes X in an interval only in a bare year with both ends known
+    # (2000/201X); here any end may be any accepted date (2000-XX?/.., 201X~/2020)
+    "X in an interval": re.compile(r"X.*/|/.*X"),
     # the package takes 2020-08-XX but not 2020-XX as a set member
     "a member with an unspecified month": re.compile(r"[\[{,]\d{4}-XX[?~%]?[,\]}.]"),
 }
