@@ -4,10 +4,11 @@ Where the product deliberately differs, the difference is named here:
 
 - Refused although the package accepts them (``DELIBERATE_REFUSALS``): years before
   0001 or after 9999 (negative, ``Y``-prefixed, exponent years: they cannot be stored
-  as dates), level 2 partial qualification (``2004-06~-11``, ``?2004``), unspecified
-  digits left of a known digit (``20X0``, ``2020-XX-10``), level 2 seasons (25-41) and
-  significant digits (``1950S2``), days that do not exist (the package reads
-  ``2001-02-29`` as 28 February), and intervals with no known end (``../..``).
+  as dates; ``XXXX``, an entirely unknown year, is an empty date), level 2 partial
+  qualification (``2004-06~-11``, ``?2004``), unspecified digits left of a known digit
+  (``20X0``, ``2020-XX-10``), level 2 seasons (25-41) and significant digits
+  (``1950S2``), days that do not exist (the package reads ``2001-02-29`` as 28
+  February), and intervals with no known end (``../..``).
 - Accepted although the package refuses them (``DELIBERATE_ACCEPTANCES``): unspecified
   digits in any interval end, and ``2020-XX`` as a set member (the package takes
   ``2020-08-XX`` there).
@@ -31,6 +32,7 @@ from evidence import dates
 
 DELIBERATE_REFUSALS = {
     "a year outside 0001-9999": re.compile(r"(^|[^\d])(-\d|0000|000X|00XX|0XXX|Y)|\dE\d"),
+    "an entirely unknown year": re.compile(r"XXXX"),
     "partial qualification": re.compile(r"[?~%](\d|-\d|-X)|(^|[-\[{,/.])[?~%]"),
     "X left of a known digit": re.compile(r"X\d|X-\d|X-XX-\d"),
     "a level 2 season": re.compile(
