@@ -132,7 +132,7 @@ _TOKEN = re.compile(
     r"|\d{3}0(?:'?s|-[^\W\d_]+)"  # 1990s, 1990-е, 1990-я
     r"|\d+"
     r"|[^\W\d_]+"
-    r"|[–—-]|,"
+    r"|[–-]|,"
 )
 
 
@@ -161,7 +161,7 @@ class _Day:
 
 
 def _normalise(text: str) -> str:
-    text = text.casefold().replace("ў", "у").replace("ё", "е").replace("’", "'")
+    text = text.casefold().replace("ў", "у").replace("ё", "е").replace("’", "'").replace("—", "–")
     # Belarusian typed on a Russian keyboard: a Latin i among Cyrillic letters
     return re.sub(r"(?<=[а-яі])i|i(?=[а-яі])", "і", text)
 

@@ -477,7 +477,7 @@ def autocomplete(
 # --- form building blocks shared by the domain forms ------------------------------------
 # (kept here so each domain's forms.py stays small; forms never write to the database)
 
-EDTF_EXAMPLES = "2020-08-10, 2020-08, 2003?, 2002~, 2000/2001, 1998/.."
+EDTF_EXAMPLES = dates.EXAMPLES
 
 
 class EdtfDate:
