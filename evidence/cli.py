@@ -131,7 +131,9 @@ def _import_file(session: Session, path: Path) -> None:
 @with_appcontext
 def import_command(file: Path, actor: str) -> None:
     """Import an evidence/1 JSON file: all of it, or nothing if anything is wrong."""
-    with cli_session(actor) as session:
+    from evidence.interchange.services import collector_paused
+
+    with collector_paused(), cli_session(actor) as session:
         _import_file(session, file)
 
 

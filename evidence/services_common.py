@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from wtforms.validators import InputRequired, Optional, Regexp
 from wtforms.validators import ValidationError as FieldError
 
 from evidence import dates
+from evidence.date_phrases import to_edtf
 from evidence.db import Base
 from evidence.interchange.records import ENTITY_OF_MODEL, load_records
 from evidence.records import KEY_PATTERN, KeyedRecord, utcnow
@@ -476,30 +477,50 @@ def autocomplete(
 # --- form building blocks shared by the domain forms ------------------------------------
 # (kept here so each domain's forms.py stays small; forms never write to the database)
 
-EDTF_EXAMPLES = "2020-08-10, 2020-08, 2003?, 2002~, 2000/2001, 1998/.."
+EDTF_EXAMPLES = dates.EXAMPLES
 
 
 class EdtfDate:
-    """WTForms validator: the field holds a valid EDTF date (or is empty)."""
+    """WTForms validator: the field holds a date phrase or EDTF date (or is empty)."""
 
     def __call__(self, form: Any, field: Any) -> None:
 
         text = (field.data or "").strip()
         if text:
             try:
-                dates.parse(text)
+                to_edtf(text)
             except dates.InvalidDate as exc:
                 raise FieldError(str(exc)) from None
+
+
+class DatePhraseField(StringField):
+    """A date typed as people say it ("about August 2020") or as EDTF.
+
+    ``data`` is the EDTF to store; the form shows back what was typed.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        if text:
+            with suppress(dates.InvalidDate):  # EdtfDate reports it beside the field
+                self.data = to_edtf(text)
+
+    def _value(self) -> str:
+        return self.raw_data[0] if self.raw_data else super()._value()
 
 
 def edtf_field(label: str, *, required: bool = False) -> Any:
 
     presence = InputRequired(f"{label} is required") if required else Optional()
-    return StringField(
+    return DatePhraseField(
         label,
         validators=[presence, EdtfDate()],
-        description=f"An EDTF date: {EDTF_EXAMPLES}",
-        render_kw={"data-edtf": "true", "placeholder": "e.g. 2020-08-10 or 2000/2001"},
+        description=(
+            "As you would say it (10.08.2020, about August 2020, between 2000 and 2001,"
+            f" каля жніўня 2020, около 2001 года) or as EDTF: {EDTF_EXAMPLES}"
+        ),
+        render_kw={"data-edtf": "true", "placeholder": "e.g. 10.08.2020 or about August 2020"},
     )
 
 

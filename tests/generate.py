@@ -11,6 +11,31 @@ DATES = ["2020-08-10", "2020-08", "2003?", "2000/2001", "2002~", "1998/..", "202
 NAMES = ["Тарайковский", "Taraikovsky", "Лукашэнка", "Zhodino", "Алмаз", "Naumov", "Kazulin"]
 
 
+def varied_dates(rng: random.Random, count: int = 3000) -> list[str]:
+    """``count`` distinct EDTF dates of every accepted form, as an archive holds them."""
+    found: set[str] = set()
+    while len(found) < count:
+        year, month, day = rng.randint(1994, 2024), rng.randint(1, 12), rng.randint(1, 28)
+        qualifier = rng.choice(["", "", "?", "~", "%"])
+        found.add(
+            rng.choice(
+                [
+                    f"{year}-{month:02d}-{day:02d}",
+                    f"{year}-{month:02d}-{day:02d}{qualifier}",
+                    f"{year}-{month:02d}{qualifier}",
+                    f"{year}{qualifier}",
+                    f"{year}/{year + rng.randint(1, 3)}",
+                    f"{year}-{month:02d}/{year + 1}-{month:02d}",
+                    f"{year}-{rng.randint(21, 24)}",
+                    f"[{year},{year + 1}]",
+                    f"{year}/..",
+                    f"{str(year)[:3]}X",
+                ]
+            )
+        )
+    return sorted(found)
+
+
 def citation(rng: random.Random, source_keys: list[str]) -> dict[str, Any]:
     return {
         "source": rng.choice(source_keys),
@@ -20,9 +45,15 @@ def citation(rng: random.Random, source_keys: list[str]) -> dict[str, Any]:
     }
 
 
-def document(incidents: int = 20, seed: int = 7, with_exhibits: bool = True) -> dict[str, Any]:
-    """A consistent document; about 10 records of other kinds per 100 incidents."""
+def document(
+    incidents: int = 20, seed: int = 7, with_exhibits: bool = True, distinct_dates: int = 0
+) -> dict[str, Any]:
+    """A consistent document; about 10 records of other kinds per 100 incidents.
+
+    Incident dates come from ``DATES``, or from ``distinct_dates`` varied ones.
+    """
     rng = random.Random(seed)
+    incident_dates = varied_dates(rng, distinct_dates) if distinct_dates else DATES
     scale = max(incidents // 10, 3)
     violation_types = [
         {"key": f"violation-{n}", "label": f"Violation {n}", "description": f"Kind {n}"}
@@ -89,7 +120,7 @@ def document(incidents: int = 20, seed: int = 7, with_exhibits: bool = True) -> 
         {
             "key": f"incident-{n}",
             "title": f"Incident {n}: beating in {rng.choice(NAMES)}",
-            "date": rng.choice(DATES),
+            "date": rng.choice(incident_dates),
             "place": rng.choice(places)["key"],
             "violations": sorted({rng.choice(violation_types)["key"] for _ in range(2)}),
             "status": rng.choice(v.INCIDENT_STATUSES),

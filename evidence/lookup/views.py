@@ -5,7 +5,8 @@
   the internal audience protected persons are never suggested, and a record is
   suggested only when ``q`` matches what the audience may see of it (so typing a
   protected witness's name finds nothing that names them).
-- ``GET /lookup/date?value=`` checks an EDTF date and says how people read it.
+- ``GET /lookup/date?value=`` reads a date phrase ("about August 2020") or EDTF date,
+  and answers the EDTF it will be stored as (``edtf``) and how people read it (``text``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask.wrappers import Response
 
 from evidence import dates
+from evidence.date_phrases import to_edtf
 from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.protection import Protection, current_protection
@@ -28,15 +30,18 @@ SUGGESTIONS = 10
 @requires("read")
 def date() -> Response:
     value = request.args.get("value", "").strip()
+    refused = {"valid": False, "text": "", "edtf": None, "earliest": None, "latest": None}
     if not value:
-        return jsonify(valid=False, text="", earliest=None, latest=None, error=None)
+        return jsonify(**refused, error=None)
     try:
-        bounds = dates.parse(value)
+        edtf = to_edtf(value)
+        bounds = dates.parse(edtf)
     except dates.InvalidDate as error:
-        return jsonify(valid=False, text="", earliest=None, latest=None, error=str(error))
+        return jsonify(**refused, error=str(error))
     return jsonify(
         valid=True,
-        text=dates.humanize(value),
+        text=dates.humanize(edtf),
+        edtf=edtf,
         earliest=bounds.earliest.isoformat() if bounds.earliest else None,
         latest=bounds.latest.isoformat() if bounds.latest else None,
         error=None,

@@ -3,7 +3,8 @@
    - <input data-autocomplete="units|persons|places|sources|incidents">: an accessible
      combobox that suggests records by name or alias (GET /lookup/<kind>?q=) and fills in
      the chosen record's key.
-   - <input data-edtf>: a live plain-language preview of an EDTF date (GET /lookup/date).
+   - <input data-edtf>: a live preview of a date phrase or EDTF date: how it reads and the
+     EDTF it will be stored as (GET /lookup/date).
    - <div data-repeat="involvements"> with rows [data-repeat-row] and a
      <button data-add-row="involvements">: adds a blank copy of the last row, renumbering
      WTForms FieldList names (involvements-1-unit -> involvements-2-unit), nested lists too.
@@ -182,7 +183,7 @@
         var range = data.earliest || data.latest
           ? " (" + (data.earliest || "open") + " to " + (data.latest || "open") + ")"
           : "";
-        preview.textContent = "Reads as: " + data.text + range;
+        preview.textContent = "Reads as: " + data.text + range + " · stored as " + data.edtf;
       } else {
         preview.textContent = data.error || "";
       }

@@ -70,8 +70,9 @@ def document_an_incident(page: Page, tag: str) -> dict[str, str]:
     page.goto("/incidents/new")
     page.get_by_label("Title", exact=True).fill(names["incident"])
     expect(page.locator("#key")).to_have_attribute("placeholder", re.compile("beating-at-the-gate"))
-    page.locator("#date").fill("2020-08~")
+    page.locator("#date").fill("каля жніўня 2020")
     expect(page.locator(".edtf-preview").first).to_contain_text("about August 2020")
+    expect(page.locator(".edtf-preview").first).to_contain_text("stored as 2020-08~")
     choose(page, "#place", f"okrestina {tag}", names["place"])
     page.get_by_label("Narrative", exact=True).fill(
         f"{names['person']} was beaten at the gate on arrival."
@@ -88,6 +89,7 @@ def document_an_incident(page: Page, tag: str) -> dict[str, str]:
     expect(page.get_by_role("heading", level=1)).to_have_text(names["incident"])
     main = page.locator("main")
     expect(main).to_contain_text("about August 2020")
+    expect(main).to_contain_text("2020-08~")  # the phrase was stored as EDTF
     expect(main).to_contain_text("00:12:30")
     expect(page.locator("a.ref")).to_have_count(1)
     names["incident_url"] = page.url

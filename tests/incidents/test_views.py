@@ -400,3 +400,30 @@ def test_sql_statements_do_not_grow_with_linked_records(
         assert client.get("/incidents/").status_code == 200
     assert len(many) == len(few), "\n".join(many)
     assert len(list_many) == len(list_few), "\n".join(list_many)
+
+
+def test_date_said_in_belarusian_is_stored_as_edtf(session: Session, client_for: Client) -> None:
+    _references(session)
+    client = client_for("documenter")
+    refused = client.post(
+        "/incidents/new", data={**NEW_INCIDENT, "date": "каля вечара", "place": "nowhere"}
+    )
+    page = text(refused)
+    assert refused.status_code == 400
+    assert "&#34;вечара&#34; is not a word of a date we know" in page
+    assert 'value="каля вечара"' in page  # what was typed comes back
+    assert session.scalar(select(Incident.id)) is None
+    retried = client.post(
+        "/incidents/new", data={**NEW_INCIDENT, "date": "каля жніўня 2020", "place": "nowhere"}
+    )
+    page = text(retried)
+    assert retried.status_code == 400  # the place is still wrong: the phrase is kept as typed
+    assert 'value="каля жніўня 2020"' in page and "Place:" in page
+    response = client.post("/incidents/new", data={**NEW_INCIDENT, "date": "каля жніўня 2020"})
+    assert response.status_code == 302
+    incident = session.scalar(select(Incident).where(Incident.key == "shooting-of-a-protester"))
+    assert incident.date == "2020-08~"
+    assert (incident.earliest.isoformat(), incident.latest.isoformat()) == (
+        "2020-08-01",
+        "2020-08-31",
+    )

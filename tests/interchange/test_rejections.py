@@ -1,6 +1,7 @@
 """Every kind of bad import is refused whole, each problem named by its JSON path."""
 
 import copy
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -145,6 +146,7 @@ def test_cli_rejection_leaves_the_sqlite_file_byte_for_byte_unchanged(tmp_path: 
     assert result.exit_code != 0
     assert 'incidents[4].date: "someday" is not a valid EDTF date' in result.output
     assert "nothing was written" in result.output
+    assert gc.isenabled()  # the import paused the cycle collector only while it ran
     app.extensions["evidence.engine"].dispose()
     assert hashlib.sha256((tmp_path / "evidence.sqlite").read_bytes()).hexdigest() == digest
 

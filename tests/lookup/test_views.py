@@ -47,9 +47,26 @@ def test_date_preview(client_for: Client) -> None:
     assert client.get("/lookup/date?value=2020-08~").get_json() == {
         "valid": True,
         "text": "about August 2020",
+        "edtf": "2020-08~",
         "earliest": "2020-08-01",
         "latest": "2020-08-31",
         "error": None,
     }
     bad = client.get("/lookup/date?value=2020-13").get_json()
-    assert bad["valid"] is False and '"2020-13"' in bad["error"]
+    assert bad["valid"] is False and '"2020-13"' in bad["error"] and bad["edtf"] is None
+
+
+def test_date_preview_reads_phrases_and_says_what_it_will_store(client_for: Client) -> None:
+    client = client_for("viewer")
+    for phrase in ("about August 2020", "около августа 2020", "каля жніўня 2020"):
+        said = client.get("/lookup/date", query_string={"value": phrase}).get_json()
+        assert (said["valid"], said["edtf"], said["text"]) == (
+            True,
+            "2020-08~",
+            "about August 2020",
+        )
+    early = client.get("/lookup/date", query_string={"value": "пачатак 2006"}).get_json()
+    assert early["edtf"] == "2006-01/2006-04" and early["latest"] == "2006-04-30"
+    refused = client.get("/lookup/date", query_string={"value": "каля вечара"}).get_json()
+    assert refused["valid"] is False and refused["edtf"] is None
+    assert '"вечара" is not a word of a date we know' in refused["error"]
