@@ -5,10 +5,17 @@ the SHA-256 of its canonical evidence/1 JSON, the same ``record_hash`` the
 audit log uses) plus the audit-log head at generation time. ``verify``
 recomputes those hashes from the database and names every record that was
 changed, retracted or removed since.
+
+In counsel and public dossiers, a record that could identify a protected witness
+carries ``hmac`` (HMAC-SHA-256 under the dossier's secret, kept in the database)
+instead of ``hash``: a plain hash would confirm a guessed name. ``verify`` takes the
+secret from the database; a keyed entry that changed is reported without the changed
+fields found by keying each of the record's states in the audit log.
 """
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
 from collections import defaultdict
@@ -23,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import diff
 from evidence.audit.models import AuditEntry
+from evidence.dossiers.models import DossierSecret
 from evidence.dossiers.render import MANIFEST_NAME
-from evidence.dossiers.snapshot import Snapshot
+from evidence.dossiers.snapshot import Snapshot, keyed_hash
 from evidence.interchange.records import ENTITIES, load_records, record_hash
 
 MANIFEST_FORMAT = "evidence-dossier-manifest/1"
@@ -44,7 +52,7 @@ def manifest_document(snapshot: Snapshot) -> dict[str, Any]:
         "generated_by": snapshot.generated_by,
         "audit_head": {"seq": snapshot.audit_seq, "hash": snapshot.audit_hash},
         "records": [
-            {"entity": e.entity, "id": e.id, "key": e.key, "hash": e.hash}
+            {"entity": e.entity, "id": e.id, "key": e.key, ("hmac" if e.keyed else "hash"): e.hash}
             for e in snapshot.manifest
         ],
     }
@@ -106,26 +114,47 @@ def verify(session: Session, pdf: Path | bytes) -> Verification:
         if entry.get("entity") not in ENTITIES:
             raise ManifestError(f"{MANIFEST_NAME} lists an unknown kind of record: {entry!r}")
         by_entity[entry["entity"]].append(entry)
+    keyed = any("hmac" in entry for entry in manifest.get("records", []))
+    secret = _secret(session, manifest.get("dossier_id")) if keyed else None
     for entity, entries in sorted(by_entity.items()):
         current = load_records(session, entity, [e["id"] for e in entries])
-        earlier = _states_by_hash(session, entity, [e["hash"] for e in entries])
+        earlier = _states_by_hash(session, entity, [e["hash"] for e in entries if "hash" in e])
         for entry in entries:
             report.checked += 1
-            problem = _check(entity, entry, current.get(entry["id"]), earlier)
-            if problem is not None:
-                report.problems.append(problem)
+            record = current.get(entry["id"])
+            label = entry["key"] or f"#{entry['id']} (key withheld)"
+            if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
+                report.problems.append(Problem(entity, label, "missing"))
+            elif not _unchanged(entry, record, secret):
+                before = (
+                    earlier.get(entry["hash"])
+                    if secret is None or "hash" in entry
+                    else _keyed_state(session, entity, entry, secret)
+                )
+                report.problems.append(_change(entity, label, record, before))
     return report
 
 
-def _check(
-    entity: str, entry: dict[str, Any], record: dict[str, Any] | None, earlier: dict[str, Any]
-) -> Problem | None:
-    label = entry["key"] or f"#{entry['id']} (key withheld)"
-    if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
-        return Problem(entity, label, "missing")
-    if record_hash(record) == entry["hash"]:
-        return None
-    before = earlier.get(entry["hash"])
+def _secret(session: Session, identifier: Any) -> str:
+    stored = session.get(DossierSecret, identifier) if isinstance(identifier, str) else None
+    if stored is None:
+        raise ManifestError(
+            f"dossier {identifier}: this database holds no key for its protected records"
+            " (was it generated from another database?)"
+        )
+    return stored.secret
+
+
+def _unchanged(entry: dict[str, Any], record: dict[str, Any], secret: str | None) -> bool:
+    if "hmac" in entry:
+        keyed = keyed_hash(secret, record) if secret is not None else ""
+        return hmac.compare_digest(keyed, str(entry["hmac"]))
+    return record_hash(record) == entry.get("hash")
+
+
+def _change(
+    entity: str, label: str, record: dict[str, Any], before: dict[str, Any] | None
+) -> Problem:
     fields = tuple(sorted(diff(before, record))) if before is not None else ()
     if "retracted" in record and (before is None or "retracted" not in before):
         return Problem(entity, label, "retracted", fields)
@@ -138,3 +167,19 @@ def _states_by_hash(session: Session, entity: str, hashes: list[str]) -> dict[st
         AuditEntry.entity == entity, AuditEntry.record_hash.in_(sorted(set(hashes)))
     )
     return {found_hash: state for found_hash, state in session.execute(stmt)}
+
+
+def _keyed_state(
+    session: Session, entity: str, entry: dict[str, Any], secret: str
+) -> dict[str, Any] | None:
+    """The audit log's copy of a keyed record when the dossier was made: its states are
+    found by plain hash, so each of the record's states is keyed and compared."""
+    stmt = select(AuditEntry.state).where(
+        AuditEntry.entity == entity,
+        AuditEntry.record_id == entry["id"],
+        AuditEntry.state.is_not(None),
+    )
+    for state in session.scalars(stmt):
+        if hmac.compare_digest(keyed_hash(secret, state), str(entry["hmac"])):
+            return state
+    return None
