@@ -28,8 +28,9 @@ Code without a request (CLI, dossiers) builds ``Protection.load(session, audienc
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -438,10 +439,14 @@ class Scrubber:
         return scrubbed
 
     def _replace_names(self, text: str) -> str:
+        # The cheap pass: most texts name no one, and their words are known already.
+        seen = self._seen
+        if all(
+            (seen.get(word) or self._word_match(word)) is _NO_MATCH for word in _WORD.findall(text)
+        ):
+            return text
         words = list(_WORD.finditer(text))
         matches = [self._word_match(word.group()) for word in words]
-        if all(match is _NO_MATCH for match in matches):
-            return text
         linked = [
             _NAME_GAP.fullmatch(text, words[i].end(), words[i + 1].start()) is not None
             for i in range(len(words) - 1)
@@ -482,6 +487,25 @@ class Scrubber:
                 done += 1  # the full stop of a closing initial (Kuzmich P.) belongs to it
             free = i = last + 1
         return "".join([*pieces, text[done:]])
+
+
+def names_in(text: str, names: Iterable[str]) -> bool:
+    """Whether the text names someone by any of these names (every spelling Scrubber finds)."""
+    return Scrubber(dict.fromkeys(names, "\0")).scrub(text) != text
+
+
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def neutral_witness_key(taken: Callable[[str], bool]) -> str:
+    """A key for a protected witness's person record that says nothing about them:
+    witness- and four random base32 letters (witness-7f3k), unused by ``taken``. Keys
+    show in addresses, exports and dossiers, so one made from the name would name them.
+    """
+    while True:
+        key = "witness-" + "".join(secrets.choice(_BASE32) for _ in range(4))
+        if not taken(key):
+            return key
 
 
 @lru_cache(maxsize=16)
@@ -612,3 +636,75 @@ def current_protection() -> Protection:
     if "protection" not in g:
         g.protection = Protection.load(get_session(), audience_for(current_user))
     return g.protection
+
+
+def document_for_audience(
+    document: dict[str, Any], protection: Protection, protected_keys: dict[str, str]
+) -> dict[str, Any]:
+    """An evidence/1 document as the audience may see it (``evidence export --audience``).
+
+    ``protected_keys``: the key -> pseudonym of every person protected from the audience
+    (``protection.pseudonyms`` by id, looked up by the caller). Statements the audience
+    may not see are left out, with the exhibits tied to them (a file or its name could
+    identify the witness). A protected person becomes a record under a neutral key
+    (protected-witness-1, ...) and their pseudonym, without aliases or notes. Every
+    other key that names a protected person gets a neutral spelling, the same wherever
+    it is referred to, and every text is scrubbed.
+    """
+    from evidence.services_common import slugify_key
+
+    if protection.is_internal:
+        return document
+    result = {section: records for section, records in document.items()}
+    statements = document.get("statements", [])
+    hidden = {
+        s["key"]
+        for s in statements
+        if not statement_visible(_Level(s["protection"]), protection.audience)
+    }
+    if hidden:
+        result["statements"] = [s for s in statements if s["key"] not in hidden]
+        result["exhibits"] = [
+            e for e in document.get("exhibits", []) if not hidden & set(e.get("statements", []))
+        ]
+    renamed = {
+        key: f"protected-witness-{number}"
+        for number, key in enumerate(sorted(protected_keys, key=protected_keys.get), start=1)
+    }
+    taken = set(renamed.values()) | {
+        r["key"] for records in result.values() if isinstance(records, list) for r in records
+    }
+    for records in result.values():
+        for record in records if isinstance(records, list) else ():
+            key = record["key"]
+            if key not in renamed and protection.scrub(key) != key:
+                renamed[key] = slugify_key(protection.scrub(key), taken.__contains__)
+                taken.add(renamed[key])
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, str):
+            return renamed.get(value) or protection.scrub(value)
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        if isinstance(value, dict):
+            return {name: shown(item) for name, item in value.items()}
+        return value
+
+    if "persons" in result:
+        result["persons"] = [
+            {**person, "name": protected_keys[person["key"]], "aliases": [], "notes": None}
+            if person["key"] in protected_keys
+            else person
+            for person in result["persons"]
+        ]
+    return {
+        section: shown(records) if isinstance(records, list) else records
+        for section, records in result.items()
+    }
+
+
+@dataclass(frozen=True)
+class _Level:
+    """A statement's protection level, for statement_visible on exported records."""
+
+    protection: str
