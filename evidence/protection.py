@@ -287,12 +287,15 @@ class Scrubber:
 
     Pages scrub every line, so the cost is one pass of the word pattern over the text
     plus a dictionary look-up per word: what a word names is worked out once per
-    distinct word and kept (texts repeat their words), and a text scrubbed before is
-    looked up whole (pages repeat their texts).
+    distinct word and kept (texts repeat their words), and a short text scrubbed
+    before is looked up whole (pages repeat their labels and titles).
     """
 
-    _REMEMBERED_WORDS = 200_000
-    _REMEMBERED_TEXTS = 20_000
+    # Bounds of what one scrubber remembers (a few MB): words, and short texts whole
+    # (labels, titles, lines; a long statement is cheap to redo next to its rendering).
+    _REMEMBERED_WORDS = 100_000
+    _REMEMBERED_TEXTS = 10_000
+    _REMEMBERED_TEXT_LENGTH = 500
 
     def __init__(self, names: dict[str, str]) -> None:
         # One person per pseudonym: a person's name and aliases share it, so the parts
@@ -431,6 +434,8 @@ class Scrubber:
     def scrub(self, text: str) -> str:
         if not self._forms:
             return text
+        if len(text) > self._REMEMBERED_TEXT_LENGTH:
+            return self._replace_names(text)
         scrubbed = self._scrubbed.get(text)
         if scrubbed is None:
             if len(self._scrubbed) >= self._REMEMBERED_TEXTS:
