@@ -311,6 +311,8 @@ class Scrubber:
         for name, pseudonym in names.items():
             self._add_name(name, person_of[pseudonym])
         self._written_parts = {_cleaned(part) for name in names for part in _WORD.findall(name)}
+        # How a key made of joined parts can begin: most words cannot, and skip the search.
+        self._joined_starts = {key[:2] for key in [*self._forms, *self._stem_forms]}
         self._all_part_keys = set().union(*self._part_keys.values())
         self._seen: dict[str, _WordMatch] = {}
         self._scrubbed: dict[str, str] = {}
@@ -350,6 +352,8 @@ class Scrubber:
 
     def _joined_people(self, key: str) -> set[int]:
         """People two or more of whose parts make up the key (pavelkuzmiq)."""
+        if key[:2] not in self._joined_starts:
+            return set()
         # reached[i]: person -> how many of their parts cover key[:i] (the most found).
         reached: list[dict[int, int]] = [{} for _ in range(len(key) + 1)]
         for end in range(2, len(key) + 1):
