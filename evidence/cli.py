@@ -26,7 +26,7 @@ from evidence.dossiers.cli import (
     verify_dossier_command,
 )
 from evidence.search.cli import search_group
-from evidence.vocabularies import ROLES
+from evidence.vocabularies import AUDIENCES, ROLES
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
 
@@ -140,14 +140,21 @@ def import_command(file: Path, actor: str) -> None:
 @click.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_key", help="Only this case and the records it needs.")
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="internal",
+    show_default=True,
+    help="Apply witness protection for this audience (counsel, public).",
+)
 @with_appcontext
-def export_command(output: Path | None, case_key: str | None) -> None:
-    """Write the data set (or one case) as an evidence/1 JSON document."""
+def export_command(output: Path | None, case_key: str | None, audience: str) -> None:
+    """Write the data set (or one case) as an evidence/1 JSON document for an audience."""
     from evidence.interchange.services import ExportError, export_document
 
     with cli_session() as session:
         try:
-            document = export_document(session, case_key=case_key)
+            document = export_document(session, case_key=case_key, audience=audience)
         except ExportError as error:
             fail(str(error))
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -4,7 +4,7 @@ from evidence.accounts.models import RecoveryCode, SignInFailure, User, UserSess
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.models import AuditEntry, AuditHead
 from evidence.cases.models import Case, CaseIncident
-from evidence.dossiers.models import CaseStatementExclusion, DossierJob
+from evidence.dossiers.models import CaseStatementExclusion, DossierJob, DossierSecret
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.links.models import Capture, LinkCheck, LinkCheckRun
@@ -23,6 +23,7 @@ __all__ = [
     "Citation",
     "CustodyEvent",
     "DossierJob",
+    "DossierSecret",
     "Exhibit",
     "ExhibitLink",
     "Incident",

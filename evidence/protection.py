@@ -28,17 +28,21 @@ Code without a request (CLI, dossiers) builds ``Protection.load(session, audienc
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from re import _casefix
 from typing import Any
 
+import regex
+from confusable_homoglyphs.confusables import confusables_data
+from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.actors.models import Person
+from evidence.search.normalise import fold_word
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
 
@@ -115,97 +119,402 @@ def person_label(person: Any, audience: str, protected: dict[int, str]) -> str:
     return person.name
 
 
-def _name_parts(name: str) -> list[str]:
-    return [part for part in re.split(r"[\s_-]+", name.strip()) if part]
+# --- Name matching ---------------------------------------------------------------------
+#
+# A protected name must be found however it is spelled, so both the names and the text
+# are cut into words and every word is folded onto search keys (fold_word, the same
+# transliteration the search uses) after three steps that remove what the eye does not
+# see: default-ignorable characters (soft hyphen, zero-width space and joiner, BOM,
+# variation selectors) and apostrophes go, NFKC turns fullwidth, mathematical and
+# ligature letters into plain ones, and casefold removes case. A word that mixes
+# scripts (Kuzmiсh with a Cyrillic с) also gets the keys of its letters mapped to one
+# script through the Unicode TR39 confusables data: Latin lookalikes (с -> c) and,
+# for words with Cyrillic letters, Cyrillic lookalikes (c -> с). A full TR39 skeleton
+# is not used: it turns a plain Cyrillic word into a mixture (з -> ɜ, ь -> ƅ) that the
+# transliteration cannot fold, so Павла would no longer meet Pavla.
+#
+# A word names a protected person when its key is a part of one of their names or
+# aliases, that part with a possessive s, a stem of it with a case ending (below), or
+# several parts written together (PavelKuzmich). Neighbouring words that are parts or
+# initials of the same person are replaced together, so "P. Kuzmich" and "Кузьмич
+# Павел" become one pseudonym.
+
+# Case endings of Russian, Belarusian, Ukrainian and Polish nouns and adjectival
+# surnames (singular; plural only where families are named: Кузьмичей). Written as in
+# each language; they are compared after folding, so Cyrillic and Latin spellings of
+# one ending meet. Genitive plurals in -ов/-ев/-ів/-ów are left out on purpose: with
+# them the given name Ivan would hide every Ivanov.
+_CASE_ENDINGS = (
+    "а", "я", "у", "ю", "ы", "и", "і", "е", "о", "ом", "ем", "ём", "ам", "ям", "ой", "ей",
+    "ою", "ею", "ах", "ях", "ами", "ями", "ого", "его", "ага", "яга", "ому", "ему", "аму",
+    "яму", "ым", "им", "ім", "ых", "их", "іх", "ыми", "ими", "імі", "ая", "яя", "ую", "юю",
+    "ое", "ее", "ые", "ие", "ія", "ай", "яй", "ій", "ий", "ый", "ові", "еві", "єві",
+    "a", "u", "y", "i", "e", "o", "ie", "em", "om", "owi", "ewi", "ach", "ami", "ą", "ę",
+    "iego", "ego", "iemu", "emu", "im", "ym", "ich", "ych", "imi", "ymi", "iej", "ej",
+    "ową", "owa", "owej", "owie",
+)  # fmt: skip
+# A stem that lost a fleeting vowel (Павел -> Павла, Marek -> Marka) takes only the
+# singular endings: Pavl + -ov would hide every Pavlov.
+_FLEETING_ENDINGS = ("а", "у", "ом", "ем", "ам", "е", "і", "ові", "a", "u", "em", "om", "owi", "ie")
+_FLEETING_VOWELS = "eoеоёie"
+# Letters a stem loses before its ending: vowels, й and the soft sign (Анна -> Анн-ы,
+# Юрий -> Юр-ием, Тарайковский -> Тарайковск-ого).
+_STEM_VOWELS = "aeiouyjąęóаеёиоуыэюяіїєйь"
+
+# A name part whose key is shorter than this is found only next to another part of the
+# same name (Li in "Li Wei"): alone it would hide every "li" and "on" in the text.
+_SHORTEST_PART = 3
+# A case form (stem and ending) shorter than this is found only next to another part of
+# the same name: alone, Анну (anu) or Ани (ani) of Анна would hide every "any".
+_SHORTEST_CASE_FORM = 4
+# A query word this close to a name part (rapidfuzz ratio; the search's own threshold
+# for "one typo away") may be a misspelling the search would correct into the name.
+_RESEMBLING = 80
+
+# A word: letters and marks, with default-ignorable characters inside it (they are
+# invisible, so a soft hyphen does not cut a name) and apostrophes between letters.
+_WORD = regex.compile(r"[\p{L}\p{M}](?:[\p{L}\p{M}\p{DI}]|['’ʼʹ`](?=\p{DI}*\p{L}))*")
+_INVISIBLE = regex.compile(r"[\p{DI}'’ʼʹ`]+")
+# What may stand between two words of one name: "P. Kuzmich", "Kuzmich, Pavel", "ivan-petrov".
+_NAME_GAP = regex.compile(r"[\s\p{DI}.,\-‐‑–—_/]{1,4}")
 
 
-def _name_pattern(name: str) -> str:
-    # Parts of a name may be separated by any run of spaces, hyphens or
-    # underscores, so "Ivan Petrov" is also found in the key "ivan-petrov";
-    # each part swallows the rest of its word so inflected forms (Ивана
-    # Петрова) go too: hiding a little too much is safer than leaking a name.
-    # A name is only found whole: a surname used alone is found when it is
-    # recorded as an alias.
-    parts = [re.escape(part) + r"[^\W_]*" for part in _name_parts(name)]
-    return r"(?<![^\W_])" + r"[\s_-]+".join(parts)
+def _confusable_letters() -> tuple[dict[int, str], dict[int, str]]:
+    """Tables mapping each letter to its TR39 confusable in Latin and in Cyrillic.
+
+    The confusables data links each character to its prototype; characters linked
+    together look alike. In each group, a letter outside ASCII maps to the group's
+    ASCII lowercase letter (Cyrillic с -> c, dotless ı -> i) and an ASCII letter maps
+    to the group's Cyrillic lowercase letter (c -> с).
+    """
+    parent: dict[str, str] = {}
+
+    def root(char: str) -> str:
+        while parent.get(char, char) != char:
+            char = parent[char]
+        return char
+
+    for char, glyphs in confusables_data.items():
+        for glyph in glyphs:
+            if len(char) == 1 and len(glyph["c"]) == 1:
+                parent.setdefault(char, char)
+                parent.setdefault(glyph["c"], glyph["c"])
+                parent[root(char)] = root(glyph["c"])
+    groups: dict[str, list[str]] = {}
+    for char in parent:
+        groups.setdefault(root(char), []).append(char)
+    to_latin: dict[int, str] = {}
+    to_cyrillic: dict[int, str] = {}
+    for members in groups.values():
+        latin = sorted(c for c in members if c.isascii() and c.islower())
+        cyrillic = sorted(c for c in members if "\u0430" <= c <= "\u045f")
+        letters = [c for c in members if c.isalpha()]
+        if len(latin) == 1:
+            to_latin.update((ord(c), latin[0]) for c in letters if not c.isascii())
+            if cyrillic:
+                to_cyrillic[ord(latin[0])] = cyrillic[0]
+    return to_latin, to_cyrillic
 
 
-def _variants(names: Iterable[str]) -> list[str]:
-    """Names that contain a letter or digit, longest first (so full names win)."""
-    return sorted((n for n in names if re.search(r"[^\W_]", n)), key=len, reverse=True)
+_TO_LATIN, _TO_CYRILLIC = _confusable_letters()
 
 
-@lru_cache(maxsize=1024)
-def _compiled(variants: tuple[str, ...]) -> re.Pattern[str]:
-    """One case-insensitive pattern with a group per name, in the order given."""
-    return re.compile("|".join(f"({_name_pattern(n)})" for n in variants), re.IGNORECASE)
+def _cleaned(word: str) -> str:
+    """A word without invisible characters and apostrophes, NFKC-normalised and casefolded."""
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", word)).casefold()
 
 
-# Characters that re.IGNORECASE treats as equal although their lower cases differ
-# (i and dotless ı, s and long ſ, σ and ς, в and ᲀ ...), each mapped to one of its group.
-_SAME_CASE_GROUP = {
-    source: chr(min(lowered, *others))
-    for lowered, others in _casefix._EXTRA_CASES.items()
-    for source in (chr(lowered), *map(chr, others))
-}
-_CASE_GROUPS = str.maketrans(_SAME_CASE_GROUP)
+def _has_cyrillic(word: str) -> bool:
+    return any("\u0400" <= char <= "\u052f" for char in word)
 
 
-def _folded(text: str) -> str:
-    """Text with every character replaced by one representative of what re.IGNORECASE
-    treats as the same letter, one character for one. İ is the one character whose
-    str.lower() is two characters; re compares it as i."""
-    return text.replace("\u0130", "i").lower().translate(_CASE_GROUPS)
+def _mixes_scripts(word: str) -> bool:
+    return _has_cyrillic(word) and regex.search(r"\p{Latin}", word) is not None
+
+
+@lru_cache(maxsize=200_000)
+def word_keys(word: str) -> frozenset[str]:
+    """Every search key a written word may stand for (see the notes above)."""
+    cleaned = _cleaned(word)
+    spellings = {cleaned}
+    if not cleaned.isascii():
+        spellings.add(cleaned.translate(_TO_LATIN))
+        if _mixes_scripts(cleaned):
+            spellings.add(cleaned.translate(_TO_CYRILLIC))
+    return frozenset(key for key in map(fold_word, spellings) if key)
+
+
+_CASE_ENDING_KEYS = frozenset(map(fold_word, _CASE_ENDINGS))
+_FLEETING_ENDING_KEYS = frozenset(map(fold_word, _FLEETING_ENDINGS))
+_LONGEST_ENDING = max(map(len, _CASE_ENDING_KEYS))
+
+
+def _stems(part: str) -> list[tuple[str, frozenset[str]]]:
+    """(stem key, ending keys it takes) of a cleaned name part, for its case forms."""
+    stems: list[tuple[str, frozenset[str]]] = []
+    if part[-1] in _STEM_VOWELS:
+        shorter = part[:-1]
+        stems.append((shorter, _CASE_ENDING_KEYS))
+        if len(shorter) > 1 and shorter[-1] in _STEM_VOWELS:
+            stems.append((shorter[:-1], _CASE_ENDING_KEYS))
+    else:
+        stems.append((part, _CASE_ENDING_KEYS))
+        if len(part) > 3 and part[-2] in _FLEETING_VOWELS and part[-3] not in _STEM_VOWELS:
+            stems.append((part[:-2] + part[-1], _FLEETING_ENDING_KEYS))
+    folded = [(fold_word(stem), endings) for stem, endings in stems]
+    return [(stem, endings) for stem, endings in folded if len(stem) >= 2]
+
+
+@dataclass(frozen=True)
+class _WordMatch:
+    """The people (pseudonym indexes) a word names, by how strongly."""
+
+    full: frozenset[int] = frozenset()  # a name part of at least _SHORTEST_PART letters
+    # (person, part) of a part shorter than _SHORTEST_PART or of a short case form:
+    # found only next to another part of the same person.
+    short: frozenset[tuple[int, int]] = frozenset()
+    initial: frozenset[int] = frozenset()  # an initial: only next to another part
+
+    def people(self) -> set[int]:
+        return set(self.full) | {person for person, _ in self.short} | set(self.initial)
+
+
+_NO_MATCH = _WordMatch()
 
 
 class Scrubber:
-    """Replaces names in free text, fast enough for every line of a page.
+    """Replaces every spelling of protected names in free text with the pseudonym.
 
-    The one pattern of every protected name costs a few milliseconds per text with a few
-    hundred names, most of it trying every name at every word. A name can only match
-    where each of its parts occurs, case folded as the pattern folds it. So the text is
-    folded once and searched for the parts with one plain pattern (no case rules, no
-    lookbehind: the regex engine skips to the possible first letters); only the names
-    whose parts all occur go into the name pattern, in the same longest-first order. It
-    therefore replaces exactly what the pattern of every name replaces.
+    Pages scrub every line, so the cost is one pass of the word pattern over the text
+    plus a dictionary look-up per word: what a word names is worked out once per
+    distinct word and kept (texts repeat their words), and a short text scrubbed
+    before is looked up whole (pages repeat their labels and titles).
     """
 
+    # Bounds of what one scrubber remembers (a few MB): words, and short texts whole
+    # (labels, titles, lines; a long statement is cheap to redo next to its rendering).
+    _REMEMBERED_WORDS = 100_000
+    _REMEMBERED_TEXTS = 10_000
+    _REMEMBERED_TEXT_LENGTH = 500
+
     def __init__(self, names: dict[str, str]) -> None:
-        self._variants = _variants(names)
-        self._pseudonyms = [names[n] for n in self._variants]
-        self._parts = [[_folded(p) for p in _name_parts(n)] for n in self._variants]
-        parts = {part for name_parts in self._parts for part in name_parts}
-        # Longest first, so a search finds the longest part starting at a place; the
-        # shorter parts starting there are its prefixes.
-        longest_first = sorted(parts, key=len, reverse=True)
-        self._finder = re.compile("|".join(map(re.escape, longest_first))) if parts else None
-        self._prefixes = {
-            part: [part[:end] for end in range(1, len(part) + 1) if part[:end] in parts]
-            for part in parts
-        }
+        # One person per pseudonym: a person's name and aliases share it, so the parts
+        # of "P. Kuzmich" and of an alias join into one replacement.
+        self._pseudonyms = list(dict.fromkeys(names.values()))
+        person_of = {pseudonym: i for i, pseudonym in enumerate(self._pseudonyms)}
+        # key -> (person, part, short) of each name part written so.
+        self._forms: dict[str, set[tuple[int, int, bool]]] = {}
+        # stem key -> (person, part, ending keys) of each part declined from that stem.
+        self._stem_forms: dict[str, list[tuple[int, int, frozenset[str]]]] = {}
+        self._part_keys: dict[int, set[str]] = {}
+        self._part_count = 0
+        for name, pseudonym in names.items():
+            self._add_name(name, person_of[pseudonym])
+        self._written_parts = {_cleaned(part) for name in names for part in _WORD.findall(name)}
+        # How a key made of joined parts can begin: most words cannot, and skip the search.
+        self._joined_starts = {key[:2] for key in [*self._forms, *self._stem_forms]}
+        self._all_part_keys = set().union(*self._part_keys.values())
+        self._seen: dict[str, _WordMatch] = {}
+        self._scrubbed: dict[str, str] = {}
+
+    def _add_name(self, name: str, person: int) -> None:
+        written = _WORD.findall(name)
+        capitalised = any(part[:1].isupper() for part in written)
+        for as_written in written:
+            part = self._part_count
+            self._part_count += 1
+            cleaned = _cleaned(as_written)
+            keys = word_keys(as_written)
+            # A lower-case word in a capitalised name is a particle (van, de, ibn) or a
+            # word of a descriptive alias: it counts only next to a real part.
+            short = all(len(key) < _SHORTEST_PART for key in keys) or (
+                capitalised and as_written.islower()
+            )
+            self._part_keys.setdefault(person, set()).update(keys)
+            for key in keys | {fold_word(cleaned + "s")}:
+                self._forms.setdefault(key, set()).add((person, part, short))
+            if not short:
+                for stem, endings in _stems(cleaned):
+                    self._stem_forms.setdefault(stem, []).append((person, part, endings))
 
     def __bool__(self) -> bool:
-        return self._finder is not None
+        return bool(self._forms)
 
-    def _parts_in(self, folded: str) -> set[str]:
-        found: set[str] = set()
-        start = 0
-        while match := self._finder.search(folded, start):
-            found.update(self._prefixes[match.group()])
-            start = match.start() + 1
+    def _pieces(self, key: str) -> set[tuple[int, int, bool]]:
+        """(person, part, short) of every part the key is, as written or declined."""
+        found = set(self._forms.get(key, ()))
+        declined_short = len(key) < _SHORTEST_CASE_FORM
+        for cut in range(max(2, len(key) - _LONGEST_ENDING), len(key)):
+            for person, part, endings in self._stem_forms.get(key[:cut], ()):
+                if key[cut:] in endings:
+                    found.add((person, part, declined_short))
         return found
 
+    def _joined_people(self, key: str) -> set[int]:
+        """People two or more of whose parts make up the key (pavelkuzmiq)."""
+        if key[:2] not in self._joined_starts:
+            return set()
+        # reached[i]: person -> how many of their parts cover key[:i] (the most found).
+        reached: list[dict[int, int]] = [{} for _ in range(len(key) + 1)]
+        for end in range(2, len(key) + 1):
+            for start in range(0, end - 1):
+                if start and not reached[start]:
+                    continue
+                for person, _part, _short in self._pieces(key[start:end]):
+                    if start == 0 or person in reached[start]:
+                        count = reached[start].get(person, 0) + 1
+                        reached[end][person] = max(reached[end].get(person, 0), count)
+        return {person for person, count in reached[-1].items() if count >= 2}
+
+    def _joined_across_scripts(self, word: str) -> set[int]:
+        """People whose parts, each in its own script, make up the word (КузьмичPavel).
+
+        Mapping lookalikes across a whole mixed word would turn the Latin half Cyrillic
+        (Pavel -> Раvеl), so the word is cut at every letter and each side folded on its
+        own. Only mixed-script words come here: they are rare in honest text.
+        """
+        people: set[int] = set()
+        for cut in range(2, len(word) - 1):
+            left = {piece[0] for key in word_keys(word[:cut]) for piece in self._pieces(key)}
+            if left:
+                people |= left & self._word_match(word[cut:]).people()
+        return people
+
+    def _initial_people(self, word: str, keys: frozenset[str]) -> frozenset[int]:
+        # Initials are capitals of one or two letters (P., Ю., Ch.); a lower-case
+        # "и" or "a" is a word, not an initial.
+        if len(_cleaned(word)) > 2 or not word[:1].isupper():
+            return frozenset()
+        return frozenset(
+            person
+            for person, part_keys in self._part_keys.items()
+            if any(part.startswith(key) for key in keys for part in part_keys)
+        )
+
+    def _word_match(self, word: str) -> _WordMatch:
+        known = self._seen.get(word)
+        if known is not None:
+            return known
+        keys = word_keys(word)
+        full: set[int] = set()
+        short: set[tuple[int, int]] = set()
+        for key in keys:
+            for person, part, is_short in self._pieces(key):
+                if is_short:
+                    short.add((person, part))
+                else:
+                    full.add(person)
+            if not full and len(key) >= 2 * _SHORTEST_PART:
+                full.update(self._joined_people(key))
+        if not full and _mixes_scripts(word):
+            full.update(self._joined_across_scripts(_cleaned(word)))
+        match = _WordMatch(frozenset(full), frozenset(short), self._initial_people(word, keys))
+        if not (match.full or match.short or match.initial):
+            match = _NO_MATCH
+        if len(self._seen) >= self._REMEMBERED_WORDS:
+            self._seen.clear()
+        self._seen[word] = match
+        return match
+
+    def may_name(self, word: str) -> bool:
+        """Whether a query word may name a protected person, so searching for it would
+        tell whether the name occurs: a part or case form of a name in any spelling, a
+        piece of a part as written (Kuzm, uzmi: list filters match inside words), or a
+        key a letter or two away from a part's key (the search corrects misspellings).
+        """
+        match = self._word_match(word)
+        if match.full or match.short:
+            return True
+        cleaned = _cleaned(word)
+        if len(cleaned) >= 2 and any(cleaned in part for part in self._written_parts):
+            return True
+        return any(
+            key in part or fuzz.ratio(key, part) >= _RESEMBLING
+            for key in word_keys(word)
+            if len(key) >= _SHORTEST_PART
+            for part in self._all_part_keys
+        )
+
     def scrub(self, text: str) -> str:
-        if self._finder is None:
+        if not self._forms:
             return text
-        occurring = self._parts_in(_folded(text))
-        if not occurring:
+        if len(text) > self._REMEMBERED_TEXT_LENGTH:
+            return self._replace_names(text)
+        scrubbed = self._scrubbed.get(text)
+        if scrubbed is None:
+            if len(self._scrubbed) >= self._REMEMBERED_TEXTS:
+                self._scrubbed.clear()
+            scrubbed = self._scrubbed[text] = self._replace_names(text)
+        return scrubbed
+
+    def _replace_names(self, text: str) -> str:
+        # The cheap pass: most texts name no one, and their words are known already.
+        seen = self._seen
+        if all(
+            (seen.get(word) or self._word_match(word)) is _NO_MATCH for word in _WORD.findall(text)
+        ):
             return text
-        found = [i for i, parts in enumerate(self._parts) if occurring.issuperset(parts)]
-        if not found:
-            return text
-        pattern = _compiled(tuple(self._variants[i] for i in found))
-        return pattern.sub(lambda match: self._pseudonyms[found[match.lastindex - 1]], text)
+        words = list(_WORD.finditer(text))
+        matches = [self._word_match(word.group()) for word in words]
+        linked = [
+            _NAME_GAP.fullmatch(text, words[i].end(), words[i + 1].start()) is not None
+            for i in range(len(words) - 1)
+        ]
+        # A short part counts as a full one next to a full part of the same person, or
+        # next to another short part of theirs ("Li Na"); not next to itself (any Анну).
+        full = [set(match.full) for match in matches]
+        for i, match in enumerate(matches):
+            for person, part in match.short:
+                for j in (i - 1, i + 1):
+                    if not (0 <= j < len(words) and linked[min(i, j)]):
+                        continue
+                    beside = matches[j]
+                    if person in beside.full or any(
+                        other == person and other_part != part for other, other_part in beside.short
+                    ):
+                        full[i].add(person)
+
+        pieces: list[str] = []
+        done = 0  # text before this offset is in pieces
+        free = 0  # words before this index are taken by a replacement
+        i = 0
+        while i < len(words):
+            if not full[i]:
+                i += 1
+                continue
+            person = min(full[i])
+            first = i
+            while first > free and linked[first - 1] and person in matches[first - 1].people():
+                first -= 1
+            last = i
+            while last + 1 < len(words) and linked[last] and person in matches[last + 1].people():
+                last += 1
+            pieces += [text[done : words[first].start()], self._pseudonyms[person]]
+            done = words[last].end()
+            closing_initial = person not in full[last] and person in matches[last].initial
+            if closing_initial and text[done : done + 1] == ".":
+                done += 1  # the full stop of a closing initial (Kuzmich P.) belongs to it
+            free = i = last + 1
+        return "".join([*pieces, text[done:]])
+
+
+def names_in(text: str, names: Iterable[str]) -> bool:
+    """Whether the text names someone by any of these names (every spelling Scrubber finds)."""
+    return Scrubber(dict.fromkeys(names, "\0")).scrub(text) != text
+
+
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def neutral_witness_key(taken: Callable[[str], bool]) -> str:
+    """A key for a protected witness's person record that says nothing about them:
+    witness- and four random base32 letters (witness-7f3k), unused by ``taken``. Keys
+    show in addresses, exports and dossiers, so one made from the name would name them.
+    """
+    while True:
+        key = "witness-" + "".join(secrets.choice(_BASE32) for _ in range(4))
+        if not taken(key):
+            return key
 
 
 @lru_cache(maxsize=16)
@@ -275,6 +584,16 @@ class Protection:
             return text
         return self._scrubber.scrub(text)
 
+    def ignored_query_words(self, query: str | None) -> list[str]:
+        """The words of a search or list filter that may name a person protected from this
+        audience (Scrubber.may_name). A query with any of them matches nothing, as if it
+        were run over the scrubbed text, where the name does not occur; dropping the word
+        instead would widen the results and so tell the word apart from a nonsense word.
+        """
+        if not query or self._scrubber is None:
+            return []
+        return [word for word in _WORD.findall(query) if self._scrubber.may_name(word)]
+
     def filter_statements(self, statements: Iterable[Statement]) -> list[Statement]:
         return [s for s in statements if self.statement_visible(s)]
 
@@ -326,3 +645,75 @@ def current_protection() -> Protection:
     if "protection" not in g:
         g.protection = Protection.load(get_session(), audience_for(current_user))
     return g.protection
+
+
+def document_for_audience(
+    document: dict[str, Any], protection: Protection, protected_keys: dict[str, str]
+) -> dict[str, Any]:
+    """An evidence/1 document as the audience may see it (``evidence export --audience``).
+
+    ``protected_keys``: the key -> pseudonym of every person protected from the audience
+    (``protection.pseudonyms`` by id, looked up by the caller). Statements the audience
+    may not see are left out, with the exhibits tied to them (a file or its name could
+    identify the witness). A protected person becomes a record under a neutral key
+    (protected-witness-1, ...) and their pseudonym, without aliases or notes. Every
+    other key that names a protected person gets a neutral spelling, the same wherever
+    it is referred to, and every text is scrubbed.
+    """
+    from evidence.services_common import slugify_key
+
+    if protection.is_internal:
+        return document
+    result = {section: records for section, records in document.items()}
+    statements = document.get("statements", [])
+    hidden = {
+        s["key"]
+        for s in statements
+        if not statement_visible(_Level(s["protection"]), protection.audience)
+    }
+    if hidden:
+        result["statements"] = [s for s in statements if s["key"] not in hidden]
+        result["exhibits"] = [
+            e for e in document.get("exhibits", []) if not hidden & set(e.get("statements", []))
+        ]
+    renamed = {
+        key: f"protected-witness-{number}"
+        for number, key in enumerate(sorted(protected_keys, key=protected_keys.get), start=1)
+    }
+    taken = set(renamed.values()) | {
+        r["key"] for records in result.values() if isinstance(records, list) for r in records
+    }
+    for records in result.values():
+        for record in records if isinstance(records, list) else ():
+            key = record["key"]
+            if key not in renamed and protection.scrub(key) != key:
+                renamed[key] = slugify_key(protection.scrub(key), taken.__contains__)
+                taken.add(renamed[key])
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, str):
+            return renamed.get(value) or protection.scrub(value)
+        if isinstance(value, list):
+            return [shown(item) for item in value]
+        if isinstance(value, dict):
+            return {name: shown(item) for name, item in value.items()}
+        return value
+
+    if "persons" in result:
+        result["persons"] = [
+            {**person, "name": protected_keys[person["key"]], "aliases": [], "notes": None}
+            if person["key"] in protected_keys
+            else person
+            for person in result["persons"]
+        ]
+    return {
+        section: shown(records) if isinstance(records, list) else records
+        for section, records in result.items()
+    }
+
+
+@dataclass(frozen=True)
+class _Level:
+    """A statement's protection level, for statement_visible on exported records."""
+
+    protection: str

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired
 
 from evidence.services_common import (
@@ -42,6 +50,11 @@ class MembershipForm(Form):
 class PersonForm(RecordForm):
     name = StringField("Name", validators=[InputRequired("Name is required")])
     key = key_field()
+    protected_witness = BooleanField(
+        "Protected witness",
+        description="Gives or will give a pseudonymous or confidential statement:"
+        " the key is made without the name (witness-7f3k).",
+    )
     aliases = aliases_field()
     notes = TextAreaField("Notes")
     memberships = FieldList(FormField(MembershipForm), label="Posts", min_entries=1)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import DatedLink, Membership, Person, Unit, UnitParent
 from evidence.incidents.models import Incident, Involvement
+from evidence.protection import names_in, neutral_witness_key
 from evidence.services_common import (
     FieldErrors,
     apply_fields,
@@ -23,6 +24,7 @@ from evidence.services_common import (
     clean_text,
     create,
     field_name,
+    key_taken,
     resolve,
     restore,
     retract,
@@ -147,7 +149,13 @@ restore_unit = restore
 # --- persons ----------------------------------------------------------------------------
 
 
-def _clean_person(session: Session, fields: dict[str, Any], person: Person | None = None) -> dict:
+def _clean_person(
+    session: Session,
+    fields: dict[str, Any],
+    person: Person | None = None,
+    *,
+    protected_witness: bool = False,
+) -> dict:
     check_fields(fields, PERSON_FIELDS)
     errors = FieldErrors()
     values: dict[str, Any] = {}
@@ -156,11 +164,30 @@ def _clean_person(session: Session, fields: dict[str, Any], person: Person | Non
         values["notes"] = clean_text(fields["notes"])
     if "memberships" in fields:
         values["memberships"] = _clean_memberships(errors, session, fields["memberships"] or ())
+    if protected_witness:
+        fields = {**fields}
+        _use_neutral_key(session, fields, values, person)
     clean_key(errors, session, Person, fields, values, person, "name")
     errors.raise_if_any()
     if "memberships" in values:
         values["memberships"] = _build_memberships(values["memberships"])
     return values
+
+
+def _use_neutral_key(
+    session: Session, fields: dict[str, Any], values: dict[str, Any], person: Person | None
+) -> None:
+    """A protected witness's key is never made from their name: an empty key, or one that
+    names them (typed, filled in from the name by the form, or stored), becomes a neutral
+    one (witness-7f3k). Keys show in addresses, exports and dossiers."""
+    names = [
+        values.get("name") or (person.name if person else ""),
+        *(values.get("aliases") or (person.aliases if person else None) or []),
+    ]
+    key = clean_text(fields.get("key")) if "key" in fields else (person.key if person else None)
+    if key is None or names_in(key, names):
+        taken = key_taken(session, Person, person.id if person else None)
+        fields["key"] = neutral_witness_key(taken)
 
 
 def _clean_memberships(
@@ -204,16 +231,31 @@ def create_person(
     aliases: Any = (),
     notes: str | None = None,
     memberships: Sequence[Mapping[str, Any]] = (),
+    protected_witness: bool = False,
 ) -> Person:
-    """``memberships``: [{"unit": ref, "title", "start", "end", "citations": [citation]}]."""
+    """``memberships``: [{"unit": ref, "title", "start", "end", "citations": [citation]}].
+
+    ``protected_witness``: the person will give a protected statement, so an empty key
+    becomes a neutral one (witness-7f3k), never one made from the name.
+    """
     fields = dict(key=key, name=name, aliases=aliases, notes=notes, memberships=memberships)
-    return create(session, Person(**_clean_person(session, fields)))
+    cleaned = _clean_person(session, fields, protected_witness=protected_witness)
+    return create(session, Person(**cleaned))
 
 
-def update_person(session: Session, person: Person, expected_version: int, **fields: Any) -> Person:
-    """Change the given fields (see PERSON_FIELDS; ``memberships`` replaces the list)."""
+def update_person(
+    session: Session,
+    person: Person,
+    expected_version: int,
+    *,
+    protected_witness: bool = False,
+    **fields: Any,
+) -> Person:
+    """Change the given fields (see PERSON_FIELDS; ``memberships`` replaces the list).
+    ``protected_witness``: a stored key made from the name is replaced by a neutral one."""
     with saving(session, person, expected_version, fields):
-        apply_fields(person, _clean_person(session, fields, person))
+        cleaned = _clean_person(session, fields, person, protected_witness=protected_witness)
+        apply_fields(person, cleaned)
     return person
 
 

@@ -9,11 +9,18 @@ record that was changed, retracted or removed since. A difference the audit log
 cannot account for is "tampered", not "changed": the dossier's audit head no
 longer in the chain, an anchor that no longer covers it, a record that differs
 from its own latest audit entry, or a version the audit history no longer holds.
+
+In counsel and public dossiers, a record that could identify a protected witness
+carries ``hmac`` (HMAC-SHA-256 under the dossier's secret, kept in the database)
+instead of ``hash``: a plain hash would confirm a guessed name. ``verify`` takes the
+secret from the database; a keyed entry that changed is reported without the changed
+fields found by keying each of the record's states in the audit log.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import io
 import json
 from collections import defaultdict
@@ -31,8 +38,9 @@ from sqlalchemy.orm import Session
 from evidence.audit.anchors import check_token
 from evidence.audit.log import diff, latest_entries
 from evidence.audit.models import AuditEntry
+from evidence.dossiers.models import DossierSecret
 from evidence.dossiers.render import MANIFEST_NAME
-from evidence.dossiers.snapshot import Snapshot
+from evidence.dossiers.snapshot import Snapshot, keyed_hash
 from evidence.interchange.records import ENTITIES, load_records, record_hash
 
 MANIFEST_FORMAT = "evidence-dossier-manifest/1"
@@ -53,7 +61,7 @@ def manifest_document(snapshot: Snapshot) -> dict[str, Any]:
         "audit_head": {"seq": snapshot.audit_seq, "hash": snapshot.audit_hash},
         "anchor": _anchor_document(snapshot),
         "records": [
-            {"entity": e.entity, "id": e.id, "key": e.key, "hash": e.hash}
+            {"entity": e.entity, "id": e.id, "key": e.key, ("hmac" if e.keyed else "hash"): e.hash}
             for e in snapshot.manifest
         ],
     }
@@ -177,40 +185,62 @@ def verify(
         if entry.get("entity") not in ENTITIES:
             raise ManifestError(f"{MANIFEST_NAME} lists an unknown kind of record: {entry!r}")
         by_entity[entry["entity"]].append(entry)
+    keyed = any("hmac" in entry for entry in manifest.get("records", []))
+    secret = _secret(session, manifest.get("dossier_id")) if keyed else None
     for entity, entries in sorted(by_entity.items()):
         ids = [e["id"] for e in entries]
         current = load_records(session, entity, ids)
         latest = latest_entries(session, entity, ids)
-        earlier = _states_by_hash(session, entity, [e["hash"] for e in entries])
+        earlier = _states_by_hash(session, entity, [e["hash"] for e in entries if "hash" in e])
         for entry in entries:
             report.checked += 1
-            problem = _check(
-                entity, entry, current.get(entry["id"]), latest.get(entry["id"]), earlier
-            )
-            if problem is not None:
-                report.problems.append(problem)
+            record = current.get(entry["id"])
+            label = entry["key"] or f"#{entry['id']} (key withheld)"
+            if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
+                report.problems.append(Problem(entity, label, "missing"))
+            elif not _unchanged(entry, record, secret):
+                before = (
+                    earlier.get(entry["hash"])
+                    if secret is None or "hash" in entry
+                    else _keyed_state(session, entity, entry, secret)
+                )
+                report.problems.append(
+                    _change(entity, label, record, latest.get(entry["id"]), before)
+                )
     return report
 
 
-def _check(
+def _secret(session: Session, identifier: Any) -> str:
+    stored = session.get(DossierSecret, identifier) if isinstance(identifier, str) else None
+    if stored is None:
+        raise ManifestError(
+            f"dossier {identifier}: this database holds no key for its protected records"
+            " (was it generated from another database?)"
+        )
+    return stored.secret
+
+
+def _unchanged(entry: dict[str, Any], record: dict[str, Any], secret: str | None) -> bool:
+    if "hmac" in entry:
+        keyed = keyed_hash(secret, record) if secret is not None else ""
+        return hmac.compare_digest(keyed, str(entry["hmac"]))
+    return record_hash(record) == entry.get("hash")
+
+
+def _change(
     entity: str,
-    entry: dict[str, Any],
-    record: dict[str, Any] | None,
+    label: str,
+    record: dict[str, Any],
     latest: AuditEntry | None,
-    earlier: dict[str, Any],
-) -> Problem | None:
-    label = entry["key"] or f"#{entry['id']} (key withheld)"
-    if record is None or (entry["key"] is not None and record["key"] != entry["key"]):
-        return Problem(entity, label, "missing")
-    now = record_hash(record)
-    if now == entry["hash"]:
-        return None
-    if latest is None or latest.record_hash != now:
+    before: dict[str, Any] | None,
+) -> Problem:
+    """Changed or retracted through the application, or tampered with: the record differs
+    from its own latest audit entry, or the history no longer holds the dossier's version."""
+    if latest is None or latest.record_hash != record_hash(record):
         return Problem(
             entity, label, TAMPERED, why="changed behind the application's back: it matches"
             " none of its audit entries",
         )  # fmt: skip
-    before = earlier.get(entry["hash"])
     if before is None:
         return Problem(
             entity, label, TAMPERED, why="the audit log no longer holds the version in the"
@@ -228,3 +258,19 @@ def _states_by_hash(session: Session, entity: str, hashes: list[str]) -> dict[st
         AuditEntry.entity == entity, AuditEntry.record_hash.in_(sorted(set(hashes)))
     )
     return {found_hash: state for found_hash, state in session.execute(stmt)}
+
+
+def _keyed_state(
+    session: Session, entity: str, entry: dict[str, Any], secret: str
+) -> dict[str, Any] | None:
+    """The audit log's copy of a keyed record when the dossier was made: its states are
+    found by plain hash, so each of the record's states is keyed and compared."""
+    stmt = select(AuditEntry.state).where(
+        AuditEntry.entity == entity,
+        AuditEntry.record_id == entry["id"],
+        AuditEntry.state.is_not(None),
+    )
+    for state in session.scalars(stmt):
+        if hmac.compare_digest(keyed_hash(secret, state), str(entry["hmac"])):
+            return state
+    return None

@@ -1,4 +1,5 @@
-"""Dossier render jobs, and the statements a lawyer leaves out of a case's dossiers."""
+"""Dossier render jobs, the statements a lawyer leaves out of a case's dossiers, and the
+keys of non-internal dossiers' manifests."""
 
 from __future__ import annotations
 
@@ -54,3 +55,21 @@ class DossierJob(Base):
     pages: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship()
+
+
+class DossierSecret(Base):
+    """The key of one counsel or public dossier's keyed manifest entries (HMAC-SHA-256).
+
+    Entries that could identify a protected witness carry an HMAC of the record instead
+    of its plain SHA-256, which anyone could recompute from a guessed record (a name and
+    key tried until the hash matches). The key stays here, never in the PDF, so
+    ``verify-dossier`` checks those entries against this database and nobody else can.
+    """
+
+    __tablename__ = "dossier_secrets"
+
+    dossier_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64), nullable=False)  # 32 random bytes, hex
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,13 +31,13 @@ from evidence.audit.log import head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
-from evidence.dossiers.models import CaseStatementExclusion
+from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
 from evidence.exhibits.models import Exhibit, ExhibitLink
 from evidence.exhibits.services import hidden_from_public
 from evidence.incidents.models import ViolationType
-from evidence.interchange.records import Record, load_records, record_hash
+from evidence.interchange.records import Record, canonical_json, load_records, record_hash
 from evidence.places.models import Place
-from evidence.protection import INTERNAL, Protection
+from evidence.protection import INTERNAL, PROTECTED_LEVELS, Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
 from evidence.vocabularies import RELIABILITY
@@ -55,12 +57,35 @@ class CaseNotFound(LookupError):
 @dataclass(frozen=True)
 class ManifestEntry:
     """One record the dossier includes. ``key`` is None where the key could identify a
-    protected person; ``id`` then finds the record."""
+    protected person; ``id`` then finds the record. ``hash`` is the SHA-256 of the
+    record's canonical JSON, or, when ``keyed``, its HMAC-SHA-256 under the dossier's
+    secret (records that could identify a protected witness, outside internal dossiers).
+    """
 
     entity: str
     id: int
     key: str | None
     hash: str
+    keyed: bool = False
+
+
+def keyed_hash(secret: str, record: Record) -> str:
+    """HMAC-SHA-256 of a record's canonical JSON under a dossier's secret (hex)."""
+    return hmac.new(bytes.fromhex(secret), canonical_json(record), hashlib.sha256).hexdigest()
+
+
+def manifest_secret(session: Session, dossier_id: str) -> str:
+    """The dossier's secret for keyed manifest entries, made on first use.
+
+    A dossier generated again from the same state has the same id, so it gets the same
+    secret and the same bytes.
+    """
+    stored = session.get(DossierSecret, dossier_id)
+    if stored is None:
+        stored = DossierSecret(dossier_id=dossier_id, secret=secrets.token_hex(32))
+        session.add(stored)
+        session.flush()
+    return stored.secret
 
 
 @dataclass
@@ -563,19 +588,32 @@ class _Builder:
             members=members,
         )
 
-    def manifest(self) -> list[ManifestEntry]:
+    def manifest(self, secret: str | None) -> list[ManifestEntry]:
+        """Every included record; with a secret, those that could identify a protected
+        witness are keyed (see ManifestEntry)."""
         entries = []
         for entity, records in sorted(self.included.items()):
             for record_id, record in sorted(records.items()):
-                entries.append(
-                    ManifestEntry(
-                        entity,
-                        record_id,
-                        self.manifest_key(entity, record_id, record),
-                        record_hash(record),
+                key = self.manifest_key(entity, record_id, record)
+                if secret is not None and self.identifies_protected(entity, record_id, record):
+                    entries.append(
+                        ManifestEntry(entity, record_id, key, keyed_hash(secret, record), True)
                     )
-                )
+                else:
+                    entries.append(ManifestEntry(entity, record_id, key, record_hash(record)))
         return entries
+
+    def identifies_protected(self, entity: str, record_id: int, record: Record) -> bool:
+        """Whether a guess could be checked against the record's plain hash: a protected
+        person, a statement not public or by a protected witness, or any record whose
+        text names a protected person (its public text shows the pseudonym in its place,
+        so putting a guessed name back and hashing would confirm the guess)."""
+        if entity == "person" and record_id in self.protection.pseudonyms:
+            return True
+        if entity == "statement" and record["protection"] in PROTECTED_LEVELS:
+            return True
+        text = canonical_json(record).decode()
+        return self.scrub(text) != text
 
     def manifest_key(self, entity: str, record_id: int, record: Record) -> str | None:
         """A key is left out where it could name a protected person."""
@@ -639,8 +677,10 @@ def build_snapshot(
         for exhibit_id, number in builder.exhibit_numbers.items()
     ]
     case_record = builder.included["case"][case.id]
+    identifier = dossier_id(case.key, audience, generated_at, builder.audit_hash)
+    secret = None if audience == INTERNAL else manifest_secret(session, identifier)
     return Snapshot(
-        dossier_id=dossier_id(case.key, audience, generated_at, builder.audit_hash),
+        dossier_id=identifier,
         audience=audience,
         banner=BANNERS[audience],
         generated_at=generated_at,
@@ -655,7 +695,7 @@ def build_snapshot(
         exhibits=exhibits,
         units=[builder.unit(unit_id) for unit_id in builder.annex_unit_ids],
         witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
-        manifest=builder.manifest(),
+        manifest=builder.manifest(secret),
         anchor=_anchor_at(session, builder.audit_seq),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import filetype
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, select
 from sqlalchemy.orm import Session
 
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
@@ -225,13 +225,22 @@ def hidden_from_public():
     )
 
 
-def exhibits_query(*, internal: bool, text: str | None = None, media: str | None = None):
+def exhibits_query(
+    *,
+    internal: bool,
+    text: str | None = None,
+    media: str | None = None,
+    names_protected: bool = False,
+):
     """Live exhibits newest first; the public audience never sees those of confidential
-    statements (their names or files could identify the witness)."""
+    statements (their names or files could identify the witness). ``names_protected``:
+    the text may name a person protected from the audience, so it matches nothing."""
     stmt = select(Exhibit).where(Exhibit.retracted_at.is_(None)).order_by(Exhibit.id.desc())
     if not internal:
         stmt = stmt.where(~hidden_from_public())
-    if text:
+    if names_protected:
+        stmt = stmt.where(false())
+    elif text:
         pattern = f"%{text.lower()}%"
         stmt = stmt.where(Exhibit.filename.ilike(pattern) | Exhibit.key.ilike(pattern))
     if media:

@@ -105,7 +105,13 @@ def _visible_detail(key: str) -> ExhibitDetail:
 def index() -> str:
     text = (request.args.get("q") or "").strip() or None
     media = request.args.get("type") or None
-    query = exhibits_query(internal=current_protection().is_internal, text=text, media=media)
+    protection = current_protection()
+    query = exhibits_query(
+        internal=protection.is_internal,
+        text=text,
+        media=media,
+        names_protected=bool(protection.ignored_query_words(text)),
+    )
     page = paginate(get_session(), query)
     return render_template("exhibits/index.html", page=page, text=text, media=media)
 

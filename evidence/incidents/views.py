@@ -106,11 +106,6 @@ def _read_filters(protection: Protection) -> ListFilters:
     return result
 
 
-def _names_protected_person(text: str | None, protection: Protection) -> bool:
-    """Whether a search names a protected witness (matching it would reveal who they are)."""
-    return bool(text) and protection.scrub(text) != text
-
-
 @bp.get("/")
 @requires("read")
 def index() -> str:
@@ -118,7 +113,7 @@ def index() -> str:
     protection = current_protection()
     chosen = _read_filters(protection)
     number = page_number()
-    if chosen.errors or _names_protected_person(chosen.filters.text, protection):
+    if chosen.errors or protection.ignored_query_words(chosen.filters.text):
         page: Page[Incident] = Page(items=[], number=1, per_page=PER_PAGE, total=0)
     else:
         found = list_incidents(session, chosen.filters, page=number, per_page=PER_PAGE)

@@ -36,10 +36,12 @@ from evidence.models import (
     IncidentViolation,
     Involvement,
     Membership,
+    Person,
     Place,
     StatementIncident,
     UnitParent,
 )
+from evidence.protection import INTERNAL, Protection, document_for_audience
 
 FORMAT = "evidence/1"
 Progress = Callable[[int], None]
@@ -520,11 +522,28 @@ _CHILD_DELETES: dict[str, Callable[[list[int]], list[Any]]] = {
 }
 
 
-def export_document(session: Session, case_key: str | None = None) -> Document:
-    """The data set, or one case with every record it needs, as an evidence/1 document.
+def export_document(
+    session: Session, case_key: str | None = None, audience: str = INTERNAL
+) -> Document:
+    """The data set, or one case with every record it needs, as an evidence/1 document
+    for an audience (witness protection applied by evidence.protection).
 
     Sections are sorted by key; empty sections are left out.
     """
+    document = _export_document(session, case_key)
+    if audience == INTERNAL:
+        return document
+    protection = Protection.load(session, audience)
+    protected_keys = {
+        key: protection.pseudonyms[person_id]
+        for person_id, key in session.execute(
+            select(Person.id, Person.key).where(Person.id.in_(list(protection.pseudonyms)))
+        )
+    }
+    return document_for_audience(document, protection, protected_keys)
+
+
+def _export_document(session: Session, case_key: str | None) -> Document:
     wanted = None if case_key is None else _case_closure(session, case_key)
     document: Document = {"format": FORMAT}
     for section, entity in SECTIONS.items():

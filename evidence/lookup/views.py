@@ -57,7 +57,13 @@ def suggest(kind: str) -> Response:
     protection = current_protection()
     # Protected persons are left out in the query, so they never take a suggestion's place.
     hidden = list(protection.pseudonyms) if kind == "persons" else []
-    found = autocomplete(get_session(), kind, text, SUGGESTIONS, exclude_ids=hidden)
+    # Text that may name a protected person suggests nothing, as a nonsense word would.
+    names_protected = bool(protection.ignored_query_words(text))
+    found = (
+        []
+        if names_protected
+        else autocomplete(get_session(), kind, text, SUGGESTIONS, exclude_ids=hidden)
+    )
     results = [
         shown for shown in (_as_shown(s, text, protection) for s in found) if shown is not None
     ]

@@ -26,7 +26,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup, escape
-from rapidfuzz import fuzz
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -60,7 +59,7 @@ from evidence.models import (
 )
 from evidence.places.services import subtree_ids
 from evidence.protection import Protection
-from evidence.search.engine import SIMILAR_ENOUGH, engine_for, is_indexed, near_spellings
+from evidence.search.engine import engine_for, is_indexed, near_spellings
 from evidence.search.indexing import SEARCHED
 from evidence.search.models import SearchDocument
 from evidence.search.normalise import fold_word, keys, words
@@ -163,29 +162,18 @@ class _Query:
         )
 
 
-def _resembles(key: str, protected: set[str]) -> bool:
-    return any(
-        key == name
-        or (len(key) >= 4 and name.startswith(key))
-        or (len(name) >= 4 and key.startswith(name))
-        or fuzz.ratio(key, name) >= SIMILAR_ENOUGH
-        for name in protected
-    )
-
-
-def protected_keys(protection: Protection) -> set[str]:
-    """Keys of every word of every name and alias protected from this audience."""
-    return {key for name in protection.names for key in keys(name)}
-
-
 def _prepare(session: Session, query: str, protection: Protection) -> _Query:
-    hidden = protected_keys(protection)
-    query_keys = [key for key in keys(query) if not (hidden and _resembles(key, hidden))]
+    # A query with a word that may name a protected person matches nothing, for this
+    # audience, as a nonsense word would (Protection.ignored_query_words says why).
+    if protection.ignored_query_words(query):
+        return _Query(words=[], phrase=" ")
+    query_keys = keys(query)
     prepared = []
     for key in query_keys:
         alternatives = [key]
         if not is_indexed(session, key):
-            alternatives += [k for k in near_spellings(session, key) if not _resembles(k, hidden)]
+            near = near_spellings(session, key)
+            alternatives += [k for k in near if not protection.ignored_query_words(k)]
         prepared.append(alternatives)
     return _Query(words=prepared, phrase=f" {' '.join(query_keys)} ")
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
@@ -67,16 +67,23 @@ def record_id_or_404(model: type[KeyedRecord], key: str) -> int:
 
 @dataclass(frozen=True)
 class ListFilters:
-    """The quick filter of a list page: text over name/title and aliases; retracted or not."""
+    """The quick filter of a list page: text over name/title and aliases; retracted or not.
+
+    ``names_protected``: the text may name a person protected from the user's audience,
+    so the filter matches nothing (Protection.ignored_query_words).
+    """
 
     text: str
     include_retracted: bool
+    names_protected: bool = False
 
     @classmethod
     def from_request(cls) -> ListFilters:
+        text = request.args.get("q", "").strip()
         return cls(
-            text=request.args.get("q", "").strip(),
+            text=text,
             include_retracted=request.args.get("retracted") == "1",
+            names_protected=bool(current_protection().ignored_query_words(text)),
         )
 
 
@@ -89,7 +96,9 @@ def list_query(
 ) -> Select[Any]:
     """Records whose label, key or alias contains the filter text, by label."""
     stmt = select(model)
-    if filters.text:
+    if filters.names_protected:
+        stmt = stmt.where(false())
+    elif filters.text:
         aliases = getattr(model, "aliases", None)
         matches = (
             names_match(get_session(), label, aliases, filters.text)

@@ -315,6 +315,7 @@ def test_snapshot_takes_the_same_number_of_statements_whatever_the_size(session,
     store = Store(tmp_path)
     small, large = _case_of(session, store, 3), _case_of(session, store, 30)
     assert len(build_snapshot(session, large.key, "public", AT, "tester").exhibits) == 60
+    build_snapshot(session, small.key, "public", AT, "tester")  # each makes its manifest key
     assert _statements_to_snapshot(session, small) == _statements_to_snapshot(session, large)
 
 
@@ -358,11 +359,11 @@ def test_exhibits_are_listed_with_their_full_hash_and_in_the_manifest(
     assert squeeze("Exhibits E1, E2 (Annex B)") in text  # the first incident's chapter
     assert squeeze("March 2021") in text and squeeze("from Witness P, by hand") in text
     assert "petrovsky" not in text  # neither the file name nor the acquisition names him
-    listed = {
-        r["key"]: r["hash"] for r in read_manifest(pdf)["records"] if r["entity"] == "exhibit"
-    }
+    listed = {r["key"]: r for r in read_manifest(pdf)["records"] if r["entity"] == "exhibit"}
     current = load_records(session, "exhibit", [video.id, recording.id])
-    assert listed == {x["key"]: record_hash(x) for x in current.values()}
+    assert listed[recording.key]["hash"] == record_hash(current[recording.id])
+    # The video's record names the witness (file name, acquisition): its hash is keyed.
+    assert "hash" not in listed[video.key] and len(listed[video.key]["hmac"]) == 64
 
 
 def test_the_internal_dossier_gives_the_original_file_name(session, witnessed_case, exhibits):
@@ -415,3 +416,66 @@ def test_fonts_are_bundled_with_their_licence():
     fonts = Path(__file__).resolve().parents[2] / "reports" / "fonts"
     assert (fonts / "LICENSE").read_text().count("Bitstream") > 0
     assert (fonts / "DejaVuSerif.ttf").is_file()
+
+
+# --- keyed hashes: a guessed record cannot be checked against a non-internal manifest ---
+
+
+def _entries(pdf: bytes, entity: str) -> list[dict]:
+    return [e for e in read_manifest(pdf)["records"] if e["entity"] == entity]
+
+
+@pytest.mark.parametrize("audience", ["counsel", "public"])
+def test_protected_records_carry_keyed_hashes_only(session, witnessed_case, audience):
+    pdf = render(session, witnessed_case, audience)
+    witness = session.query(Statement).filter_by(pseudonym="Witness P").one()
+    person = load_records(session, "person", [witness.witness_id])[witness.witness_id]
+    statement = load_records(session, "statement", [witness.id])[witness.id]
+    guessable = {record_hash(person), record_hash(statement)}
+    # The adversary's check: hash the guessed record and look for it in the PDF.
+    pdf_bytes_and_text = pdf.decode("latin-1") + pdf_text(pdf) + json.dumps(read_manifest(pdf))
+    for plain in guessable:
+        assert plain not in pdf_bytes_and_text
+    keyed = {e["id"] for e in _entries(pdf, "person") if "hmac" in e}
+    assert witness.witness_id in keyed
+    assert witness.id in {e["id"] for e in _entries(pdf, "statement") if "hmac" in e}
+    # The incident's narrative names the witness: its plain hash would confirm the name.
+    assert all("hmac" in e for e in _entries(pdf, "incident") if e["key"] != "night-detention")
+    assert all("hash" in e and "hmac" not in e for e in _entries(pdf, "source"))
+    assert verify(session, pdf).ok
+
+
+def test_internal_dossier_keeps_plain_hashes(session, witnessed_case):
+    pdf = render(session, witnessed_case, "internal")
+    assert all("hash" in e and "hmac" not in e for e in read_manifest(pdf)["records"])
+
+
+def test_verify_detects_tampering_with_keyed_records(session, witnessed_case, runner, tmp_path):
+    path = tmp_path / "public.pdf"
+    result = runner.invoke(
+        args=["dossier", witnessed_case.key, "--audience", "public", "-o", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["verify-dossier", str(path)])
+    assert result.exit_code == 0 and "OK" in result.output, result.output
+
+    witness = session.query(Statement).filter_by(pseudonym="Witness P").one()
+    from evidence.statements.services import update_statement
+
+    update_statement(session, witness, witness.version, text="A rewritten account.")
+    session.commit()
+    report = verify(session, path)
+    assert [(p.entity, p.what, p.fields) for p in report.problems] == [
+        ("statement", "changed", ("text",))
+    ]
+
+
+def test_verify_refuses_a_keyed_dossier_without_its_key(session, witnessed_case):
+    from evidence.dossiers.manifest import ManifestError
+    from evidence.dossiers.models import DossierSecret
+
+    pdf = render(session, witnessed_case, "public")
+    session.query(DossierSecret).delete()
+    session.flush()
+    with pytest.raises(ManifestError, match="no key"):
+        verify(session, pdf)

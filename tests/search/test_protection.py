@@ -26,14 +26,16 @@ def test_viewer_finds_protected_person_only_by_pseudonym(session, world):
     results = search(session, "Witness P", protection=protection)
     person = results.group("person").hits[0]
     assert (person.label, person.key, person.record_id) == ("Witness P", None, None)
-    assert "statement:petrov-statement" in run(session, "Witness P", "public")
+    # The key "petrov-statement" names the witness, so the hit is shown by its label only.
+    assert "statement:Statement of Witness P" in run(session, "Witness P", "public")
 
 
 def test_viewer_sees_scrubbed_snippets_and_no_confidential_statement(session, world):
     protection = Protection.load(session, "public")
     results = search(session, "Zhodino beaten", protection=protection)
     statements = results.group("statement")
-    assert [hit.key for hit in statements.hits] == ["petrov-statement"]
+    # The statement's key "petrov-statement" names the witness, so it is not shown.
+    assert [(hit.key, hit.label) for hit in statements.hits] == [(None, "Statement of Witness P")]
     shown = " ".join(f"{hit.label} {hit.snippet}" for g in results.groups for hit in g.hits)
     assert "Petrov" not in shown and "Ivan" not in shown
     assert "Witness P" in shown and "<mark>Zhodino</mark>" in shown
