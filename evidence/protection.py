@@ -16,12 +16,19 @@ Rules, from the evidence/1 format:
   is shown. A retracted statement still protects its witness: retracting a
   statement does not make the person safe.
 
+- Files cannot be scrubbed, so an exhibit linked to a statement whose witness is
+  protected from the audience, and a web capture of the source of such a statement,
+  are hidden from it. A documenter may upload a redacted copy of an exhibit: outside
+  ``internal`` the copy is shown instead of the original (which is then hidden).
+- A record an audience may not see answers 404, exactly like one that does not exist.
+
 Typical use in a view or service::
 
     protection = current_protection()          # per request, cached
-    protection.person_label(person)            # name or pseudonym
+    protection.visible(exhibit)                # may this audience see it at all?
+    stmt.where(protection.visible_condition(Exhibit))   # the same rule in a query
+    protection.shown_name(person)              # name or pseudonym
     protection.scrub(incident.summary)         # free text with names replaced
-    protection.statement_visible(statement)    # may this audience see it at all?
 
 Code without a request (CLI, dossiers) builds ``Protection.load(session, audience)``.
 """
@@ -35,10 +42,12 @@ from functools import lru_cache
 from re import _casefix
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from evidence.actors.models import Person
+from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.links.models import Capture
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
 
@@ -97,6 +106,28 @@ def _protected_rows(session: Session, audience: str) -> list[Any]:
         .order_by(Person.id)
     )
     return list(session.execute(stmt))
+
+
+def _protected_person_ids() -> Select[Any]:
+    """Persons who gave a protected statement (protection follows the person)."""
+    return select(Statement.witness_id).where(
+        Statement.protection.in_(PROTECTED_LEVELS), Statement.witness_id.is_not(None)
+    )
+
+
+def _confidential_statement_ids() -> Select[Any]:
+    return select(Statement.id).where(Statement.protection == "confidential")
+
+
+def _naming_statement_ids() -> Select[Any]:
+    """Statements whose files may name a protected witness: protected ones, and any
+    statement of a person who is protected because of another."""
+    return select(Statement.id).where(
+        or_(
+            Statement.protection.in_(PROTECTED_LEVELS),
+            Statement.witness_id.in_(_protected_person_ids()),
+        )
+    )
 
 
 def _pseudonyms(rows: Iterable[Any]) -> dict[int, str]:
@@ -222,6 +253,8 @@ class Protection:
     pseudonyms: dict[int, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # name or alias -> pseudonym
     _scrubber: Scrubber | None = None
+    # Whether a record is visible may need the database (an exhibit's links).
+    session: Session | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, session: Session, audience: str) -> Protection:
@@ -233,7 +266,7 @@ class Protection:
         for row in rows:
             for name in [row.name, *(row.aliases or [])]:
                 names.setdefault(name, pseudonyms[row.id])
-        protection = cls(audience=audience, pseudonyms=pseudonyms, names=names)
+        protection = cls(audience=audience, pseudonyms=pseudonyms, names=names, session=session)
         protection._scrubber = _scrubber(tuple(names.items())) if names else None
         return protection
 
@@ -261,6 +294,93 @@ class Protection:
     def statement_visible(self, statement: Statement) -> bool:
         return statement_visible(statement, self.audience)
 
+    @property
+    def shows_file_names(self) -> bool:
+        """File names are chosen by whoever made the file and often name the people in it."""
+        return self.is_internal
+
+    def exhibit_label(self, exhibit: Any) -> str:
+        """How an exhibit is named: its file name for the team, a neutral label otherwise."""
+        return exhibit.filename if self.shows_file_names else f"Exhibit {exhibit.id}"
+
+    def shown_name(self, person: Any) -> str:
+        """The name this audience sees for a person: their name, or their pseudonym."""
+        return self.person_label(person)
+
+    # --- what an audience may see at all ---------------------------------------------------
+
+    def hidden_ids(self, model: type) -> Select[Any] | None:
+        """A SELECT of the ids of ``model`` records hidden from this audience, for a list
+        or search to apply; None when no record of that type is ever hidden from it."""
+        if self.is_internal:
+            return None
+        if model is Statement:
+            return _confidential_statement_ids() if self.audience == PUBLIC else None
+        if model is Person:
+            return _protected_person_ids()
+        if model is Exhibit:
+            return self._hidden_exhibit_ids()
+        if model is Capture:
+            sources = select(Statement.source_id).where(
+                Statement.id.in_(_naming_statement_ids()), Statement.source_id.is_not(None)
+            )
+            return select(Capture.id).where(Capture.source_id.in_(sources))
+        return None
+
+    def visible_condition(self, model: type) -> ColumnElement[bool]:
+        """SQL condition: the ``model`` row is visible to this audience."""
+        hidden = self.hidden_ids(model)
+        return true() if hidden is None else model.id.not_in(hidden)
+
+    def visible(self, obj: Any) -> bool:
+        """May this audience see the record at all? If not, it answers 404 like a missing one."""
+        if obj is None:
+            return False
+        if isinstance(obj, Statement):
+            return self.statement_visible(obj)
+        if isinstance(obj, Person):
+            return not self.is_protected(obj)
+        model = type(obj)
+        hidden = self.hidden_ids(model)
+        if hidden is None or obj.id is None:
+            return True
+        found = self._session().scalar(
+            select(model.id).where(model.id == obj.id, model.id.in_(hidden))
+        )
+        return found is None
+
+    def hidden_among(self, model: type, ids: Iterable[int]) -> set[int]:
+        """Which of these ids of ``model`` records are hidden from this audience (one query)."""
+        ids = list(ids)
+        hidden = self.hidden_ids(model)
+        if hidden is None or not ids:
+            return set()
+        stmt = select(model.id).where(model.id.in_(ids), model.id.in_(hidden))
+        return set(self._session().scalars(stmt))
+
+    def _hidden_exhibit_ids(self) -> Select[Any]:
+        # A redacted copy is made for the audiences the original must not reach: it is
+        # hidden only with a statement the audience may not see at all; the original of a
+        # redacted copy is always hidden outside the team.
+        linked_to = select(ExhibitLink.exhibit_id).join(
+            Exhibit, Exhibit.id == ExhibitLink.exhibit_id
+        )
+        naming = linked_to.where(
+            ExhibitLink.statement_id.in_(_naming_statement_ids()), Exhibit.redacts_id.is_(None)
+        )
+        originals = select(Exhibit.redacts_id).where(Exhibit.redacts_id.is_not(None))
+        parts = [naming, originals]
+        if self.audience == PUBLIC:
+            parts.append(
+                linked_to.where(ExhibitLink.statement_id.in_(_confidential_statement_ids()))
+            )
+        return select(union(*parts).subquery().c[0])
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("this Protection was built without a session")
+        return self.session
+
     def witness_label(self, statement: Statement) -> str:
         """How a statement's witness is named for this audience."""
         if protection_applies(statement.protection, self.audience):
@@ -276,7 +396,7 @@ class Protection:
         return self._scrubber.scrub(text)
 
     def filter_statements(self, statements: Iterable[Statement]) -> list[Statement]:
-        return [s for s in statements if self.statement_visible(s)]
+        return [s for s in statements if self.visible(s)]
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,10 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion
 from evidence.exhibits.models import Exhibit, ExhibitLink
-from evidence.exhibits.services import hidden_from_public
 from evidence.incidents.models import ViolationType
 from evidence.interchange.records import Record, load_records, record_hash
 from evidence.places.models import Place
-from evidence.protection import INTERNAL, Protection
+from evidence.protection import Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
 from evidence.vocabularies import RELIABILITY
@@ -332,22 +331,20 @@ class _Builder:
 
     def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
         """Incident key -> ids of the live exhibits linked to it or to one of its statements
-        in this dossier (one query). Where the audience may not see confidential statements,
-        an exhibit linked to one is left out altogether, as on the web (its file or name
-        could identify the witness)."""
+        in this dossier (one query). An exhibit hidden from the audience is left out
+        altogether, as on the web (its file could identify a protected witness); where a
+        redacted copy exists, the copy is included instead."""
         link = aliased(ExhibitLink)
         stmt = (
             select(link.exhibit_id, link.incident_id, link.statement_id)
             .join(Exhibit, Exhibit.id == link.exhibit_id)
-            .where(Exhibit.retracted_at.is_(None))
+            .where(Exhibit.retracted_at.is_(None), self.protection.visible_condition(Exhibit))
             .where(
                 link.incident_id.in_(list(incidents) or [-1])
                 | link.statement_id.in_(list(self.statements) or [-1])
             )
             .order_by(link.exhibit_id)
         )
-        if not self.protection.statement_visible(SimpleNamespace(protection="confidential")):
-            stmt = stmt.where(~hidden_from_public())
         exhibits_of: dict[str, list[int]] = defaultdict(list)
         for row in self.session.execute(stmt):
             if row.incident_id is not None:
@@ -508,11 +505,10 @@ class _Builder:
 
     def exhibit(self, exhibit_id: int, number: int, incidents: list[IncidentView]) -> ExhibitView:
         record = self.included["exhibit"][exhibit_id]
-        internal = self.protection.audience == INTERNAL
         return ExhibitView(
             number=number,
             key=self.scrub(record["key"]),
-            filename=self.scrub(record["filename"]) if internal else None,
+            filename=self.scrub(record["filename"]) if self.protection.shows_file_names else None,
             media_type=record["media_type"],
             size=record["size"],
             size_words=_size_words(record["size"]),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import filetype
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
@@ -216,24 +216,25 @@ def fixity_problems(session: Session, store: Store) -> list[FixityProblem]:
 # --- reading -----------------------------------------------------------------------------
 
 
-def hidden_from_public():
-    """SQL condition: the exhibit is linked to a confidential statement."""
-    return exists().where(
-        ExhibitLink.exhibit_id == Exhibit.id,
-        ExhibitLink.statement_id == Statement.id,
-        Statement.protection == "confidential",
+def exhibits_query(
+    *,
+    visible: ColumnElement[bool],
+    text: str | None = None,
+    media: str | None = None,
+    by_filename: bool = True,
+) -> Select[Any]:
+    """Live exhibits newest first, of those ``visible`` (the audience's condition from
+    evidence.protection). ``text`` matches the key, and the file name when ``by_filename``
+    (an audience that is never shown file names must not be able to probe them)."""
+    stmt = (
+        select(Exhibit).where(Exhibit.retracted_at.is_(None), visible).order_by(Exhibit.id.desc())
     )
-
-
-def exhibits_query(*, internal: bool, text: str | None = None, media: str | None = None):
-    """Live exhibits newest first; the public audience never sees those of confidential
-    statements (their names or files could identify the witness)."""
-    stmt = select(Exhibit).where(Exhibit.retracted_at.is_(None)).order_by(Exhibit.id.desc())
-    if not internal:
-        stmt = stmt.where(~hidden_from_public())
     if text:
         pattern = f"%{text.lower()}%"
-        stmt = stmt.where(Exhibit.filename.ilike(pattern) | Exhibit.key.ilike(pattern))
+        matches = Exhibit.key.ilike(pattern)
+        if by_filename:
+            matches = matches | Exhibit.filename.ilike(pattern)
+        stmt = stmt.where(matches)
     if media:
         stmt = stmt.where(Exhibit.media_type.startswith(media))
     return stmt
@@ -260,18 +261,16 @@ def load_exhibit(session: Session, key: str) -> ExhibitDetail | None:
 
 
 def linked_exhibits(
-    session: Session, *, column: str, record_id: int, internal: bool
+    session: Session, *, column: str, record_id: int, visible: ColumnElement[bool]
 ) -> list[Exhibit]:
     """The live exhibits linked to one incident, statement or source (column: e.g.
     "incident_id"), oldest first; as exhibits_query decides for the audience."""
     stmt = (
         select(Exhibit)
         .join(ExhibitLink, ExhibitLink.exhibit_id == Exhibit.id)
-        .where(getattr(ExhibitLink, column) == record_id, Exhibit.retracted_at.is_(None))
+        .where(getattr(ExhibitLink, column) == record_id, Exhibit.retracted_at.is_(None), visible)
         .order_by(Exhibit.id)
     )
-    if not internal:
-        stmt = stmt.where(~hidden_from_public())
     return list(session.scalars(stmt))
 
 

@@ -37,7 +37,7 @@ from evidence.exhibits.services import (
     load_exhibit,
     verify_exhibit,
 )
-from evidence.permissions import deny, requires
+from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size, store_for
@@ -70,7 +70,7 @@ def exhibits_linked_to(kind: str, record: Any) -> list[Exhibit]:
         get_session(),
         column=LINK_COLUMNS[kind],
         record_id=record.id,
-        internal=current_protection().is_internal,
+        visible=current_protection().visible_condition(Exhibit),
     )
 
 
@@ -84,13 +84,13 @@ def _max_bytes() -> int:
 
 
 def _visible_detail(key: str) -> ExhibitDetail:
-    """The exhibit, or 404; refused when it belongs to a statement the user may not see."""
+    """The exhibit, or 404 when it is missing, retracted or hidden from the user's audience
+    (a hidden exhibit does not exist for them, so its address says nothing)."""
     detail = load_exhibit(get_session(), key)
     if detail is None or detail.exhibit.is_retracted:
         abort(404)
-    protection = current_protection()
-    if not all(protection.statement_visible(s) for s in detail.statements):
-        deny("read", detail.exhibit)
+    if not current_protection().visible(detail.exhibit):
+        abort(404)
     return detail
 
 
@@ -99,7 +99,13 @@ def _visible_detail(key: str) -> ExhibitDetail:
 def index() -> str:
     text = (request.args.get("q") or "").strip() or None
     media = request.args.get("type") or None
-    query = exhibits_query(internal=current_protection().is_internal, text=text, media=media)
+    protection = current_protection()
+    query = exhibits_query(
+        visible=protection.visible_condition(Exhibit),
+        text=text,
+        media=media,
+        by_filename=protection.shows_file_names,
+    )
     page = paginate(get_session(), query)
     return render_template("exhibits/index.html", page=page, text=text, media=media)
 

@@ -50,9 +50,8 @@ def suggest(kind: str) -> Response:
         abort(404)
     text = request.args.get("q", "").strip()
     protection = current_protection()
-    # Protected persons are left out in the query, so they never take a suggestion's place.
-    hidden = list(protection.pseudonyms) if kind == "persons" else []
-    found = autocomplete(get_session(), kind, text, SUGGESTIONS, exclude_ids=hidden)
+    # Hidden records are left out in the query, so they never take a suggestion's place.
+    found = autocomplete(get_session(), kind, text, SUGGESTIONS, hidden_ids=protection.hidden_ids)
     results = [
         shown for shown in (_as_shown(s, text, protection) for s in found) if shown is not None
     ]
