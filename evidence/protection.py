@@ -17,9 +17,9 @@ Rules, from the evidence/1 format:
   statement does not make the person safe.
 
 - Files cannot be scrubbed, so an exhibit linked to a statement whose witness is
-  protected from the audience, and a web capture of the source of such a statement,
-  are hidden from it. A documenter may upload a redacted copy of an exhibit: outside
-  ``internal`` the copy is shown instead of the original (which is then hidden).
+  protected, and a web capture of the source of such a statement, are hidden from the
+  public. A documenter may upload a redacted copy of an exhibit: the public sees the
+  copy instead of the original (which is then hidden). Counsel sees every file.
 - A record an audience may not see answers 404, exactly like one that does not exist.
 
 Typical use in a view or service::
@@ -35,6 +35,8 @@ Code without a request (CLI, dossiers) builds ``Protection.load(session, audienc
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ from functools import lru_cache
 from re import _casefix
 from typing import Any
 
+from jinja2 import Undefined
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, or_, select, true, union
 from sqlalchemy.orm import Session
 
@@ -81,6 +85,11 @@ def protection_applies(protection: str, audience: str) -> bool:
 def statement_visible(statement: Statement, audience: str) -> bool:
     """A confidential statement exists only for the internal and counsel audiences."""
     return statement.protection != "confidential" or audience in (INTERNAL, COUNSEL)
+
+
+# An HTML tag, and a quoted attribute value inside one (what Jinja and WTForms write).
+_TAG = re.compile(r"(<[^>]*>)")
+_ATTRIBUTE_VALUE = re.compile(r'"([^"]*)"')
 
 
 def _protected_rows(session: Session, audience: str) -> list[Any]:
@@ -318,6 +327,10 @@ class Protection:
             return _confidential_statement_ids() if self.audience == PUBLIC else None
         if model is Person:
             return _protected_person_ids()
+        if self.audience != PUBLIC:
+            # Counsel works under the court's protective measures: it sees every file
+            # (and, in dossiers, lists them by key and hash only).
+            return None
         if model is Exhibit:
             return self._hidden_exhibit_ids()
         if model is Capture:
@@ -359,9 +372,8 @@ class Protection:
         return set(self._session().scalars(stmt))
 
     def _hidden_exhibit_ids(self) -> Select[Any]:
-        # A redacted copy is made for the audiences the original must not reach: it is
-        # hidden only with a statement the audience may not see at all; the original of a
-        # redacted copy is always hidden outside the team.
+        # A redacted copy is made for the public: it is hidden only with a statement the
+        # public may not see at all; the original of a redacted copy is always hidden.
         linked_to = select(ExhibitLink.exhibit_id).join(
             Exhibit, Exhibit.id == ExhibitLink.exhibit_id
         )
@@ -369,12 +381,8 @@ class Protection:
             ExhibitLink.statement_id.in_(_naming_statement_ids()), Exhibit.redacts_id.is_(None)
         )
         originals = select(Exhibit.redacts_id).where(Exhibit.redacts_id.is_not(None))
-        parts = [naming, originals]
-        if self.audience == PUBLIC:
-            parts.append(
-                linked_to.where(ExhibitLink.statement_id.in_(_confidential_statement_ids()))
-            )
-        return select(union(*parts).subquery().c[0])
+        confidential = linked_to.where(ExhibitLink.statement_id.in_(_confidential_statement_ids()))
+        return select(union(naming, originals, confidential).subquery().c[0])
 
     def _session(self) -> Session:
         if self.session is None:
@@ -394,6 +402,64 @@ class Protection:
         if not text or not self._scrubber:
             return text
         return self._scrubber.scrub(text)
+
+    # --- every output: pages and JSON -----------------------------------------------------
+
+    def scrub_output(self, value: Any) -> Any:
+        """A value about to be written into a page or a JSON document, scrubbed.
+
+        Applied to every ``{{ ... }}`` of every template (the Jinja ``finalize`` hook) and
+        to every string of every JSON response, so a template or endpoint added later is
+        protected without asking. Plain text is scrubbed; HTML (Markup: macro output,
+        highlighted snippets, form fields) is scrubbed in its text and attribute values and
+        stays HTML; numbers and dates pass unchanged.
+        """
+        if self._scrubber is None or value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, Markup) or hasattr(value, "__html__"):
+            return self._scrub_markup(Markup(value))
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, Undefined):
+            return value
+        return self.scrub(str(value))
+
+    def scrub_tree(self, value: Any) -> Any:
+        """Every string in nested dataclasses, lists, tuples and dicts (keys too) scrubbed:
+        a JSON body, or a whole dossier snapshot, so no field of it can be forgotten."""
+        if self._scrubber is None:
+            return value
+        if isinstance(value, dict):
+            return {self.scrub_tree(k): self.scrub_tree(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub_tree(item) for item in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {
+                f.name: self.scrub_tree(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init
+            }
+            return dataclasses.replace(value, **changes)
+        return self.scrub(value) if isinstance(value, str) else value
+
+    def _scrub_markup(self, markup: Markup) -> Markup:
+        source = str(markup)
+        if self.scrub(html.unescape(source)) == html.unescape(source):
+            return markup
+        # Only the pieces that name someone are rewritten, so the rest (scripts, entities)
+        # stays byte for byte.
+        pieces = _TAG.split(source)
+        for i, piece in enumerate(pieces):
+            if i % 2:
+                pieces[i] = _ATTRIBUTE_VALUE.sub(lambda m: f'"{self._scrub_html(m[1])}"', piece)
+            else:
+                pieces[i] = self._scrub_html(piece)
+        return Markup("".join(pieces))
+
+    def _scrub_html(self, escaped: str) -> str:
+        text = html.unescape(escaped)
+        scrubbed = self.scrub(text)
+        return escaped if scrubbed == text else str(escape(scrubbed))
 
     def filter_statements(self, statements: Iterable[Statement]) -> list[Statement]:
         return [s for s in statements if self.visible(s)]
@@ -436,13 +502,27 @@ def statement_view(statement: Statement, protection: Protection) -> StatementVie
     )
 
 
+PREVIEW_ARGUMENT = "preview"
+
+
+def previewing_public() -> bool:
+    """Whether a team member asked to see this page as the public sees it (?preview=public)."""
+    from flask import request
+    from flask_login import current_user
+
+    asked = request.args.get(PREVIEW_ARGUMENT) == PUBLIC
+    return asked and audience_for(current_user) == INTERNAL
+
+
 def current_protection() -> Protection:
-    """The signed-in user's Protection, loaded once per request."""
+    """The Protection of the request's audience, loaded once per request: the signed-in
+    user's, or the public one while a team member previews the page as the public."""
     from flask import g
     from flask_login import current_user
 
     from evidence.db import get_session
 
     if "protection" not in g:
-        g.protection = Protection.load(get_session(), audience_for(current_user))
+        audience = PUBLIC if previewing_public() else audience_for(current_user)
+        g.protection = Protection.load(get_session(), audience)
     return g.protection

@@ -620,7 +620,7 @@ def build_snapshot(
         for exhibit_id, number in builder.exhibit_numbers.items()
     ]
     case_record = builder.included["case"][case.id]
-    return Snapshot(
+    snapshot = Snapshot(
         dossier_id=dossier_id(case.key, audience, generated_at, builder.audit_hash),
         audience=audience,
         banner=BANNERS[audience],
@@ -638,3 +638,6 @@ def build_snapshot(
         witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
         manifest=builder.manifest(),
     )
+    # Every text of the snapshot once more, whatever field it came from: the fields above
+    # are scrubbed one by one, this makes sure a field added later is too.
+    return builder.protection.scrub_tree(snapshot)
