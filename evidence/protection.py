@@ -312,6 +312,13 @@ class Protection:
         """How an exhibit is named: its file name for the team, a neutral label otherwise."""
         return exhibit.filename if self.shows_file_names else f"Exhibit {exhibit.id}"
 
+    def exhibit_text(self, exhibit: Any, text: str | None) -> str | None:
+        """Text about an exhibit (a custody note) with its file name replaced by its label
+        where file names are not shown."""
+        if not text or self.shows_file_names:
+            return text
+        return text.replace(exhibit.filename, self.exhibit_label(exhibit))
+
     def shown_name(self, person: Any) -> str:
         """The name this audience sees for a person: their name, or their pseudonym."""
         return self.person_label(person)

@@ -157,6 +157,49 @@ def add_exhibit(
     return exhibit
 
 
+def add_redacted_copy(
+    session: Session,
+    store: Store,
+    original: Exhibit,
+    stream: BinaryIO,
+    *,
+    filename: str | None,
+    by: str,
+    max_bytes: int | None = None,
+) -> Exhibit:
+    """Store a redacted copy of ``original`` as its public derivative.
+
+    The copy gets the original's links, so it appears wherever the original would; the
+    public then sees only the copy (evidence.protection). Both files stay hashed, and a
+    "redacted" custody event on each names the other and its SHA-256.
+    """
+    if original.redacts_id is not None:
+        raise ValidationError({"file": "this exhibit is itself a redacted copy"})
+    if original.is_retracted:
+        raise ValidationError({"file": "the exhibit is retracted"})
+    if session.scalar(select(Exhibit.id).where(Exhibit.redacts_id == original.id)) is not None:
+        raise ValidationError({"file": "this exhibit already has a redacted copy"})
+    linked = {
+        field: [getattr(link, column) for link in original.links if getattr(link, column)]
+        for field, _model, column in LINK_TARGETS
+    }
+    copy = add_exhibit(
+        session, store, stream, filename=filename, by=by, max_bytes=max_bytes, **linked
+    )
+    if copy.sha256 == original.sha256:
+        raise ValidationError({"file": "this is the original file itself, not a redacted copy"})
+    copy.redacts_id = original.id
+    note = f"redacted copy {copy.key} (SHA-256 {copy.sha256}) of {original.key}"
+    note += f" (SHA-256 {original.sha256})"
+    for exhibit in (original, copy):
+        add_custody_event(session, exhibit, action="redacted", by=by, note=note)
+    return copy
+
+
+def redacted_copy_of(session: Session, original: Exhibit) -> Exhibit | None:
+    return session.scalar(select(Exhibit).where(Exhibit.redacts_id == original.id))
+
+
 def _acquisition_note(date: str | None, source: str | None, how: str | None) -> str:
     parts = [
         f"from {clean_text(source)}" if clean_text(source) else None,

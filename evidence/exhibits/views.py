@@ -26,19 +26,21 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from evidence.db import get_session
-from evidence.exhibits.forms import CustodyForm, UploadForm
+from evidence.exhibits.forms import CustodyForm, RedactedCopyForm, UploadForm
 from evidence.exhibits.models import Exhibit
 from evidence.exhibits.services import (
     ExhibitDetail,
     add_custody_event,
     add_exhibit,
+    add_redacted_copy,
     exhibits_query,
     linked_exhibits,
     load_exhibit,
+    redacted_copy_of,
     verify_exhibit,
 )
 from evidence.permissions import requires
-from evidence.protection import current_protection
+from evidence.protection import PUBLIC, Protection, current_protection
 from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size, store_for
 from evidence.web.pagination import paginate
@@ -150,19 +152,71 @@ def new() -> str | Response:
     return render_template("exhibits/new.html", form=form, limit=limit), status
 
 
-@bp.get("/<key>")
-@requires("read")
-def show(key: str) -> str:
+def _show_page(
+    detail: ExhibitDetail,
+    custody_form: CustodyForm | None = None,
+    copy_form: RedactedCopyForm | None = None,
+) -> str:
     from evidence.audit.services import history
 
-    detail = _visible_detail(key)
+    session = get_session()
+    exhibit = detail.exhibit
     return render_template(
         "exhibits/show.html",
         detail=detail,
-        exhibit=detail.exhibit,
-        custody_form=CustodyForm(),
-        history_entries=history(get_session(), "exhibit", detail.exhibit.id),
+        exhibit=exhibit,
+        custody_form=custody_form or CustodyForm(formdata=None),
+        copy_form=copy_form or RedactedCopyForm(formdata=None),
+        redacted_copy=redacted_copy_of(session, exhibit),
+        original=session.get(Exhibit, exhibit.redacts_id) if exhibit.redacts_id else None,
+        public_sees=Protection.load(session, PUBLIC).visible(exhibit),
+        history_entries=history(session, "exhibit", exhibit.id),
     )
+
+
+@bp.get("/<key>")
+@requires("read")
+def show(key: str) -> str:
+    return _show_page(_visible_detail(key))
+
+
+@bp.post("/<key>/redacted-copy")
+@requires("edit")
+def redacted_copy(key: str) -> tuple[str, int] | Response:
+    """Upload the public derivative of an exhibit: a copy with identifying parts removed."""
+    detail = _visible_detail(key)
+    try:
+        form = RedactedCopyForm()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = RedactedCopyForm(formdata=None)
+        form.file.errors = [f"larger than the limit of {describe_size(_max_bytes())}"]
+        return _show_page(detail, copy_form=form), 413
+    if submitted:
+        session = get_session()
+        upload = form.file.data
+        try:
+            copy = add_redacted_copy(
+                session,
+                store_for(current_app.config),
+                detail.exhibit,
+                upload.stream,
+                filename=upload.filename,
+                by=current_user.name,
+                max_bytes=_max_bytes(),
+            )
+        except ValidationError as error:
+            session.rollback()
+            show_errors(form, error)
+        else:
+            session.commit()
+            flash(
+                f"Redacted copy {copy.key} stored: viewers and public dossiers now see it"
+                f" instead of {key}.",
+                "success",
+            )
+            return redirect(url_for("exhibits.show", key=key))
+    return _show_page(detail, copy_form=form), 400
 
 
 @bp.get("/<key>/download")
@@ -209,12 +263,4 @@ def custody(key: str) -> str | Response:
         session.commit()
         flash("Custody event recorded.", "success")
         return redirect(url_for("exhibits.show", key=key))
-    from evidence.audit.services import history
-
-    return render_template(
-        "exhibits/show.html",
-        detail=detail,
-        exhibit=detail.exhibit,
-        custody_form=form,
-        history_entries=history(session, "exhibit", detail.exhibit.id),
-    ), 400
+    return _show_page(detail, custody_form=form), 400
