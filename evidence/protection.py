@@ -87,6 +87,9 @@ def statement_visible(statement: Statement, audience: str) -> bool:
     return statement.protection != "confidential" or audience in (INTERNAL, COUNSEL)
 
 
+# Stands for every pseudonym when finding which words a scrub replaces.
+_MARK = "\x00"
+
 # An HTML tag, and a quoted attribute value inside one (what Jinja and WTForms write).
 _TAG = re.compile(r"(<[^>]*>)")
 _ATTRIBUTE_VALUE = re.compile(r'"([^"]*)"')
@@ -449,6 +452,19 @@ class Protection:
             return dataclasses.replace(value, **changes)
         return self.scrub(value) if isinstance(value, str) else value
 
+    def hidden_words(self, text: str | None) -> list[str]:
+        """The words of ``text`` this audience will not see (each shown as a pseudonym), in
+        order: what a documenter is told when their text names a protected person."""
+        if not text or self._scrubber is None:
+            return []
+        marked = _scrubber(tuple((name, _MARK) for name in self.names)).scrub(text)
+        if marked == text:
+            return []
+        # The text between replacements is kept as it was, so it anchors each hidden word.
+        pattern = "(.+?)".join(re.escape(part) for part in marked.split(_MARK))
+        found = re.fullmatch(pattern, text, re.DOTALL)
+        return [word.strip() for word in found.groups()] if found else []
+
     def _scrub_markup(self, markup: Markup) -> Markup:
         source = str(markup)
         if self.scrub(html.unescape(source)) == html.unescape(source):
@@ -519,6 +535,17 @@ def previewing_public() -> bool:
 
     asked = request.args.get(PREVIEW_ARGUMENT) == PUBLIC
     return asked and audience_for(current_user) == INTERNAL
+
+
+def public_protection() -> Protection:
+    """The public audience's Protection, loaded once per request (for the team's notices)."""
+    from flask import g
+
+    from evidence.db import get_session
+
+    if "public_protection" not in g:
+        g.public_protection = Protection.load(get_session(), PUBLIC)
+    return g.public_protection
 
 
 def current_protection() -> Protection:

@@ -11,18 +11,37 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Flask, Response, has_request_context
+from flask import Flask, Response, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 
-from evidence.protection import current_protection, previewing_public
+from evidence.protection import current_protection, previewing_public, public_protection
 
 
 def scrub_for_request(value: Any) -> Any:
-    """A template value as the request's audience may see it (outside a request: as is)."""
+    """A template value as the request's audience may see it (outside a request: as is).
+
+    On a record page seen by the team, the words that viewers and counsel will not see
+    are noted on the way, for the notice at the end of the page (``hidden_on_page``).
+    """
     if not has_request_context():
         return value
-    return current_protection().scrub_output(value)
+    protection = current_protection()
+    if protection.is_internal and _is_record_page() and isinstance(value, str):
+        words = g.setdefault("hidden_on_page", {})
+        for word in public_protection().hidden_words(str(value)):
+            words.setdefault(word.casefold(), word)
+    return protection.scrub_output(value)
+
+
+def _is_record_page() -> bool:
+    return bool(request.endpoint) and request.endpoint.endswith(".show")
+
+
+def hidden_on_page() -> list[str]:
+    """The words of this page that viewers and counsel see only as a pseudonym (so far:
+    call it after the page's content)."""
+    return sorted(g.get("hidden_on_page", {}).values(), key=str.casefold)
 
 
 class ProtectedJSONProvider(DefaultJSONProvider):
@@ -50,3 +69,4 @@ def install_output_protection(app: Flask) -> None:
     app.jinja_env.finalize = scrub_for_request
     app.json = ProtectedJSONProvider(app)
     app.jinja_env.globals["previewing_public"] = previewing_public
+    app.jinja_env.globals["hidden_on_page"] = hidden_on_page
