@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     from evidence.protection import current_protection
     from evidence.web.formatting import action_label, when
     from evidence.web.navigation import current_section, navigation_for, record_url, url_with
+    from evidence.web.output import install_output_protection, shown_user
 
     use_cheap_hashing(app.config["TESTING"])
     if app.config["PROXY_COUNT"]:
@@ -102,13 +103,14 @@ def register_extensions(app: Flask) -> None:
         if current_user.is_authenticated:
             set_actor(get_session(), current_user.name)
 
+    install_output_protection(app)
     app.add_template_filter(when)
     app.add_template_filter(action_label)
     # Globals rather than a context processor, so imported macros can use them too.
     app.jinja_env.globals.update(
         has_page=lambda endpoint: endpoint in app.view_functions,
-        can=lambda action, obj=None: can(current_user, action, obj),
-        navigation=lambda: navigation_for(current_user),
+        can=lambda action, obj=None: can(shown_user(), action, obj),
+        navigation=lambda: navigation_for(shown_user()),
         current_section=current_section,
         record_url=record_url,
         url_with=url_with,

@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 from flask import abort, request
 from flask_login import current_user
 
-from evidence.protection import audience_for, statement_visible
 from evidence.vocabularies import ROLES
 
 PUBLIC = "public"
@@ -65,9 +64,9 @@ def role_allows(role: str | None, action: str) -> bool:
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """The table plus the object: may this user perform the action on this record?
 
-    Object rules: a confidential statement does not exist for audiences that
-    may not see it (a viewer cannot read it by guessing its address); a
-    dossier job is seen only by the user who requested it.
+    Object rule: a dossier job is seen only by the user who requested it. What an
+    audience may see of the evidence is not a permission: evidence.protection decides
+    it, and a hidden record answers 404 like a missing one.
     """
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     if not role_allows(user.role if signed_in else None, action):
@@ -77,10 +76,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def _object_allows(user: Any, obj: Any) -> bool:
     from evidence.dossiers.models import DossierJob
-    from evidence.statements.models import Statement
 
-    if isinstance(obj, Statement):
-        return statement_visible(obj, audience_for(user))
     if isinstance(obj, DossierJob):
         # A dossier job and its PDF belong to whoever requested it.
         return obj.requested_by == user.name

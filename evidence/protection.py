@@ -16,18 +16,28 @@ Rules, from the evidence/1 format:
   is shown. A retracted statement still protects its witness: retracting a
   statement does not make the person safe.
 
+- Files cannot be scrubbed, so an exhibit linked to a statement whose witness is
+  protected, and a web capture of the source of such a statement, are hidden from the
+  public. A documenter may upload a redacted copy of an exhibit: the public sees the
+  copy instead of the original (which is then hidden). Counsel sees every file.
+- A record an audience may not see answers 404, exactly like one that does not exist.
+
 Typical use in a view or service::
 
     protection = current_protection()          # per request, cached
-    protection.person_label(person)            # name or pseudonym
+    protection.visible(exhibit)                # may this audience see it at all?
+    stmt.where(protection.visible_condition(Exhibit))   # the same rule in a query
+    protection.shown_name(person)              # name or pseudonym
     protection.scrub(incident.summary)         # free text with names replaced
-    protection.statement_visible(statement)    # may this audience see it at all?
 
 Code without a request (CLI, dossiers) builds ``Protection.load(session, audience)``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -37,11 +47,15 @@ from typing import Any
 
 import regex
 from confusable_homoglyphs.confusables import confusables_data
+from jinja2 import Undefined
+from markupsafe import Markup, escape
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from evidence.actors.models import Person
+from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.links.models import Capture
 from evidence.search.normalise import fold_word
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
@@ -78,6 +92,14 @@ def statement_visible(statement: Statement, audience: str) -> bool:
     return statement.protection != "confidential" or audience in (INTERNAL, COUNSEL)
 
 
+# Stands for every pseudonym when finding which words a scrub replaces.
+_MARK = "\x00"
+
+# An HTML tag, and a quoted attribute value inside one (what Jinja and WTForms write).
+_TAG = re.compile(r"(<[^>]*>)")
+_ATTRIBUTE_VALUE = re.compile(r'"([^"]*)"')
+
+
 def _protected_rows(session: Session, audience: str) -> list[Any]:
     """(person id, pseudonym, name, aliases) of every protected witness, one row each.
 
@@ -101,6 +123,28 @@ def _protected_rows(session: Session, audience: str) -> list[Any]:
         .order_by(Person.id)
     )
     return list(session.execute(stmt))
+
+
+def _protected_person_ids() -> Select[Any]:
+    """Persons who gave a protected statement (protection follows the person)."""
+    return select(Statement.witness_id).where(
+        Statement.protection.in_(PROTECTED_LEVELS), Statement.witness_id.is_not(None)
+    )
+
+
+def _confidential_statement_ids() -> Select[Any]:
+    return select(Statement.id).where(Statement.protection == "confidential")
+
+
+def _naming_statement_ids() -> Select[Any]:
+    """Statements whose files may name a protected witness: protected ones, and any
+    statement of a person who is protected because of another."""
+    return select(Statement.id).where(
+        or_(
+            Statement.protection.in_(PROTECTED_LEVELS),
+            Statement.witness_id.in_(_protected_person_ids()),
+        )
+    )
 
 
 def _pseudonyms(rows: Iterable[Any]) -> dict[int, str]:
@@ -531,6 +575,8 @@ class Protection:
     pseudonyms: dict[int, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # name or alias -> pseudonym
     _scrubber: Scrubber | None = None
+    # Whether a record is visible may need the database (an exhibit's links).
+    session: Session | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, session: Session, audience: str) -> Protection:
@@ -542,7 +588,7 @@ class Protection:
         for row in rows:
             for name in [row.name, *(row.aliases or [])]:
                 names.setdefault(name, pseudonyms[row.id])
-        protection = cls(audience=audience, pseudonyms=pseudonyms, names=names)
+        protection = cls(audience=audience, pseudonyms=pseudonyms, names=names, session=session)
         protection._scrubber = _scrubber(tuple(names.items())) if names else None
         return protection
 
@@ -570,6 +616,99 @@ class Protection:
     def statement_visible(self, statement: Statement) -> bool:
         return statement_visible(statement, self.audience)
 
+    @property
+    def shows_file_names(self) -> bool:
+        """File names are chosen by whoever made the file and often name the people in it."""
+        return self.is_internal
+
+    def exhibit_label(self, exhibit: Any) -> str:
+        """How an exhibit is named: its file name for the team, a neutral label otherwise."""
+        return exhibit.filename if self.shows_file_names else f"Exhibit {exhibit.id}"
+
+    def exhibit_text(self, exhibit: Any, text: str | None) -> str | None:
+        """Text about an exhibit (a custody note) with its file name replaced by its label
+        where file names are not shown."""
+        if not text or self.shows_file_names:
+            return text
+        return text.replace(exhibit.filename, self.exhibit_label(exhibit))
+
+    def shown_name(self, person: Any) -> str:
+        """The name this audience sees for a person: their name, or their pseudonym."""
+        return self.person_label(person)
+
+    # --- what an audience may see at all ---------------------------------------------------
+
+    def hidden_ids(self, model: type) -> Select[Any] | None:
+        """A SELECT of the ids of ``model`` records hidden from this audience, for a list
+        or search to apply; None when no record of that type is ever hidden from it."""
+        if self.is_internal:
+            return None
+        if model is Statement:
+            return _confidential_statement_ids() if self.audience == PUBLIC else None
+        if model is Person:
+            return _protected_person_ids()
+        if self.audience != PUBLIC:
+            # Counsel works under the court's protective measures: it sees every file
+            # (and, in dossiers, lists them by key and hash only).
+            return None
+        if model is Exhibit:
+            return self._hidden_exhibit_ids()
+        if model is Capture:
+            sources = select(Statement.source_id).where(
+                Statement.id.in_(_naming_statement_ids()), Statement.source_id.is_not(None)
+            )
+            return select(Capture.id).where(Capture.source_id.in_(sources))
+        return None
+
+    def visible_condition(self, model: type) -> ColumnElement[bool]:
+        """SQL condition: the ``model`` row is visible to this audience."""
+        hidden = self.hidden_ids(model)
+        return true() if hidden is None else model.id.not_in(hidden)
+
+    def visible(self, obj: Any) -> bool:
+        """May this audience see the record at all? If not, it answers 404 like a missing one."""
+        if obj is None:
+            return False
+        if isinstance(obj, Statement):
+            return self.statement_visible(obj)
+        if isinstance(obj, Person):
+            return not self.is_protected(obj)
+        model = type(obj)
+        hidden = self.hidden_ids(model)
+        if hidden is None or obj.id is None:
+            return True
+        found = self._session().scalar(
+            select(model.id).where(model.id == obj.id, model.id.in_(hidden))
+        )
+        return found is None
+
+    def hidden_among(self, model: type, ids: Iterable[int]) -> set[int]:
+        """Which of these ids of ``model`` records are hidden from this audience (one query)."""
+        ids = list(ids)
+        hidden = self.hidden_ids(model)
+        if hidden is None or not ids:
+            return set()
+        stmt = select(model.id).where(model.id.in_(ids), model.id.in_(hidden))
+        return set(self._session().scalars(stmt))
+
+    def _hidden_exhibit_ids(self) -> Select[Any]:
+        # A redacted copy is made for the public: it is hidden only with a statement the
+        # public may not see at all; the original of a redacted copy is always hidden.
+        linked_to = select(ExhibitLink.exhibit_id).join(
+            Exhibit, Exhibit.id == ExhibitLink.exhibit_id
+        )
+        naming = linked_to.where(
+            ExhibitLink.statement_id.in_(_naming_statement_ids()), Exhibit.redacts_id.is_(None)
+        )
+        originals = select(Exhibit.redacts_id).where(Exhibit.redacts_id.is_not(None))
+        confidential = linked_to.where(ExhibitLink.statement_id.in_(_confidential_statement_ids()))
+        return select(union(naming, originals, confidential).subquery().c[0])
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("this Protection was built without a session")
+        return self.session
+
     def witness_label(self, statement: Statement) -> str:
         """How a statement's witness is named for this audience."""
         if protection_applies(statement.protection, self.audience):
@@ -594,8 +733,79 @@ class Protection:
             return []
         return [word for word in _WORD.findall(query) if self._scrubber.may_name(word)]
 
+    # --- every output: pages and JSON -----------------------------------------------------
+
+    def scrub_output(self, value: Any) -> Any:
+        """A value about to be written into a page or a JSON document, scrubbed.
+
+        Applied to every ``{{ ... }}`` of every template (the Jinja ``finalize`` hook) and
+        to every string of every JSON response, so a template or endpoint added later is
+        protected without asking. Plain text is scrubbed; HTML (Markup: macro output,
+        highlighted snippets, form fields) is scrubbed in its text and attribute values and
+        stays HTML; numbers and dates pass unchanged.
+        """
+        if self._scrubber is None or value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, Markup) or hasattr(value, "__html__"):
+            return self._scrub_markup(Markup(value))
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, Undefined):
+            return value
+        return self.scrub(str(value))
+
+    def scrub_tree(self, value: Any) -> Any:
+        """Every string in nested dataclasses, lists, tuples and dicts (keys too) scrubbed:
+        a JSON body, or a whole dossier snapshot, so no field of it can be forgotten."""
+        if self._scrubber is None:
+            return value
+        if isinstance(value, dict):
+            return {self.scrub_tree(k): self.scrub_tree(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.scrub_tree(item) for item in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {
+                f.name: self.scrub_tree(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init
+            }
+            return dataclasses.replace(value, **changes)
+        return self.scrub(value) if isinstance(value, str) else value
+
+    def hidden_words(self, text: str | None) -> list[str]:
+        """The words of ``text`` this audience will not see (each shown as a pseudonym), in
+        order: what a documenter is told when their text names a protected person."""
+        if not text or self._scrubber is None:
+            return []
+        marked = _scrubber(tuple((name, _MARK) for name in self.names)).scrub(text)
+        if marked == text:
+            return []
+        # The text between replacements is kept as it was, so it anchors each hidden word.
+        pattern = "(.+?)".join(re.escape(part) for part in marked.split(_MARK))
+        found = re.fullmatch(pattern, text, re.DOTALL)
+        return [word.strip() for word in found.groups()] if found else []
+
+    def _scrub_markup(self, markup: Markup) -> Markup:
+        source = str(markup)
+        if self.scrub(html.unescape(source)) == html.unescape(source):
+            return markup
+        # Only the pieces that name someone are rewritten, so the rest (scripts, entities)
+        # stays byte for byte.
+        pieces = _TAG.split(source)
+        for i, piece in enumerate(pieces):
+            if i % 2:
+                pieces[i] = _ATTRIBUTE_VALUE.sub(lambda m: f'"{self._scrub_html(m[1])}"', piece)
+            else:
+                pieces[i] = self._scrub_html(piece)
+        return Markup("".join(pieces))
+
+    def _scrub_html(self, escaped: str) -> str:
+        text = html.unescape(escaped)
+        scrubbed = self.scrub(text)
+        return escaped if scrubbed == text else str(escape(scrubbed))
+
     def filter_statements(self, statements: Iterable[Statement]) -> list[Statement]:
-        return [s for s in statements if self.statement_visible(s)]
+        return [s for s in statements if self.visible(s)]
 
 
 @dataclass(frozen=True)
@@ -635,15 +845,40 @@ def statement_view(statement: Statement, protection: Protection) -> StatementVie
     )
 
 
+PREVIEW_ARGUMENT = "preview"
+
+
+def previewing_public() -> bool:
+    """Whether a team member asked to see this page as the public sees it (?preview=public)."""
+    from flask import request
+    from flask_login import current_user
+
+    asked = request.args.get(PREVIEW_ARGUMENT) == PUBLIC
+    return asked and audience_for(current_user) == INTERNAL
+
+
+def public_protection() -> Protection:
+    """The public audience's Protection, loaded once per request (for the team's notices)."""
+    from flask import g
+
+    from evidence.db import get_session
+
+    if "public_protection" not in g:
+        g.public_protection = Protection.load(get_session(), PUBLIC)
+    return g.public_protection
+
+
 def current_protection() -> Protection:
-    """The signed-in user's Protection, loaded once per request."""
+    """The Protection of the request's audience, loaded once per request: the signed-in
+    user's, or the public one while a team member previews the page as the public."""
     from flask import g
     from flask_login import current_user
 
     from evidence.db import get_session
 
     if "protection" not in g:
-        g.protection = Protection.load(get_session(), audience_for(current_user))
+        audience = PUBLIC if previewing_public() else audience_for(current_user)
+        g.protection = Protection.load(get_session(), audience)
     return g.protection
 
 

@@ -435,9 +435,11 @@ def autocomplete(
     limit: int = 10,
     *,
     exclude_ids: Iterable[int] = (),
+    hidden_ids: Callable[[type], Any] = lambda _model: None,
     include_retracted: bool = False,
 ) -> list[Suggestion]:
-    """Records of ``kind`` whose name or title, key or any alias contains ``text``."""
+    """Records of ``kind`` whose name or title, key or any alias contains ``text``, except
+    ``exclude_ids``; ``hidden_ids(model)`` gives a SELECT of ids to leave out (or None)."""
     from evidence.models import Incident, Person, Place, Source, Unit
 
     text = (text or "").strip()
@@ -458,6 +460,9 @@ def autocomplete(
     exclude_ids = list(exclude_ids)
     if exclude_ids:
         stmt = stmt.where(model.id.not_in(exclude_ids))
+    hidden = hidden_ids(model)
+    if hidden is not None:
+        stmt = stmt.where(model.id.not_in(hidden))
     if not include_retracted:
         stmt = stmt.where(model.retracted_at.is_(None))
     starts = label.ilike(like_pattern(text)[1:], "\\")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from evidence.models import Person, Statement
+from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.links.models import Capture
+from evidence.models import Person, Source, Statement
 from evidence.protection import (
     Protection,
     audience_for,
@@ -171,3 +175,109 @@ def test_first_pseudonym_wins_and_retraction_keeps_protection(
 def test_unknown_audience_is_refused(session: Session) -> None:
     with pytest.raises(ValueError, match="audience"):
         Protection.load(session, "press")
+
+
+# --- visible / hidden_ids: one rule per record type, the same in Python and in SQL -----
+
+
+def _exhibit(session: Session, key: str, statement: Statement, **fields: object) -> Exhibit:
+    exhibit = Exhibit(
+        key=key, sha256="a" * 64, filename=f"{key}.txt", media_type="text/plain", size=1, **fields
+    )
+    session.add(exhibit)
+    session.flush()
+    session.add(ExhibitLink(exhibit_id=exhibit.id, statement_id=statement.id))
+    session.flush()
+    return exhibit
+
+
+def _visible_ids(session: Session, protection: Protection, model: type) -> set[int]:
+    return set(session.scalars(select(model.id).where(protection.visible_condition(model))))
+
+
+def test_files_of_a_protected_witness_are_hidden_outside_the_team(
+    session: Session, witnesses: dict
+) -> None:
+    open_file = _exhibit(session, "e-open", witnesses["open_statement"])
+    hidden_file = _exhibit(session, "e-hidden", witnesses["hidden_statement"])
+    secret_file = _exhibit(session, "e-secret", witnesses["secret_statement"])
+    # Protection follows the person: a public statement of a protected witness too.
+    also_public = _statement(session, "s-also", witnesses["hidden"], "public", None)
+    person_file = _exhibit(session, "e-person", also_public)
+    everything = {open_file.id, hidden_file.id, secret_file.id, person_file.id}
+    public = Protection.load(session, "public")
+    assert _visible_ids(session, public, Exhibit) & everything == {open_file.id}
+    assert [public.visible(e) for e in (open_file, hidden_file, person_file)] == [
+        True,
+        False,
+        False,
+    ]
+    # The team, and counsel under the court's protective measures, see every file.
+    for audience in ("internal", "counsel"):
+        protection = Protection.load(session, audience)
+        assert _visible_ids(session, protection, Exhibit) >= everything
+        assert all(protection.visible(e) for e in (open_file, hidden_file, secret_file))
+
+
+def test_a_redacted_copy_replaces_the_original_for_the_public(
+    session: Session, witnesses: dict
+) -> None:
+    original = _exhibit(session, "e-original", witnesses["hidden_statement"])
+    copy = _exhibit(session, "e-copy", witnesses["hidden_statement"], redacts_id=original.id)
+    secret = _exhibit(session, "e-secret", witnesses["secret_statement"])
+    secret_copy = _exhibit(session, "e-secret-copy", witnesses["secret_statement"])
+    secret_copy.redacts_id = secret.id
+    session.flush()
+    public = Protection.load(session, "public")
+    assert (public.visible(original), public.visible(copy)) == (False, True)
+    # A confidential statement does not exist for the public: nor does any of its files.
+    assert not public.visible(secret_copy)
+    internal = Protection.load(session, "internal")
+    assert internal.visible(original) and internal.visible(copy)
+
+
+def test_captures_of_a_protected_statements_source_are_hidden(
+    session: Session, witnesses: dict
+) -> None:
+    named, other = (
+        Source(key="src-named", kind="document", title="Interview"),
+        Source(key="src-other", kind="document", title="Report"),
+    )
+    session.add_all([named, other])
+    session.flush()
+    witnesses["hidden_statement"].source_id = named.id
+    captures = [
+        Capture(
+            source_id=source.id,
+            captured_by="auditor",
+            url="https://example.org/",
+            final_url="https://example.org/",
+            status_code=200,
+            sha256="b" * 64,
+            size=1,
+            body_sha256="c" * 64,
+        )
+        for source in (named, other)
+    ]
+    session.add_all(captures)
+    session.flush()
+    public = Protection.load(session, "public")
+    assert [public.visible(c) for c in captures] == [False, True]
+    assert _visible_ids(session, public, Capture) == {captures[1].id}
+    assert Protection.load(session, "internal").visible(captures[0])
+
+
+def test_hidden_persons_and_statements_per_audience(session: Session, witnesses: dict) -> None:
+    public = Protection.load(session, "public")
+    assert not public.visible(witnesses["hidden"]) and public.visible(witnesses["open"])
+    assert not public.visible(witnesses["secret_statement"])
+    assert public.visible(witnesses["hidden_statement"])
+    assert _visible_ids(session, public, Person) == {witnesses["open"].id}
+    counsel = Protection.load(session, "counsel")
+    assert counsel.visible(witnesses["secret_statement"])
+    assert counsel.hidden_ids(Statement) is None
+    assert public.shown_name(witnesses["hidden"]) == "Witness A"
+    assert public.exhibit_label(SimpleNamespace(id=12, filename="Petrov.txt")) == "Exhibit 12"
+    assert Protection.load(session, "internal").exhibit_label(
+        SimpleNamespace(id=12, filename="Petrov.txt")
+    ) == ("Petrov.txt")

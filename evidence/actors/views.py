@@ -9,7 +9,7 @@ pseudonym and are never linked (their key is usually their name).
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
 
 from evidence.actors.forms import PersonForm, UnitForm
 from evidence.actors.models import Person, Unit
@@ -105,17 +105,13 @@ def unit_show(key: str) -> str:
 @requires("read")
 def person_index() -> str:
     filters = ListFilters.from_request()
-    hidden = current_protection().pseudonyms  # empty for the internal audience
-    page = paginate(get_session(), list_query(Person, Person.name, filters, exclude_ids=hidden))
+    page = paginate(get_session(), list_query(Person, Person.name, filters))
     return render_template("persons/index.html", page=page, filters=filters)
 
 
 def _visible_person_id(key: str) -> int:
     """The person's id, or 404 when they are protected from this audience."""
-    person_id = record_id_or_404(Person, key)
-    if person_id in current_protection().pseudonyms:
-        abort(404)
-    return person_id
+    return record_id_or_404(Person, key)
 
 
 @persons.get("/<key>", endpoint="show")

@@ -94,7 +94,7 @@ def _statement_links(incident_ids: list[int]) -> dict[int, list[StatementInciden
     protection = current_protection()
     by_incident: dict[int, list[StatementIncident]] = defaultdict(list)
     for link in links:
-        if protection.statement_visible(link.statement):
+        if protection.visible(link.statement):
             by_incident[link.incident_id].append(link)
     return by_incident
 

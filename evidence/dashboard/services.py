@@ -51,7 +51,7 @@ class Count:
 
 
 def record_counts(session: Session, protection: Protection) -> list[Count]:
-    """Records in use (not retracted) per type, in one query; hidden statements not counted.
+    """Records in use (not retracted) per type, in one query; hidden records not counted.
 
     Each count is all rows minus the retracted (and hidden) ones: SQLite counts a whole
     table from its smallest index almost for free, and the retracted rows are few and
@@ -60,10 +60,10 @@ def record_counts(session: Session, protection: Protection) -> list[Count]:
     columns = []
     for _label, _section, model in COUNTED:
         count = _count(model) - _count(model, model.retracted_at.is_not(None))
-        if model is Statement and protection.audience == "public":
+        hidden = protection.hidden_ids(model)
+        if hidden is not None:
             # Two counts, not one with OR: each is a short range of an index.
-            confidential = Statement.protection == "confidential"
-            count = count - _count(Statement, confidential, Statement.retracted_at.is_(None))
+            count = count - _count(model, model.id.in_(hidden), model.retracted_at.is_(None))
         columns.append(count)
     values = session.execute(select(*columns)).one()
     return [
@@ -96,8 +96,8 @@ def recent_changes(
 
     The internal audience also sees which fields changed. Other audiences see
     only entity, key, action, actor and time; keys are scrubbed of protected
-    names (and then not linked), and changes to statements they may not see
-    are left out.
+    names (and then not linked), and changes to records they may not see
+    are left out (a protected person's appear under the pseudonym).
     """
     stmt = (
         select(AuditEntry)
@@ -106,10 +106,10 @@ def recent_changes(
         .limit(limit)
     )
     entries = list(session.scalars(stmt))
-    hidden = _hidden_statement_ids(session, protection, entries)
+    hidden = _hidden_entries(protection, entries)
     changes = []
     for entry in entries:
-        if entry.entity == "statement" and entry.record_id in hidden:
+        if (entry.entity, entry.record_id) in hidden:
             continue
         key = entry.record_key or ""
         label = _protected_key(protection, entry, key)
@@ -133,15 +133,18 @@ def _protected_key(protection: Protection, entry: AuditEntry, key: str) -> str:
     return protection.scrub(key) or key
 
 
-def _hidden_statement_ids(
-    session: Session, protection: Protection, entries: list[AuditEntry]
-) -> set[int]:
-    ids = [e.record_id for e in entries if e.entity == "statement" and e.record_id]
-    if not ids or protection.is_internal:
-        return set()
-    stmt = select(Statement).where(Statement.id.in_(ids))
-    visible = {s.id for s in session.scalars(stmt) if protection.statement_visible(s)}
-    return set(ids) - visible
+# Changes to these records are left out where the record is hidden (a protected person's
+# changes stay, shown under the pseudonym).
+_HIDEABLE = {"statement": Statement, "exhibit": Exhibit}
+
+
+def _hidden_entries(protection: Protection, entries: list[AuditEntry]) -> set[tuple[str, int]]:
+    """(entity, record id) of the entries' records hidden from the audience (a query per type)."""
+    hidden: set[tuple[str, int]] = set()
+    for entity, model in _HIDEABLE.items():
+        ids = {e.record_id for e in entries if e.entity == entity and e.record_id}
+        hidden.update((entity, i) for i in protection.hidden_among(model, ids))
+    return hidden
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ not see are left out. Templates only format what this module hands them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -33,7 +34,6 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
 from evidence.exhibits.models import Exhibit, ExhibitLink
-from evidence.exhibits.services import hidden_from_public
 from evidence.incidents.models import ViolationType
 from evidence.interchange.records import Record, canonical_json, load_records, record_hash
 from evidence.places.models import Place
@@ -371,22 +371,20 @@ class _Builder:
 
     def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
         """Incident key -> ids of the live exhibits linked to it or to one of its statements
-        in this dossier (one query). Where the audience may not see confidential statements,
-        an exhibit linked to one is left out altogether, as on the web (its file or name
-        could identify the witness)."""
+        in this dossier (one query). An exhibit hidden from the audience is left out
+        altogether, as on the web (its file could identify a protected witness); where a
+        redacted copy exists, the copy is included instead."""
         link = aliased(ExhibitLink)
         stmt = (
             select(link.exhibit_id, link.incident_id, link.statement_id)
             .join(Exhibit, Exhibit.id == link.exhibit_id)
-            .where(Exhibit.retracted_at.is_(None))
+            .where(Exhibit.retracted_at.is_(None), self.protection.visible_condition(Exhibit))
             .where(
                 link.incident_id.in_(list(incidents) or [-1])
                 | link.statement_id.in_(list(self.statements) or [-1])
             )
             .order_by(link.exhibit_id)
         )
-        if not self.protection.statement_visible(SimpleNamespace(protection="confidential")):
-            stmt = stmt.where(~hidden_from_public())
         exhibits_of: dict[str, list[int]] = defaultdict(list)
         for row in self.session.execute(stmt):
             if row.incident_id is not None:
@@ -547,12 +545,11 @@ class _Builder:
 
     def exhibit(self, exhibit_id: int, number: int, incidents: list[IncidentView]) -> ExhibitView:
         record = self.included["exhibit"][exhibit_id]
-        internal = self.protection.audience == INTERNAL
         return ExhibitView(
             id=exhibit_id,
             number=number,
             key=self.scrub(record["key"]),
-            filename=self.scrub(record["filename"]) if internal else None,
+            filename=self.scrub(record["filename"]) if self.protection.shows_file_names else None,
             media_type=record["media_type"],
             size=record["size"],
             size_words=_size_words(record["size"]),
@@ -679,7 +676,7 @@ def build_snapshot(
     case_record = builder.included["case"][case.id]
     identifier = dossier_id(case.key, audience, generated_at, builder.audit_hash)
     secret = None if audience == INTERNAL else manifest_secret(session, identifier)
-    return Snapshot(
+    snapshot = Snapshot(
         dossier_id=identifier,
         audience=audience,
         banner=BANNERS[audience],
@@ -698,6 +695,16 @@ def build_snapshot(
         manifest=builder.manifest(secret),
         anchor=_anchor_at(session, builder.audit_seq),
     )
+    # Every text of the snapshot once more, whatever field it came from: the fields above
+    # are scrubbed one by one, this makes sure a field added later is too.
+    scrubbed = builder.protection.scrub_tree(snapshot)
+    # The manifest's ids and hashes stay as computed (verify-dossier recomputes them from
+    # the database); a key the scrubber would change names a protected person: withheld.
+    manifest = [
+        entry if entry.key == shown.key else dataclasses.replace(entry, key=None)
+        for entry, shown in zip(snapshot.manifest, scrubbed.manifest, strict=True)
+    ]
+    return dataclasses.replace(scrubbed, manifest=manifest, anchor=snapshot.anchor)
 
 
 def _anchor_at(session: Session, seq: int) -> AnchorView | None:

@@ -39,6 +39,15 @@ class UploadForm(FlaskForm):
         }
 
 
+class RedactedCopyForm(FlaskForm):
+    file = FileField(
+        "Redacted copy",
+        validators=[FileRequired("choose the redacted file to upload")],
+        description="The same file with what identifies protected people removed or"
+        " blacked out. Viewers and public dossiers will see only this copy.",
+    )
+
+
 class CustodyForm(FlaskForm):
     action = SelectField("Event", choices=list(REPORTED_CUSTODY_ACTIONS))
     note = TextAreaField(

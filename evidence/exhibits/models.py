@@ -18,6 +18,9 @@ class Exhibit(KeyedRecord, Base):
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     acquired: Mapped[str | None] = mapped_column(String(64))
     acquired_from: Mapped[str | None] = mapped_column(Text)
+    # Set on a redacted copy: the exhibit it was made from. Outside the team the copy is
+    # shown instead of the original (evidence.protection); one copy per original.
+    redacts_id: Mapped[int | None] = mapped_column(ForeignKey("exhibits.id"), unique=True)
 
     links: Mapped[list[ExhibitLink]] = relationship(
         order_by="ExhibitLink.position", cascade="all, delete-orphan"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import filetype
-from sqlalchemy import exists, false, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
@@ -157,6 +157,49 @@ def add_exhibit(
     return exhibit
 
 
+def add_redacted_copy(
+    session: Session,
+    store: Store,
+    original: Exhibit,
+    stream: BinaryIO,
+    *,
+    filename: str | None,
+    by: str,
+    max_bytes: int | None = None,
+) -> Exhibit:
+    """Store a redacted copy of ``original`` as its public derivative.
+
+    The copy gets the original's links, so it appears wherever the original would; the
+    public then sees only the copy (evidence.protection). Both files stay hashed, and a
+    "redacted" custody event on each names the other and its SHA-256.
+    """
+    if original.redacts_id is not None:
+        raise ValidationError({"file": "this exhibit is itself a redacted copy"})
+    if original.is_retracted:
+        raise ValidationError({"file": "the exhibit is retracted"})
+    if session.scalar(select(Exhibit.id).where(Exhibit.redacts_id == original.id)) is not None:
+        raise ValidationError({"file": "this exhibit already has a redacted copy"})
+    linked = {
+        field: [getattr(link, column) for link in original.links if getattr(link, column)]
+        for field, _model, column in LINK_TARGETS
+    }
+    copy = add_exhibit(
+        session, store, stream, filename=filename, by=by, max_bytes=max_bytes, **linked
+    )
+    if copy.sha256 == original.sha256:
+        raise ValidationError({"file": "this is the original file itself, not a redacted copy"})
+    copy.redacts_id = original.id
+    note = f"redacted copy {copy.key} (SHA-256 {copy.sha256}) of {original.key}"
+    note += f" (SHA-256 {original.sha256})"
+    for exhibit in (original, copy):
+        add_custody_event(session, exhibit, action="redacted", by=by, note=note)
+    return copy
+
+
+def redacted_copy_of(session: Session, original: Exhibit) -> Exhibit | None:
+    return session.scalar(select(Exhibit).where(Exhibit.redacts_id == original.id))
+
+
 def _acquisition_note(date: str | None, source: str | None, how: str | None) -> str:
     parts = [
         f"from {clean_text(source)}" if clean_text(source) else None,
@@ -216,33 +259,30 @@ def fixity_problems(session: Session, store: Store) -> list[FixityProblem]:
 # --- reading -----------------------------------------------------------------------------
 
 
-def hidden_from_public():
-    """SQL condition: the exhibit is linked to a confidential statement."""
-    return exists().where(
-        ExhibitLink.exhibit_id == Exhibit.id,
-        ExhibitLink.statement_id == Statement.id,
-        Statement.protection == "confidential",
-    )
-
-
 def exhibits_query(
     *,
-    internal: bool,
+    visible: ColumnElement[bool],
     text: str | None = None,
     media: str | None = None,
+    by_filename: bool = True,
     names_protected: bool = False,
-):
-    """Live exhibits newest first; the public audience never sees those of confidential
-    statements (their names or files could identify the witness). ``names_protected``:
-    the text may name a person protected from the audience, so it matches nothing."""
-    stmt = select(Exhibit).where(Exhibit.retracted_at.is_(None)).order_by(Exhibit.id.desc())
-    if not internal:
-        stmt = stmt.where(~hidden_from_public())
+) -> Select[Any]:
+    """Live exhibits newest first, of those ``visible`` (the audience's condition from
+    evidence.protection). ``text`` matches the key, and the file name when ``by_filename``
+    (an audience that is never shown file names must not be able to probe them).
+    ``names_protected``: the text may name a person protected from the audience, so it
+    matches nothing."""
+    stmt = (
+        select(Exhibit).where(Exhibit.retracted_at.is_(None), visible).order_by(Exhibit.id.desc())
+    )
     if names_protected:
         stmt = stmt.where(false())
     elif text:
         pattern = f"%{text.lower()}%"
-        stmt = stmt.where(Exhibit.filename.ilike(pattern) | Exhibit.key.ilike(pattern))
+        matches = Exhibit.key.ilike(pattern)
+        if by_filename:
+            matches = matches | Exhibit.filename.ilike(pattern)
+        stmt = stmt.where(matches)
     if media:
         stmt = stmt.where(Exhibit.media_type.startswith(media))
     return stmt
@@ -269,18 +309,16 @@ def load_exhibit(session: Session, key: str) -> ExhibitDetail | None:
 
 
 def linked_exhibits(
-    session: Session, *, column: str, record_id: int, internal: bool
+    session: Session, *, column: str, record_id: int, visible: ColumnElement[bool]
 ) -> list[Exhibit]:
     """The live exhibits linked to one incident, statement or source (column: e.g.
     "incident_id"), oldest first; as exhibits_query decides for the audience."""
     stmt = (
         select(Exhibit)
         .join(ExhibitLink, ExhibitLink.exhibit_id == Exhibit.id)
-        .where(getattr(ExhibitLink, column) == record_id, Exhibit.retracted_at.is_(None))
+        .where(getattr(ExhibitLink, column) == record_id, Exhibit.retracted_at.is_(None), visible)
         .order_by(Exhibit.id)
     )
-    if not internal:
-        stmt = stmt.where(~hidden_from_public())
     return list(session.scalars(stmt))
 
 

@@ -27,19 +27,21 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from evidence.db import get_session
-from evidence.exhibits.forms import CustodyForm, UploadForm
+from evidence.exhibits.forms import CustodyForm, RedactedCopyForm, UploadForm
 from evidence.exhibits.models import Exhibit
 from evidence.exhibits.services import (
     ExhibitDetail,
     add_custody_event,
     add_exhibit,
+    add_redacted_copy,
     exhibits_query,
     linked_exhibits,
     load_exhibit,
+    redacted_copy_of,
     verify_exhibit,
 )
-from evidence.permissions import deny, requires
-from evidence.protection import current_protection
+from evidence.permissions import requires
+from evidence.protection import PUBLIC, Protection, current_protection
 from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size, store_for
 from evidence.web.pagination import paginate
@@ -76,7 +78,7 @@ def exhibits_linked_to(kind: str, record: Any) -> list[Exhibit]:
         get_session(),
         column=LINK_COLUMNS[kind],
         record_id=record.id,
-        internal=current_protection().is_internal,
+        visible=current_protection().visible_condition(Exhibit),
     )
 
 
@@ -90,13 +92,13 @@ def _max_bytes() -> int:
 
 
 def _visible_detail(key: str) -> ExhibitDetail:
-    """The exhibit, or 404; refused when it belongs to a statement the user may not see."""
+    """The exhibit, or 404 when it is missing, retracted or hidden from the user's audience
+    (a hidden exhibit does not exist for them, so its address says nothing)."""
     detail = load_exhibit(get_session(), key)
     if detail is None or detail.exhibit.is_retracted:
         abort(404)
-    protection = current_protection()
-    if not all(protection.statement_visible(s) for s in detail.statements):
-        deny("read", detail.exhibit)
+    if not current_protection().visible(detail.exhibit):
+        abort(404)
     return detail
 
 
@@ -107,9 +109,10 @@ def index() -> str:
     media = request.args.get("type") or None
     protection = current_protection()
     query = exhibits_query(
-        internal=protection.is_internal,
+        visible=protection.visible_condition(Exhibit),
         text=text,
         media=media,
+        by_filename=protection.shows_file_names,
         names_protected=bool(protection.ignored_query_words(text)),
     )
     page = paginate(get_session(), query)
@@ -156,19 +159,71 @@ def new() -> str | Response:
     return render_template("exhibits/new.html", form=form, limit=limit), status
 
 
-@bp.get("/<key>")
-@requires("read")
-def show(key: str) -> str:
+def _show_page(
+    detail: ExhibitDetail,
+    custody_form: CustodyForm | None = None,
+    copy_form: RedactedCopyForm | None = None,
+) -> str:
     from evidence.audit.services import history
 
-    detail = _visible_detail(key)
+    session = get_session()
+    exhibit = detail.exhibit
     return render_template(
         "exhibits/show.html",
         detail=detail,
-        exhibit=detail.exhibit,
-        custody_form=CustodyForm(),
-        history_entries=history(get_session(), "exhibit", detail.exhibit.id),
+        exhibit=exhibit,
+        custody_form=custody_form or CustodyForm(formdata=None),
+        copy_form=copy_form or RedactedCopyForm(formdata=None),
+        redacted_copy=redacted_copy_of(session, exhibit),
+        original=session.get(Exhibit, exhibit.redacts_id) if exhibit.redacts_id else None,
+        public_sees=Protection.load(session, PUBLIC).visible(exhibit),
+        history_entries=history(session, "exhibit", exhibit.id),
     )
+
+
+@bp.get("/<key>")
+@requires("read")
+def show(key: str) -> str:
+    return _show_page(_visible_detail(key))
+
+
+@bp.post("/<key>/redacted-copy")
+@requires("edit")
+def redacted_copy(key: str) -> tuple[str, int] | Response:
+    """Upload the public derivative of an exhibit: a copy with identifying parts removed."""
+    detail = _visible_detail(key)
+    try:
+        form = RedactedCopyForm()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = RedactedCopyForm(formdata=None)
+        form.file.errors = [f"larger than the limit of {describe_size(_max_bytes())}"]
+        return _show_page(detail, copy_form=form), 413
+    if submitted:
+        session = get_session()
+        upload = form.file.data
+        try:
+            copy = add_redacted_copy(
+                session,
+                store_for(current_app.config),
+                detail.exhibit,
+                upload.stream,
+                filename=upload.filename,
+                by=current_user.name,
+                max_bytes=_max_bytes(),
+            )
+        except ValidationError as error:
+            session.rollback()
+            show_errors(form, error)
+        else:
+            session.commit()
+            flash(
+                f"Redacted copy {copy.key} stored: viewers and public dossiers now see it"
+                f" instead of {key}.",
+                "success",
+            )
+            return redirect(url_for("exhibits.show", key=key))
+    return _show_page(detail, copy_form=form), 400
 
 
 @bp.get("/<key>/download")
@@ -215,12 +270,4 @@ def custody(key: str) -> str | Response:
         session.commit()
         flash("Custody event recorded.", "success")
         return redirect(url_for("exhibits.show", key=key))
-    from evidence.audit.services import history
-
-    return render_template(
-        "exhibits/show.html",
-        detail=detail,
-        exhibit=detail.exhibit,
-        custody_form=form,
-        history_entries=history(session, "exhibit", detail.exhibit.id),
-    ), 400
+    return _show_page(detail, custody_form=form), 400

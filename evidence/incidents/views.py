@@ -172,7 +172,7 @@ def show(key: str) -> str:
     incident = detail.incident
     protection = current_protection()
     statement_links = [
-        link for link in detail.statement_links if protection.statement_visible(link.statement)
+        link for link in detail.statement_links if protection.visible(link.statement)
     ]
     footnotes = number_citations(
         [incident.citations, *(involvement.citations for involvement in incident.involvements)]

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -417,8 +417,11 @@ class SourceLinks:
     captures: list[Capture]
 
 
-def source_links(session: Session, source_id: int, limit: int = 20) -> SourceLinks:
-    """A source's newest checks and all its captures, newest first (two queries)."""
+def source_links(
+    session: Session, source_id: int, limit: int = 20, *, visible: Any = None
+) -> SourceLinks:
+    """A source's newest checks and its captures that are ``visible`` (the audience's
+    condition from evidence.protection), newest first (two queries)."""
     checks = session.scalars(
         select(LinkCheck)
         .where(LinkCheck.source_id == source_id)
@@ -426,7 +429,9 @@ def source_links(session: Session, source_id: int, limit: int = 20) -> SourceLin
         .limit(limit)
     )
     captures = session.scalars(
-        select(Capture).where(Capture.source_id == source_id).order_by(Capture.id.desc())
+        select(Capture)
+        .where(Capture.source_id == source_id, true() if visible is None else visible)
+        .order_by(Capture.id.desc())
     )
     return SourceLinks(list(checks), list(captures))
 

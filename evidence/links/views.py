@@ -35,6 +35,7 @@ from evidence.links.services import (
     status_counts,
 )
 from evidence.permissions import requires
+from evidence.protection import current_protection
 from evidence.sources.models import Source
 from evidence.store import store_for
 from evidence.web.pagination import paginate
@@ -65,7 +66,8 @@ def source_link_history(source: Any) -> SourceLinks | None:
     """A source's checks and captures, for the partial links/_source_panel.html."""
     if source is None or getattr(source, "id", None) is None:
         return None
-    return source_links(get_session(), source.id)
+    visible = current_protection().visible_condition(Capture)
+    return source_links(get_session(), source.id, visible=visible)
 
 
 def _run_options() -> dict[str, Any]:
@@ -159,8 +161,12 @@ def capture_source(key: str) -> Response:
 
 
 def _capture_or_404(capture_id: int) -> Capture:
+    """The capture, or 404 when it is missing, its file is gone, or it is hidden from the
+    user's audience (a captured page cannot be scrubbed)."""
     kept = get_session().get(Capture, capture_id)
-    if kept is None or not store_for(current_app.config).exists(kept.sha256):
+    if kept is None or not current_protection().visible(kept):
+        abort(404)
+    if not store_for(current_app.config).exists(kept.sha256):
         abort(404)
     return kept
 

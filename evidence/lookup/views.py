@@ -55,14 +55,13 @@ def suggest(kind: str) -> Response:
         abort(404)
     text = request.args.get("q", "").strip()
     protection = current_protection()
-    # Protected persons are left out in the query, so they never take a suggestion's place.
-    hidden = list(protection.pseudonyms) if kind == "persons" else []
+    # Hidden records are left out in the query, so they never take a suggestion's place.
     # Text that may name a protected person suggests nothing, as a nonsense word would.
     names_protected = bool(protection.ignored_query_words(text))
     found = (
         []
         if names_protected
-        else autocomplete(get_session(), kind, text, SUGGESTIONS, exclude_ids=hidden)
+        else autocomplete(get_session(), kind, text, SUGGESTIONS, hidden_ids=protection.hidden_ids)
     )
     results = [
         shown for shown in (_as_shown(s, text, protection) for s in found) if shown is not None

@@ -22,7 +22,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -78,8 +77,6 @@ SNIPPET_WORDS = 24
 MARGIN_WORDS = 8  # longer than any name, see _excerpt
 _WORDS = re.compile(r"([^\W_]+)")
 Scrub = Callable[[str | None], str | None]
-# Asks protection.py whether this audience may see confidential statements at all.
-_CONFIDENTIAL = SimpleNamespace(protection="confidential")
 
 
 @dataclass(frozen=True)
@@ -251,11 +248,11 @@ def _type_conditions(
     conditions: list[ColumnElement[bool]] = []
     if entity == "incident" and filters.on_incidents:
         conditions.append(record_id.in_(incidents))
+    # Uncorrelated subqueries only: the databases hash them once per search.
+    hidden = protection.hidden_ids(MODELS[entity])
+    if hidden is not None:
+        conditions.append(record_id.not_in(hidden))
     if entity == "statement":
-        # Uncorrelated subqueries only: the databases hash them once per search.
-        if not protection.statement_visible(_CONFIDENTIAL):
-            confidential = select(Statement.id).where(Statement.protection == "confidential")
-            conditions.append(record_id.not_in(confidential))
         if filters.protection:
             chosen = select(Statement.id).where(Statement.protection == filters.protection)
             conditions.append(record_id.in_(chosen))
@@ -264,8 +261,6 @@ def _type_conditions(
                 StatementIncident.incident_id.in_(incidents)
             )
             conditions.append(record_id.in_(about))
-    if entity == "person" and not protection.is_internal and protection.pseudonyms:
-        conditions.append(record_id.not_in(list(protection.pseudonyms)))
     return conditions
 
 

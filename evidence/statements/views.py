@@ -8,7 +8,6 @@ it is not listed and its address answers 404, as for a key nobody uses.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
@@ -16,7 +15,7 @@ from evidence import dates
 from evidence.audit.services import history
 from evidence.db import get_session
 from evidence.incidents.views import FormPage, restore_view, retract_view, save_form
-from evidence.permissions import can, requires
+from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.services_common import form_data
 from evidence.statements.forms import StatementForm
@@ -43,7 +42,7 @@ def _statement(key: str) -> Statement:
     session = get_session()
     statement_id = session.scalar(select(Statement.id).where(Statement.key == key))
     statement = load_statement(session, statement_id) if statement_id is not None else None
-    if statement is None or not can(current_user, "read", statement):
+    if statement is None or not current_protection().visible(statement):
         abort(404)
     return statement
 
@@ -65,10 +64,8 @@ def index() -> str:
         )
         .order_by(Statement.taken.is_(None), Statement.taken.desc(), Statement.key)
     )
-    if not protection.is_internal:
-        # Hidden statements are left out in the query, so counts and pages say nothing.
-        visible = [p for p in PROTECTION_LEVELS if p != "confidential"]
-        stmt = stmt.where(Statement.protection.in_(visible))
+    # Hidden statements are left out in the query, so counts and pages say nothing.
+    stmt = stmt.where(protection.visible_condition(Statement))
     if level in PROTECTION_LEVELS:
         stmt = stmt.where(Statement.protection == level)
     if not include_retracted:

@@ -49,14 +49,18 @@ def record_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
 
 
 def find_or_404(model: type[KeyedRecord], key: str, **options: Any) -> Any:
+    """The record, or 404 when it is missing or hidden from the user's audience (the two
+    answer alike, so an address says nothing about a hidden record)."""
     record = get_session().scalar(select(model).where(model.key == key))
-    if record is None:
+    if record is None or not current_protection().visible(record):
         abort(404)
     return record
 
 
 def record_id_or_404(model: type[KeyedRecord], key: str) -> int:
-    record_id = get_session().scalar(select(model.id).where(model.key == key))
+    """The record's id, or 404 as find_or_404 decides."""
+    stmt = select(model.id).where(model.key == key, current_protection().visible_condition(model))
+    record_id = get_session().scalar(stmt)
     if record_id is None:
         abort(404)
     return record_id
@@ -91,11 +95,11 @@ def list_query(
     model: type[KeyedRecord],
     label: InstrumentedAttribute,
     filters: ListFilters,
-    *,
-    exclude_ids: Any = (),
 ) -> Select[Any]:
-    """Records whose label, key or alias contains the filter text, by label."""
-    stmt = select(model)
+    """Records whose label, key or alias contains the filter text, by label; records
+    hidden from the user's audience are left out in the query, so counts say nothing, and
+    a text that may name a protected person matches nothing."""
+    stmt = select(model).where(current_protection().visible_condition(model))
     if filters.names_protected:
         stmt = stmt.where(false())
     elif filters.text:
@@ -108,9 +112,6 @@ def list_query(
         stmt = stmt.where(or_(matches, model.key.ilike(like_pattern(filters.text), "\\")))
     if not filters.include_retracted:
         stmt = stmt.where(model.retracted_at.is_(None))
-    exclude_ids = list(exclude_ids)
-    if exclude_ids:
-        stmt = stmt.where(model.id.not_in(exclude_ids))
     return stmt.order_by(func.lower(label), model.id)
 
 
