@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from markupsafe import escape
 
 from evidence.config import PROJECT_ROOT, Config
+from evidence.web.headers import register_security_headers
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_flask_mapping())
     register_database(app, config)
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

@@ -51,14 +51,11 @@ LINK_COLUMNS = {"incident": "incident_id", "statement": "statement_id", "source"
 
 
 def send_attachment(path_or_file: Any, download_name: str, mimetype: str) -> Response:
-    """A stored file as a download that the browser never renders or runs on our origin."""
-    response = send_file(
+    """A stored file as a download; evidence.web.headers keeps the browser from rendering
+    or running it on our origin (sandboxing policy, nosniff, no-store)."""
+    return send_file(
         path_or_file, mimetype=mimetype, as_attachment=True, download_name=download_name
     )
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.app_template_global()
