@@ -12,6 +12,7 @@ from markupsafe import escape
 
 from evidence.config import PROJECT_ROOT, Config
 from evidence.web.headers import register_security_headers
+from evidence.web.input import register_input_limits
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_database(app, config)
     register_extensions(app)
     register_security_headers(app)
+    register_input_limits(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

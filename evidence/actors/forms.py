@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from evidence.services_common import (
@@ -15,9 +15,10 @@ from evidence.services_common import (
 )
 from evidence.sources.forms import citations_field
 from evidence.vocabularies import UNIT_KINDS
+from evidence.web.input import BoundedSubform
 
 
-class ParentLinkForm(Form):
+class ParentLinkForm(BoundedSubform):
     unit = reference_field("Parent unit", "units")
     start = edtf_field("From")
     end = edtf_field("Until")
@@ -31,7 +32,7 @@ class UnitForm(RecordForm):
     parents = FieldList(FormField(ParentLinkForm), label="Part of", min_entries=1)
 
 
-class MembershipForm(Form):
+class MembershipForm(BoundedSubform):
     unit = reference_field("Unit", "units")
     title = StringField("Post", description="Rank or position, e.g. deputy commander")
     start = edtf_field("From")

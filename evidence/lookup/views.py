@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 from flask.wrappers import Response
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.protection import Protection, current_protection
@@ -30,6 +30,9 @@ def date() -> Response:
     value = request.args.get("value", "").strip()
     if not value:
         return jsonify(valid=False, text="", earliest=None, latest=None, error=None)
+    if len(value) > limits.DATE:
+        error = f"at most {limits.DATE} characters"
+        return jsonify(valid=False, text="", earliest=None, latest=None, error=error)
     try:
         bounds = dates.parse(value)
     except dates.InvalidDate as error:
@@ -48,7 +51,7 @@ def date() -> Response:
 def suggest(kind: str) -> Response:
     if kind not in AUTOCOMPLETE_KINDS:
         abort(404)
-    text = request.args.get("q", "").strip()
+    text = request.args.get("q", "").strip()[: limits.NAME]
     protection = current_protection()
     # Protected persons are left out in the query, so they never take a suggestion's place.
     hidden = list(protection.pseudonyms) if kind == "persons" else []

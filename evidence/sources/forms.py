@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import DateField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from evidence.services_common import (
@@ -13,9 +13,10 @@ from evidence.services_common import (
     vocabulary_choices,
 )
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, SOURCE_KINDS
+from evidence.web.input import BoundedSubform
 
 
-class CitationForm(Form):
+class CitationForm(BoundedSubform):
     """One citation (a subform: no CSRF token of its own)."""
 
     source = reference_field("Source", "sources")

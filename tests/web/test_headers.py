@@ -7,7 +7,6 @@ so the walk sees record pages, edit forms and downloads, not only 404 pages.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -20,76 +19,17 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from evidence import create_app
-from evidence.accounts.services import create_user
 from evidence.config import config_for_tests
-from evidence.dossiers.services import output_file, queue_job
-from evidence.exhibits.services import add_exhibit
 from evidence.permissions import requires
-from evidence.store import store_for
 from evidence.vocabularies import ROLES
-from tests.factories import (
-    make_case,
-    make_incident,
-    make_person,
-    make_place,
-    make_source,
-    make_statement,
-    make_unit,
-    make_violation_type,
-)
-from tests.webclient import PASSWORD, make_users, sign_in, without_csrf
+from tests.web.world import make_world
+from tests.webclient import sign_in, without_csrf
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
 # Anything that would run or style the page from inside the HTML itself.
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|<[^>]+\sstyle\s*=", re.IGNORECASE)
 JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
-
-
-def _world(app: Flask, session: Session) -> dict[str, Any]:
-    """One record of every kind a route can name, and the value of each route argument."""
-    make_users(session)
-    target = create_user(session, name="header-target", role="viewer", password=PASSWORD)
-    source = make_source(session)
-    incident = make_incident(session)
-    case = make_case(session, incidents=[incident])
-    exhibit = add_exhibit(
-        session,
-        store_for(app.config),
-        io.BytesIO(PNG),
-        filename="photo.png",
-        by="documenter",
-        incidents=[incident.key],
-    )
-    job = queue_job(session, case, "internal", "lawyer")
-    job.state, job.output_path = "done", f"dossiers/{job.id}.pdf"
-    pdf = output_file(app.config["DATA_DIR"], job)
-    pdf.parent.mkdir(parents=True, exist_ok=True)
-    pdf.write_bytes(b"%PDF-1.7\n%%EOF\n")
-    keys = {
-        "places": make_place(session).key,
-        "units": make_unit(session).key,
-        "persons": make_person(session).key,
-        "sources": source.key,
-        "links": source.key,
-        "incidents": incident.key,
-        "statements": make_statement(session).key,
-        "cases": case.key,
-        "violation_types": make_violation_type(session).key,
-        "exhibits": exhibit.key,
-    }
-    session.commit()
-    return {
-        "keys": keys,
-        "user_id": target.id,
-        "seq": 1,
-        "case_key": case.key,
-        "job_id": job.id,
-        "capture_id": 1,
-        "kind": "units",
-        "filename": "css/app.css",
-    }
 
 
 def _urls(app: Flask, world: dict[str, Any]) -> list[tuple[str, str]]:
@@ -149,7 +89,7 @@ def _walk(client: FlaskClient, urls: list[tuple[str, str]], who: str) -> set[int
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_sends_the_security_headers(app: Flask, session: Session, role: str) -> None:
-    urls = _urls(app, _world(app, session))
+    urls = _urls(app, make_world(app, session))
     client = without_csrf(app).test_client()
     sign_in(client, role)
     statuses = _walk(client, urls, role)
@@ -159,13 +99,13 @@ def test_every_route_sends_the_security_headers(app: Flask, session: Session, ro
 def test_every_route_sends_the_security_headers_to_anonymous_visitors(
     app: Flask, session: Session
 ) -> None:
-    urls = _urls(app, _world(app, session))
+    urls = _urls(app, make_world(app, session))
     statuses = _walk(without_csrf(app).test_client(), urls, "anonymous")
     assert {200, 302} <= statuses
 
 
 def test_downloads_and_error_pages_send_them_too(app: Flask, session: Session) -> None:
-    world = _world(app, session)
+    world = make_world(app, session)
 
     @requires("read")
     def broken() -> str:
