@@ -438,7 +438,7 @@ def capture(
                 )
             )
             warc.seek(0)
-            stored = store.put(warc)
+            stored = store.put(warc, session=session)
     record = Capture(
         source_id=source.id,
         source=source,
