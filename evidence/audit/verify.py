@@ -95,7 +95,10 @@ def _verify_head(session: Session, report: Report, last: int, last_hash: str, se
             f" {report.entries_checked}: entries were removed or added behind the application"
         )
     if stored.seal is None and report.entries_checked:
-        report.problems.append("the audit head carries no seal: it was removed")
+        report.problems.append(
+            "the audit head carries no seal: it was removed (or the database was upgraded"
+            " and nothing was written since; the next write seals it)"
+        )
     elif stored.seal is not None and not hmac.compare_digest(stored.seal, sealed):
         report.problems.append(
             "the audit head's seal does not match the log: entries were removed from the end or"

@@ -52,7 +52,8 @@ def test_cutting_the_tail_and_forging_the_head_is_detected(session, signed_in_th
 def test_a_head_without_its_seal_is_detected(session, signed_in_three_times):
     session.execute(text("UPDATE audit_head SET seal = NULL"))
     _cut_tail(session, signed_in_three_times - 1)
-    assert verify(session).problems == ["the audit head carries no seal: it was removed"]
+    problems = verify(session).problems
+    assert len(problems) == 1 and problems[0].startswith("the audit head carries no seal")
 
 
 def test_a_head_that_miscounts_the_entries_is_detected(session, signed_in_three_times):
