@@ -52,6 +52,13 @@ def limit_hint(limit: int) -> str:
     return f"At most {limit:,} characters."
 
 
+def _with_hint(description: str, limit: int) -> str:
+    if not description:
+        return limit_hint(limit)
+    stop = "" if description.endswith((".", "?", "!", "..")) else "."
+    return f"{description}{stop} {limit_hint(limit)}"
+
+
 def _is_bounded_text(field_class: type) -> bool:
     return issubclass(field_class, StringField) and not issubclass(
         field_class, PasswordField | HiddenField
@@ -70,8 +77,7 @@ class _BoundedMeta:
             kwargs = dict(unbound_field.kwargs)
             check = BoundedText(limit, multiline=name in limits.MULTILINE)
             kwargs["validators"] = [check, *(kwargs.get("validators") or ())]
-            description = kwargs.get("description") or ""
-            kwargs["description"] = f"{description} {limit_hint(limit)}".strip()
+            kwargs["description"] = _with_hint(kwargs.get("description") or "", limit)
             unbound_field = unbound_field.field_class(*unbound_field.args, **kwargs)
         return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
 
