@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-# HTML pages: our own files only; forms post only to us; nothing frames us.
+# HTML pages: our own files only (images also as data: URIs, e.g. a QR code rendered
+# here); forms post only to us; nothing frames us.
 PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
