@@ -11,6 +11,8 @@ from flask.sessions import SecureCookieSessionInterface
 from markupsafe import escape
 
 from evidence.config import PROJECT_ROOT, Config
+from evidence.web.headers import register_security_headers
+from evidence.web.input import register_input_limits
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -27,6 +29,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_flask_mapping())
     register_database(app, config)
     register_extensions(app)
+    register_security_headers(app)
+    register_input_limits(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
@@ -36,12 +40,14 @@ def create_app(config: Config | None = None) -> Flask:
 def register_database(app: Flask, config: Config) -> None:
     import evidence.audit.log  # noqa: F401  (installs the audit session hook)
     import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
+    from evidence.audit.log import set_seal_key
     from evidence.db import close_session, make_engine, make_session_factory
 
     if config.DATABASE_URL.startswith("sqlite:///"):
         Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
+    set_seal_key(config.SECRET_KEY)
     engine = make_engine(config.DATABASE_URL)
     app.extensions["evidence.engine"] = engine
     app.extensions["evidence.sessions"] = make_session_factory(engine)

@@ -1,4 +1,5 @@
-"""Auditor commands: link checks, web captures, exhibits and their fixity, sourcing report."""
+"""Auditor commands: link checks, web captures, exhibits and their fixity, the file store,
+sourcing report."""
 
 from __future__ import annotations
 
@@ -192,6 +193,47 @@ def exhibits_verify_command() -> None:
     fail(f"FAILED: {len(problems)} file(s) missing or altered.")
 
 
+@click.group("store")
+def store_group() -> None:
+    """The file store under EVIDENCE_DATA_DIR (exhibits and web captures)."""
+
+
+@store_group.command("check")
+@click.option(
+    "--sweep",
+    is_flag=True,
+    help="Delete unreferenced objects and left-over files (older than an hour) and put"
+    " committed files in place.",
+)
+@with_appcontext
+def store_check_command(sweep: bool) -> None:
+    """Find files the database does not know; exit 1 naming them unless --sweep repairs them."""
+    from evidence.cli import cli_session, fail
+    from evidence.exhibits.services import stored_files
+
+    store = store_for(current_app.config)
+    with cli_session() as session:
+        referenced = stored_files(session)
+    found = store.find_strays(referenced, sweep=sweep)
+    if found.clean:
+        known = len(referenced)
+        click.echo(f"OK: every file in the store is one of the {known} the database refers to.")
+        return
+    done = "swept" if sweep else "found"
+    for sha256 in found.unreferenced:
+        click.echo(f"{done}: unreferenced object {sha256} (nothing in the database refers to it)")
+    for name in found.leftovers:
+        click.echo(f"{done}: left-over file {name} (an upload or capture that did not complete)")
+    for sha256 in found.unplaced:
+        placed = "put in place" if sweep else "not in place"
+        click.echo(f"{done}: committed file {sha256} {placed} (its rename was interrupted)")
+    if not sweep:
+        fail(
+            "FAILED: the store holds files the database does not know;"
+            " `evidence store check --sweep` repairs it."
+        )
+
+
 @click.group("report")
 def report_group() -> None:
     """Reports for auditors."""
@@ -214,4 +256,4 @@ def report_sourcing_command(as_json: bool) -> None:
         click.echo(report_as_text(report))
 
 
-COMMANDS = [links_group, sources_group, exhibits_group, report_group]
+COMMANDS = [links_group, sources_group, exhibits_group, store_group, report_group]

@@ -8,12 +8,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import default_actor, set_actor
@@ -27,6 +28,9 @@ from evidence.dossiers.cli import (
 )
 from evidence.search.cli import search_group
 from evidence.vocabularies import AUDIENCES, ROLES
+
+if TYPE_CHECKING:
+    from evidence.interchange.services import ImportSummary
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
 
@@ -43,13 +47,22 @@ def actor_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def cli_session(actor: str | None = None) -> Iterator[Session]:
-    """One transaction for one command: committed when it succeeds, rolled back otherwise."""
+    """One transaction for one command: committed when it succeeds, rolled back otherwise.
+
+    Commands report what they wrote only after this block, once the commit succeeded;
+    a commit the database refuses ends the command with a message, not a traceback.
+    """
     session: Session = current_app.extensions["evidence.sessions"]()
     if actor:
         set_actor(session, actor)
     try:
         yield session
-        session.commit()
+        try:
+            session.commit()
+        except SQLAlchemyError as error:
+            session.rollback()
+            cause = getattr(error, "orig", None) or error
+            fail(f"The database did not accept the changes ({cause}); nothing was written.")
     except BaseException:
         session.rollback()
         raise
@@ -90,21 +103,24 @@ def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
     from evidence.accounts.services import create_user
     from evidence.models import Incident, User
 
+    report = []
     with cli_session(actor) as session:
         if if_empty and session.scalar(select(func.count()).select_from(Incident)):
-            click.echo("The database already holds data; demo data not loaded.")
+            report.append("The database already holds data; demo data not loaded.")
         else:
-            _import_file(session, DEMO_FILE)
+            report.append(_import_file(session, DEMO_FILE).describe())
         if with_accounts:
             password = os.environ.get("EVIDENCE_DEMO_PASSWORD") or DEMO_PASSWORD
             existing = set(session.scalars(select(User.name)))
             for role in ROLES:
                 if f"demo-{role}" not in existing:
                     create_user(session, name=f"demo-{role}", role=role, password=password)
-                    click.echo(f"Created demo account demo-{role} ({role}).")
+                    report.append(f"Created demo account demo-{role} ({role}).")
+    click.echo("\n".join(report))
 
 
-def _import_file(session: Session, path: Path) -> None:
+def _import_file(session: Session, path: Path) -> ImportSummary:
+    """Import a file in the session; the caller prints the summary once it has committed."""
     from evidence.interchange.services import (
         ImportRejected,
         count_records,
@@ -122,7 +138,7 @@ def _import_file(session: Session, path: Path) -> None:
         for problem in rejected.problems:
             click.echo(problem, err=True)
         fail(f"{path}: rejected, {len(rejected.problems)} problem(s); nothing was written.")
-    click.echo(summary.describe())
+    return summary
 
 
 @click.command("import")
@@ -134,7 +150,8 @@ def import_command(file: Path, actor: str) -> None:
     from evidence.interchange.services import collector_paused
 
     with collector_paused(), cli_session(actor) as session:
-        _import_file(session, file)
+        summary = _import_file(session, file)
+    click.echo(summary.describe())
 
 
 @click.command("export")

@@ -15,7 +15,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask_wtf import FlaskForm
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -26,14 +25,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, Regexp
 from wtforms.validators import ValidationError as FieldError
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.date_phrases import to_edtf
 from evidence.db import Base
 from evidence.interchange.records import ENTITY_OF_MODEL, load_records
 from evidence.records import KEY_PATTERN, KeyedRecord, utcnow
+from evidence.web.input import BoundedForm
 
 KEY_RE = re.compile(KEY_PATTERN)
-MAX_KEY_LENGTH = 80
+MAX_KEY_LENGTH = limits.KEY
 RecordT = TypeVar("RecordT", bound=KeyedRecord)
 # A reference to another record: the record itself, its id or its key.
 Ref = KeyedRecord | int | str
@@ -529,10 +529,27 @@ def edtf_field(label: str, *, required: bool = False) -> Any:
     )
 
 
+class AliasLines:
+    """WTForms validator: at most limits.ALIASES aliases of at most limits.NAME characters."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        aliases = parse_aliases(field.data or "")
+        if len(aliases) > limits.ALIASES:
+            raise FieldError(f"at most {limits.ALIASES} aliases (this has {len(aliases)})")
+        too_long = next((alias for alias in aliases if len(alias) > limits.NAME), None)
+        if too_long is not None:
+            raise FieldError(
+                f"each alias at most {limits.NAME:,} characters"
+                f" (one has {len(too_long):,}: {too_long[:40]}…)"
+            )
+
+
 def aliases_field() -> Any:
 
     return TextAreaField(
-        "Aliases", description="One per line: other spellings and scripts of the name"
+        "Aliases",
+        validators=[AliasLines()],
+        description="One per line: other spellings and scripts of the name",
     )
 
 
@@ -619,17 +636,37 @@ def _all_fields(form: Any) -> Iterator[Any]:
             yield from _all_fields(field.form)
 
 
-class RecordForm(FlaskForm):
-    """Base of every record form: the version the editor saw, and the data for the service."""
+MISSING_VERSION = (
+    "The form came without the version of the record you opened, so nothing was saved "
+    "(a change made meanwhile would be overwritten). Open the record again and redo your change."
+)
+VERSION_RE = re.compile(r"^[0-9]{1,9}$")
+
+
+class VersionedForm(BoundedForm):
+    """A form that changes a stored record: it carries the version the editor saw.
+
+    Fails closed: an edit without a version, or with one that is not a number,
+    is refused (``version_given``), never saved without the conflict check.
+    """
 
     version = HiddenField()
 
     @property
     def expected_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        value = str(self.version.data or "").strip()
+        return int(value) if VERSION_RE.match(value) else None
+
+    def version_given(self) -> bool:
+        """True when the form carries a version; otherwise says so above the form."""
+        if self.expected_version is None:
+            self.form_errors.append(MISSING_VERSION)
+            return False
+        return True
+
+
+class RecordForm(VersionedForm):
+    """Base of every record form: the version the editor saw, and the data for the service."""
 
     def service_fields(self) -> dict[str, Any]:
         """The submitted fields under the names the services take (see *_FIELDS)."""
@@ -640,14 +677,13 @@ class RecordForm(FlaskForm):
         }
 
 
-class RetractForm(FlaskForm):
+class RetractForm(VersionedForm):
     reason = TextAreaField(
         "Reason for retraction",
         validators=[InputRequired("Reason for retraction is required")],
         description="Why this record is withdrawn; it stays in the history",
     )
-    version = HiddenField()
 
 
-class RestoreForm(FlaskForm):
-    version = HiddenField()
+class RestoreForm(VersionedForm):
+    pass

@@ -3,8 +3,15 @@
 Layout: ``DATA_DIR/objects/ab/cd/abcd...`` (the hash's first two byte pairs as
 folders, so no folder grows huge). A file is streamed into a temporary file in
 the objects folder while it is hashed, then renamed into place in one atomic
-step: a reader never sees half a file, and a failed or refused upload leaves
-nothing behind. Names given by users never reach a path; only hashes do.
+step: a reader never sees half a file. Names given by users never reach a path;
+only hashes do.
+
+A file stored for a database session (``put(..., session=...)``) waits as
+``.staged-<sha256>-<nonce>`` and is renamed into place only after that session
+commits; if it rolls back, or ends without committing, the staged file is
+deleted. So no failure path leaves an object the database does not know.
+``find_strays`` finds what a crash could still leave (a staged file whose commit
+happened, leftovers, unreferenced objects) and, asked to sweep, repairs it.
 """
 
 from __future__ import annotations
@@ -13,12 +20,21 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
 CHUNK = 1024 * 1024
+INCOMING = ".incoming-"  # being written
+STAGED = ".staged-"  # written, waiting for its database transaction to commit
+PENDING = "store_staged"  # session.info: the files staged for that session
+GRACE_SECONDS = 3600  # check leaves younger files alone: their transaction may be running
 HEAD_BYTES = 8192  # kept from the start of a file, for type detection
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
@@ -68,13 +84,18 @@ class Store:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def put(self, stream: BinaryIO, max_bytes: int | None = None) -> Stored:
-        """Stream ``stream`` into the store, hashing as it goes; TooLarge past ``max_bytes``."""
+    def put(
+        self, stream: BinaryIO, max_bytes: int | None = None, *, session: Session | None = None
+    ) -> Stored:
+        """Stream ``stream`` into the store, hashing as it goes; TooLarge past ``max_bytes``.
+
+        With a ``session``, the file takes its place only when the session commits.
+        """
         self.objects.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
         head = b""
-        descriptor, temporary = tempfile.mkstemp(dir=self.objects, prefix=".incoming-")
+        descriptor, temporary = tempfile.mkstemp(dir=self.objects, prefix=INCOMING)
         try:
             with os.fdopen(descriptor, "wb") as out:
                 while chunk := stream.read(CHUNK):
@@ -88,22 +109,37 @@ class Store:
                 out.flush()
                 os.fsync(out.fileno())
             sha256 = digest.hexdigest()
+            os.chmod(temporary, 0o444)  # fixity: nothing should ever write to it again
             target = self.path(sha256)
-            if target.exists():  # same bytes already held
+            if target.exists():  # same bytes already held; fresh again for check's grace period
                 os.unlink(temporary)
+                os.utime(target)
+            elif session is None:
+                self._place(Path(temporary), sha256)
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(temporary, 0o444)  # fixity: nothing should ever write to it again
-                os.replace(temporary, target)
+                staged = self.objects / f"{STAGED}{sha256}-{uuid.uuid4().hex}"
+                os.replace(temporary, staged)
+                session.info.setdefault(PENDING, []).append((self, sha256, staged))
         except BaseException:
             if os.path.exists(temporary):
                 os.unlink(temporary)
             raise
         return Stored(sha256=sha256, size=size, head=head)
 
-    def put_file(self, path: str | os.PathLike[str], max_bytes: int | None = None) -> Stored:
+    def _place(self, path: Path, sha256: str) -> None:
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+
+    def put_file(
+        self,
+        path: str | os.PathLike[str],
+        max_bytes: int | None = None,
+        *,
+        session: Session | None = None,
+    ) -> Stored:
         with open(path, "rb") as stream:
-            return self.put(stream, max_bytes)
+            return self.put(stream, max_bytes, session=session)
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
@@ -137,6 +173,61 @@ class Store:
             if problem:
                 problems.append(FixityProblem(sha256, problem, tuple(expected.get(sha256, ()))))
         return problems
+
+    def find_strays(self, referenced: Iterable[str], *, sweep: bool = False) -> StoreCheck:
+        """Files the database does not know: unreferenced objects, staged and temporary
+        files. With ``sweep``: a staged file whose hash the database refers to is put in
+        place (its commit happened, the rename did not); the rest is deleted once older
+        than GRACE_SECONDS (younger ones may belong to a transaction still running)."""
+        wanted = set(referenced)
+        found = StoreCheck()
+        cutoff = time.time() - GRACE_SECONDS
+        leftovers = self.objects.glob(f"{STAGED}*") if self.objects.is_dir() else iter(())
+        for path in sorted([*leftovers, *self.objects.glob(f"{INCOMING}*")]):
+            sha256 = path.name.removeprefix(STAGED)[:64]
+            if path.name.startswith(STAGED) and sha256 in wanted and not self.exists(sha256):
+                found.unplaced.append(sha256)
+                if sweep:
+                    self._place(path, sha256)
+            elif path.stat().st_mtime < cutoff:
+                found.leftovers.append(path.name)
+                if sweep:
+                    path.unlink()
+        for sha256 in sorted(set(self.stored_hashes()) - wanted):
+            path = self.path(sha256)
+            if path.stat().st_mtime < cutoff:
+                found.unreferenced.append(sha256)
+                if sweep:
+                    path.unlink()
+        return found
+
+
+@dataclass
+class StoreCheck:
+    """What `evidence store check` found (and, with --sweep, repaired)."""
+
+    unreferenced: list[str] = field(default_factory=list)  # objects nothing refers to
+    leftovers: list[str] = field(default_factory=list)  # staged or temporary files
+    unplaced: list[str] = field(default_factory=list)  # committed, but never renamed in
+
+    @property
+    def clean(self) -> bool:
+        return not (self.unreferenced or self.leftovers or self.unplaced)
+
+
+@event.listens_for(Session, "after_commit")
+def _place_staged_files(session: Session) -> None:
+    for store, sha256, staged in session.info.pop(PENDING, []):
+        if staged.exists():
+            store._place(staged, sha256)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_staged_files(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the outer transaction decides
+        return
+    for _store, _sha256, staged in session.info.pop(PENDING, []):
+        staged.unlink(missing_ok=True)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

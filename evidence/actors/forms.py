@@ -5,7 +5,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
@@ -23,9 +22,10 @@ from evidence.services_common import (
 )
 from evidence.sources.forms import citations_field
 from evidence.vocabularies import UNIT_KINDS
+from evidence.web.input import BoundedSubform
 
 
-class ParentLinkForm(Form):
+class ParentLinkForm(BoundedSubform):
     unit = reference_field("Parent unit", "units")
     start = edtf_field("From")
     end = edtf_field("Until")
@@ -39,7 +39,7 @@ class UnitForm(RecordForm):
     parents = FieldList(FormField(ParentLinkForm), label="Part of", min_entries=1)
 
 
-class MembershipForm(Form):
+class MembershipForm(BoundedSubform):
     unit = reference_field("Unit", "units")
     title = StringField("Post", description="Rank or position, e.g. deputy commander")
     start = edtf_field("From")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -264,6 +265,42 @@ def head(session: Session) -> tuple[int, str]:
     return (found.seq, found.entry_hash) if found else (0, GENESIS_HASH)
 
 
+_seal_key: bytes | None = None
+
+
+def set_seal_key(secret_key: str) -> None:
+    """Derive the key that seals the audit head from the application's secret key.
+
+    The key lives with the application (EVIDENCE_SECRET_KEY), never in the
+    database, so a database alone is not enough to forge a seal.
+    """
+    global _seal_key
+    _seal_key = hmac.new(secret_key.encode(), b"evidence audit head seal 1", "sha256").digest()
+
+
+def seal(previous_seal: str, seq: int, entry_hash: str) -> str:
+    """The head's seal after appending entry ``seq``: a keyed hash of the previous seal
+    (GENESIS_HASH for an empty log) and the new entry."""
+    if _seal_key is None:
+        raise RuntimeError("the audit seal key is not set: build the app with create_app() first")
+    message = f"{previous_seal}:{seq}:{entry_hash}".encode()
+    return hmac.new(_seal_key, message, "sha256").hexdigest()
+
+
+def seal_of_chain(session: Session, up_to: int) -> str:
+    """The seal of the stored chain up to entry ``up_to``, computed from the start."""
+    current = GENESIS_HASH
+    stmt = (
+        select(AuditEntry.seq, AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= up_to)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=5000)
+    )
+    for seq, linked in session.execute(stmt):
+        current = seal(current, seq, linked)
+    return current
+
+
 def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
     connection = session.connection()
     # Writing the head row first takes its lock (a row lock on PostgreSQL, the
@@ -272,16 +309,26 @@ def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
     )
     if locked.rowcount == 0:
-        connection.execute(insert(AuditHead.__table__).values(id=1, seq=0, entry_hash=GENESIS_HASH))
-    seq, prev_hash = head(session)
+        connection.execute(
+            insert(AuditHead.__table__).values(
+                id=1, seq=0, entry_hash=GENESIS_HASH, entries=0, seal=GENESIS_HASH
+            )
+        )
+    seq, prev_hash, entries, sealed = connection.execute(
+        select(AuditHead.seq, AuditHead.entry_hash, AuditHead.entries, AuditHead.seal)
+    ).one()
+    if sealed is None:  # a log written before heads were sealed: seal it once, from the start
+        sealed = seal_of_chain(session, seq)
     rows = []
     for body in bodies:
         seq += 1
         current = entry_hash(prev_hash, seq, body)
         rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
-        prev_hash = current
+        prev_hash, sealed = current, seal(sealed, seq, current)
     for batch in chunks(rows, BATCH):
         connection.execute(insert(AuditEntry.__table__), batch)
     connection.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=seq, entry_hash=prev_hash)
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=seq, entry_hash=prev_hash, entries=entries + len(rows), seal=sealed)
     )

@@ -30,13 +30,21 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """The chain's newest link; updating it first serialises concurrent appends."""
+    """The chain's newest link; updating it first serialises concurrent appends.
+
+    ``seal`` is a keyed hash (HMAC) running over every entry of the chain, each
+    head state chained to the one before; ``entries`` counts the entries. Someone
+    who can edit the database but does not hold the application's secret key
+    cannot compute the seal of a shortened or rewritten chain (see audit.log.seal).
+    """
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    entries: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditAnchor(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.audit.anchors import verify_anchors
-from evidence.audit.log import GENESIS_HASH, entry_hash, head, latest_entries
-from evidence.audit.models import AuditEntry
+from evidence.audit.log import GENESIS_HASH, entry_hash, latest_entries, seal
+from evidence.audit.models import AuditEntry, AuditHead
 from evidence.interchange.records import ENTITIES, load_records, record_hash
 
 BODY_FIELDS = (
@@ -56,7 +57,7 @@ def verify(session: Session, tsa_roots: Iterable[x509.Certificate] | None = None
 
 
 def _verify_chain(session: Session, report: Report) -> None:
-    expected_seq, prev_hash = 1, GENESIS_HASH
+    expected_seq, prev_hash, sealed = 1, GENESIS_HASH, GENESIS_HASH
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
     for entry in session.scalars(stmt):
         report.entries_checked += 1
@@ -77,11 +78,43 @@ def _verify_chain(session: Session, report: Report) -> None:
         if entry.state is not None and record_hash(entry.state) != entry.record_hash:
             report.problems.append(f"{where} was altered: its stored state does not match its hash")
         expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
-    head_seq, head_hash = head(session)
-    if (head_seq, head_hash) != (expected_seq - 1, prev_hash):
+        sealed = seal(sealed, entry.seq, entry.entry_hash)
+    _verify_head(session, report, expected_seq - 1, prev_hash, sealed)
+
+
+def _verify_head(session: Session, report: Report, last: int, last_hash: str, sealed: str) -> None:
+    """The head must name the chain's last entry, count its entries and carry its seal.
+
+    Cutting entries off the end and rewriting the head to match is caught by
+    the seal: computing it needs the application's secret key.
+    """
+    stored = session.execute(
+        select(AuditHead.seq, AuditHead.entry_hash, AuditHead.entries, AuditHead.seal)
+    ).first()
+    if stored is None:
+        if report.entries_checked:
+            report.problems.append("the audit head is missing: it was deleted")
+        return
+    if (stored.seq, stored.entry_hash) != (last, last_hash):
         report.problems.append(
-            f"the audit head names entry #{head_seq} but the chain ends at #{expected_seq - 1}:"
+            f"the audit head names entry #{stored.seq} but the chain ends at #{last}:"
             " entries were removed from the end"
+        )
+    if stored.entries != report.entries_checked:
+        report.problems.append(
+            f"the audit head counts {stored.entries} entries but the log holds"
+            f" {report.entries_checked}: entries were removed or added behind the application"
+        )
+    if stored.seal is None and report.entries_checked:
+        report.problems.append(
+            "the audit head carries no seal: it was removed (or the database was upgraded"
+            " and nothing was written since; the next write seals it)"
+        )
+    elif stored.seal is not None and not hmac.compare_digest(stored.seal, sealed):
+        report.problems.append(
+            "the audit head's seal does not match the log: entries were removed from the end or"
+            " the chain was rewritten, and the head forged to match (or EVIDENCE_SECRET_KEY is"
+            " not the key the log was sealed with)"
         )
 
 

@@ -124,7 +124,9 @@ def _change_incidents(
     """Validate the form, apply ``change`` to the case through its service, commit."""
     case = find_or_404(Case, key)
     session = get_session()
-    if not form.validate_on_submit():
+    if not (form.validate_on_submit() and form.version_given()):
+        for message in form.form_errors:
+            flash(message, "error")
         for field in form:
             for message in field.errors:
                 flash(f"{field.label.text}: {message}", "error")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired
 
 from evidence.services_common import edtf_field, reference_field
+from evidence.web.input import BoundedForm
 
 # Uploading and verifying add their own events; these are the ones a person reports.
 REPORTED_CUSTODY_ACTIONS = ("transferred", "exported", "acquired")
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BoundedForm):
     file = FileField(
         "File",
         validators=[FileRequired("choose the file to upload")],
@@ -23,10 +23,8 @@ class UploadForm(FlaskForm):
     statement = reference_field("Statement", "statements")
     source = reference_field("Source", "sources")
     acquired = edtf_field("Acquired on")
-    acquired_from = StringField(
-        "Acquired from", validators=[Optional(), Length(max=500)], description="Person or body"
-    )
-    acquired_how = TextAreaField("How it was acquired", validators=[Optional(), Length(max=2000)])
+    acquired_from = StringField("Acquired from", description="Person or body")
+    acquired_how = TextAreaField("How it was acquired")
 
     def service_fields(self) -> dict[str, object]:
         return {
@@ -39,7 +37,7 @@ class UploadForm(FlaskForm):
         }
 
 
-class RedactedCopyForm(FlaskForm):
+class RedactedCopyForm(BoundedForm):
     file = FileField(
         "Redacted copy",
         validators=[FileRequired("choose the redacted file to upload")],
@@ -48,10 +46,10 @@ class RedactedCopyForm(FlaskForm):
     )
 
 
-class CustodyForm(FlaskForm):
+class CustodyForm(BoundedForm):
     action = SelectField("Event", choices=list(REPORTED_CUSTODY_ACTIONS))
     note = TextAreaField(
         "Note",
-        validators=[InputRequired("say what happened"), Length(max=2000)],
+        validators=[InputRequired("say what happened")],
         description="From whom to whom, where, how",
     )

@@ -114,7 +114,7 @@ def add_exhibit(
     check_date(errors, "acquired", acquired)
     errors.raise_if_any()
     try:
-        stored = store.put(stream, max_bytes)
+        stored = store.put(stream, max_bytes, session=session)
     except TooLarge as too_large:
         raise ValidationError({"file": f"{too_large}; nothing was stored"}) from None
     if stored.size == 0:

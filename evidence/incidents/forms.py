@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -26,6 +25,7 @@ from evidence.services_common import (
 )
 from evidence.sources.forms import citations_field
 from evidence.vocabularies import CONFIDENCE_LEVELS, INCIDENT_STATUSES, INVOLVEMENT_ROLES
+from evidence.web.input import BoundedSubform
 
 
 class ViolationTypeForm(RecordForm):
@@ -34,7 +34,7 @@ class ViolationTypeForm(RecordForm):
     description = TextAreaField("Description")
 
 
-class InvolvementForm(Form):
+class InvolvementForm(BoundedSubform):
     """A unit or a person (exactly one) in a role, with how sure we are and who says so."""
 
     unit = reference_field("Unit", "units")

@@ -332,7 +332,8 @@ def list_incidents(
     filters = filters or IncidentFilters()
     page, per_page = max(1, page), max(1, min(per_page, 500))
     conditions = _conditions(session, filters)
-    total = session.scalar(select(func.count()).select_from(Incident).where(*conditions))
+    total = session.scalar(select(func.count()).select_from(Incident).where(*conditions)) or 0
+    page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
     items = session.scalars(
         select(Incident)
         .where(*conditions)
@@ -345,7 +346,7 @@ def list_incidents(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(items), total=total or 0, page=page, per_page=per_page)
+    return Page(items=list(items), total=total, page=page, per_page=per_page)
 
 
 def citation_counts(session: Session, incident_ids: Sequence[int]) -> dict[int, int]:

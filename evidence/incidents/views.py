@@ -38,6 +38,7 @@ from evidence.permissions import requires
 from evidence.places.models import Place
 from evidence.protection import Protection, current_protection
 from evidence.services_common import (
+    MISSING_VERSION,
     Conflict,
     RestoreForm,
     RetractForm,
@@ -236,7 +237,7 @@ def save_form(
     Errors go back beside their fields with what was typed (400); a stale version
     shows the conflict page (409); success goes to the record's page.
     """
-    if not form.validate_on_submit():
+    if not (form.validate_on_submit() and (record is None or form.version_given())):
         return render_form(form, record, 400)
     session = get_session()
     try:
@@ -339,14 +340,10 @@ def restore(key: str) -> FormPage:
     return restore_view(incident, restore_incident, f"Incident “{incident.title}”")
 
 
-def _version(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def retract_view(record: Any, retract_record: Callable[..., Any], label: str) -> FormPage:
     """Ask for a reason (GET), then retract the record (POST); shared by the sections."""
     form = RetractForm() if request.method == "POST" else RetractForm(version=record.version)
-    if not form.validate_on_submit():
+    if not (form.validate_on_submit() and form.version_given()):
         return _render_retract(form, record, 400 if form.is_submitted() else 200)
     session = get_session()
     try:
@@ -355,7 +352,7 @@ def retract_view(record: Any, retract_record: Callable[..., Any], label: str) ->
             record,
             form.reason.data,
             current_user.name,
-            expected_version=_version(form.version.data),
+            expected_version=form.expected_version,
         )
     except ValidationError as error:
         session.rollback()
@@ -375,9 +372,12 @@ def _render_retract(form: RetractForm, record: Any, status: int) -> tuple[str, i
 def restore_view(record: Any, restore_record: Callable[..., Any], label: str) -> FormPage:
     """Undo a retraction (POST with the version seen); shared by the sections."""
     form = RestoreForm()
+    if not (form.validate_on_submit() and form.version_given()):
+        flash(f"Not restored. {MISSING_VERSION}", "error")
+        return redirect(url_for(f"{request.blueprint}.show", key=record.key))
     session = get_session()
     try:
-        restore_record(session, record, expected_version=_version(form.version.data))
+        restore_record(session, record, expected_version=form.expected_version)
     except ValidationError as error:
         session.rollback()
         flash(f"Not restored: {next(iter(error.errors.values()))}", "error")

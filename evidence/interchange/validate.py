@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.interchange.records import SECTIONS, chunks
 from evidence.outbound import web_address_problem
 
@@ -67,6 +67,11 @@ EDTF_FIELDS: dict[str, list[tuple[str, ...]]] = {
     "exhibits": [("acquired",)],
 }
 
+CONTROL_CHARACTER_PATTERNS = (
+    limits.control_character_pattern(multiline=True),
+    limits.control_character_pattern(multiline=False),
+)
+
 SINGULAR = {
     "violation_types": "violation type",
     "places": "place",
@@ -104,6 +109,14 @@ def _schema_message(error: ValidationError) -> str:
         return error.message.replace("Additional properties are not allowed", "unknown field(s)")
     if error.validator == "pattern" and error.path and error.path[-1] in ("key", "unit", "parent"):
         return f"{error.instance!r} is not a valid key (lower-case letters, digits and '-')"
+    if error.validator == "maxLength":
+        return f"at most {error.validator_value:,} characters (this has {len(error.instance):,})"
+    if error.validator == "maxItems":
+        return f"at most {error.validator_value} items (this has {len(error.instance)})"
+    if error.validator == "pattern" and error.validator_value in CONTROL_CHARACTER_PATTERNS:
+        multiline = error.validator_value == CONTROL_CHARACTER_PATTERNS[0]
+        refused = limits.control_character(error.instance, multiline=multiline)
+        return f"contains a control character ({refused}) that cannot be stored"
     return error.message
 
 

@@ -458,7 +458,7 @@ def capture(
             if page.status_code >= 400:
                 raise CaptureError(f"{url}: the server answered HTTP {page.status_code}")
             with _warc_of(page) as warc:
-                stored = store.put(warc)
+                stored = store.put(warc, session=session)
     except FetchFailed as failure:
         raise CaptureError(f"{url}: {failure}") from None
     record = Capture(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 from flask.wrappers import Response
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.date_phrases import to_edtf
 from evidence.db import get_session
 from evidence.permissions import requires
@@ -33,6 +33,8 @@ def date() -> Response:
     refused = {"valid": False, "text": "", "edtf": None, "earliest": None, "latest": None}
     if not value:
         return jsonify(**refused, error=None)
+    if len(value) > limits.DATE:
+        return jsonify(**refused, error=f"at most {limits.DATE} characters")
     try:
         edtf = to_edtf(value)
         bounds = dates.parse(edtf)
@@ -53,7 +55,7 @@ def date() -> Response:
 def suggest(kind: str) -> Response:
     if kind not in AUTOCOMPLETE_KINDS:
         abort(404)
-    text = request.args.get("q", "").strip()
+    text = request.args.get("q", "").strip()[: limits.NAME]
     protection = current_protection()
     # Hidden records are left out in the query, so they never take a suggestion's place.
     # Text that may name a protected person suggests nothing, as a nonsense word would.

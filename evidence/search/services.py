@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from evidence import limits
 from evidence.actors.services import MAX_DEPTH
 from evidence.dates import humanize
 from evidence.models import (
@@ -498,6 +499,22 @@ def _pseudonym_hits(query: str, protection: Protection) -> list[Hit]:
     return found
 
 
+def bound_query(query: str) -> tuple[str, str | None]:
+    """The query cut to limits.SEARCH_CHARACTERS characters and limits.SEARCH_TERMS words
+    (each word costs index look-ups), and a notice saying so when anything was cut."""
+    bounded = query[: limits.SEARCH_CHARACTERS]
+    found = words(bounded)
+    if len(found) > limits.SEARCH_TERMS:
+        bounded = " ".join(found[: limits.SEARCH_TERMS])
+    if bounded == query:
+        return query, None
+    searched = min(len(found), limits.SEARCH_TERMS)
+    return bounded, (
+        f"A search takes at most {limits.SEARCH_TERMS} words and "
+        f"{limits.SEARCH_CHARACTERS} characters: only the first {searched} words were searched."
+    )
+
+
 def search(
     session: Session,
     query: str,
@@ -514,6 +531,7 @@ def search(
     each group (a results page usually asks for one type when paging). Exact
     phrase matches come first, then the engine's relevance.
     """
+    query, _ = bound_query(query)
     filters = filters or SearchFilters()
     page, per_page = max(1, page), max(1, min(per_page, 100))
     wanted = [t for t in filters.allowed_types() if types is None or t in set(types)]

@@ -14,7 +14,7 @@ from evidence.models import Place, Unit, ViolationType
 from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.search.indexing import SEARCHED
-from evidence.search.services import SearchFilters, search
+from evidence.search.services import SearchFilters, bound_query, search
 from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS
 from evidence.web.pagination import page_number
 
@@ -79,7 +79,7 @@ def _read_filters() -> ChosenFilters:
 @bp.get("/search")
 @requires("read")
 def index() -> str:
-    query = request.args.get("q", "").strip()
+    query, query_notice = bound_query(request.args.get("q", "").strip())
     chosen_type = request.args.get("type", "")
     chosen_type = chosen_type if chosen_type in SEARCHED else ""
     chosen = _read_filters()
@@ -102,6 +102,7 @@ def index() -> str:
     return render_template(
         "search/index.html",
         query=query,
+        query_notice=query_notice,
         chosen_type=chosen_type,
         chosen=chosen,
         results=results,

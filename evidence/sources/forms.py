@@ -14,9 +14,10 @@ from evidence.services_common import (
     vocabulary_choices,
 )
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, SOURCE_KINDS
+from evidence.web.input import BoundedSubform
 
 
-class CitationForm(Form):
+class CitationForm(BoundedSubform):
     """One citation (a subform: no CSRF token of its own)."""
 
     source = reference_field("Source", "sources")

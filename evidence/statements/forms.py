@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from evidence.services_common import (
@@ -13,9 +13,10 @@ from evidence.services_common import (
     vocabulary_choices,
 )
 from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.input import BoundedSubform
 
 
-class ExcerptForm(Form):
+class ExcerptForm(BoundedSubform):
     incident = reference_field("Incident", "incidents")
     excerpt = TextAreaField("Excerpt", description="The part of the statement about this incident")
 

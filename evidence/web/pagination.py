@@ -9,6 +9,8 @@ from flask import request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from evidence import limits
+
 Item = TypeVar("Item")
 DEFAULT_PER_PAGE = 50
 
@@ -43,9 +45,17 @@ class Page(Generic[Item]):
 
 
 def page_number(argument: str = "page") -> int:
-    """The requested page from the query string; anything unusable means page 1."""
-    value = request.args.get(argument, "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    """The requested page from the query string; anything unusable means page 1.
+
+    Bounded by limits.MAX_PAGE, so no page number overflows a database integer;
+    a page past the end shows the last page (see paginate).
+    """
+    value = request.args.get(argument, "1").strip()
+    if not (value.isascii() and value.isdigit()):
+        return 1
+    if len(value) > len(str(limits.MAX_PAGE)):
+        return limits.MAX_PAGE
+    return min(max(int(value), 1), limits.MAX_PAGE)
 
 
 def paginate(

@@ -19,11 +19,12 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.db import get_session
 from evidence.protection import current_protection
 from evidence.records import KeyedRecord
 from evidence.services_common import (
+    MISSING_VERSION,
     Conflict,
     RestoreForm,
     RetractForm,
@@ -83,7 +84,7 @@ class ListFilters:
 
     @classmethod
     def from_request(cls) -> ListFilters:
-        text = request.args.get("q", "").strip()
+        text = request.args.get("q", "").strip()[: limits.SEARCH_CHARACTERS]
         return cls(
             text=text,
             include_retracted=request.args.get("retracted") == "1",
@@ -163,7 +164,7 @@ def save_record(
     shows the conflict page (HTTP 409) and writes nothing.
     """
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (record is None or form.version_given()):
         session = get_session()
         try:
             if record is None:
@@ -293,7 +294,10 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
     form = RetractForm()
     session = get_session()
     if not form.validate_on_submit():
-        flash(f"{noun.capitalize()} not retracted: give a reason for the retraction.", "error")
+        problem = form.reason.errors[0] if form.reason.errors else "give a reason"
+        flash(f"{noun.capitalize()} not retracted: reason for retraction: {problem}.", "error")
+    elif not form.version_given():
+        flash(f"{noun.capitalize()} not retracted. {MISSING_VERSION}", "error")
     else:
         try:
             retract(
@@ -301,7 +305,7 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
                 record,
                 form.reason.data,
                 by=current_user.name,
-                expected_version=_version(form),
+                expected_version=form.expected_version,
             )
         except ValidationError as error:
             session.rollback()
@@ -319,9 +323,12 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
 
 def restore_record(record: KeyedRecord, restore: Callable[..., Any], noun: str) -> Page:
     form = RestoreForm()
+    if not form.validate_on_submit() or not form.version_given():
+        flash(f"{noun.capitalize()} not restored. {MISSING_VERSION}", "error")
+        return redirect(url_for(f"{request.blueprint}.show", key=record.key))
     session = get_session()
     try:
-        restore(session, record, expected_version=_version(form))
+        restore(session, record, expected_version=form.expected_version)
     except ValidationError as error:
         session.rollback()
         flash(f"{noun.capitalize()} not restored: {error.errors.get('reason', error)}", "error")
@@ -332,8 +339,3 @@ def restore_record(record: KeyedRecord, restore: Callable[..., Any], noun: str) 
         session.commit()
         flash(f"{noun.capitalize()} restored.", "success")
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
-
-
-def _version(form: Any) -> int | None:
-    value = form.version.data
-    return int(value) if value and str(value).isdigit() else None

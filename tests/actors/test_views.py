@@ -177,10 +177,11 @@ def test_unit_edit_conflict(app: Flask, archive, session):
 
 def test_unit_retract_and_restore(app: Flask, archive, session):
     documenter = client_for(app, "documenter")
-    documenter.post("/units/omon/retract", data={"reason": "merged"})
+    version = _stored(session, Unit, "omon").version
+    documenter.post("/units/omon/retract", data={"reason": "merged", "version": version})
     assert _stored(session, Unit, "omon").retraction_reason == "merged"
     assert "OMON" not in client_for(app, "viewer").get("/units/").get_data(as_text=True)
-    documenter.post("/units/omon/restore")
+    documenter.post("/units/omon/restore", data={"version": version + 1})
     assert _stored(session, Unit, "omon").retracted_at is None
 
 

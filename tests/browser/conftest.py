@@ -7,7 +7,9 @@ Fixtures:
   so give the records you create unique keys and titles.
 - ``browser``: Chromium (``/usr/bin/chromium``; never ``playwright install``).
 - ``page``: a new browser context and page per test, with ``base_url`` set, so
-  ``page.goto("/")`` works.
+  ``page.goto("/")`` works. A Content-Security-Policy violation in any page of
+  the test (an inline script or style, a foreign origin) fails the test when
+  it ends; ``csp_violations`` is the list collected so far.
 - ``sign_in(page, role)``: signs in through the form and waits for the dashboard.
 - ``axe(page)``: runs axe-core in the page and returns its serious and
   critical violations (an empty list is a pass); ``describe(violations)``
@@ -98,13 +100,37 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Runs before any script of every document; the page's own policy cannot block it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, csp_violations: list[str]) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if message.text.startswith("CSP violation")
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture
@@ -131,7 +157,9 @@ def axe_source() -> str:
 def axe(axe_source: str) -> Callable[[Page], list[dict[str, Any]]]:
     def serious_violations(page: Page) -> list[dict[str, Any]]:
         if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.add_script_tag(content=axe_source)
+            # Evaluated by the browser's DevTools protocol: an inline <script> would (rightly)
+            # be refused by the page's Content-Security-Policy.
+            page.evaluate(axe_source)
         violations = page.evaluate("async () => (await axe.run(document)).violations")
         return [v for v in violations if v.get("impact") in SERIOUS]
 

@@ -47,6 +47,7 @@ def test_a_path_traversal_name_is_only_a_label(session, tmp_path):
     exhibit = _add(
         session, store, PDF, filename="../../etc/passwd", incidents=[make_incident(session)]
     )
+    session.commit()
     sha = hashlib.sha256(PDF).hexdigest()
     assert exhibit.filename == "../../etc/passwd" and exhibit.sha256 == sha
     assert exhibit.key == f"exhibit-{sha[:12]}"
@@ -100,6 +101,7 @@ def test_links_and_custody_events_are_recorded_and_appended(session, tmp_path):
         "from a witness's relative; on 2020-08-11; handed over on a USB stick"
     )
     assert "detected application/pdf" in exhibit.custody[1].note
+    session.commit()  # the file takes its place in the store
     add_custody_event(session, exhibit, action="transferred", by="lawyer", note="to counsel")
     assert verify_exhibit(session, store, exhibit, by="auditor") is None
     session.commit()
@@ -121,6 +123,7 @@ def test_fixity_names_missing_and_altered_files(session, tmp_path):
     intact = _add(session, store, PDF, incidents=[incident])
     altered = _add(session, store, PNG, incidents=[incident])
     gone = _add(session, store, b"statement text", incidents=[incident])
+    session.commit()
     store.path(altered.sha256).chmod(0o644)
     store.path(altered.sha256).write_bytes(b"edited")
     store.path(gone.sha256).unlink()

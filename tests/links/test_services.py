@@ -123,6 +123,7 @@ def test_capture_stores_a_readable_warc_by_its_hash(session, site, tmp_path):
     store = Store(tmp_path)
     source = make_source(session, key="site-capture", url=site.url("/here"))
     kept = capture(session, source, store, by="auditor")
+    session.commit()  # the WARC takes its place in the store
 
     path = store.path(kept.sha256)
     assert path.relative_to(tmp_path).parts[:3] == ("objects", kept.sha256[:2], kept.sha256[2:4])

@@ -35,7 +35,9 @@ def test_list_filters_by_name_and_alias_and_hides_retracted(app: Flask, minsk, s
     by_alias = viewer.get("/places/?q=Мінск").get_data(as_text=True)
     assert ">Minsk</a>" in by_alias and "Pushkinskaya" not in by_alias
     documenter = client_for(app, "documenter")
-    retracted = documenter.post("/places/minsk-old/retract", data={"reason": "duplicate"})
+    retracted = documenter.post(
+        "/places/minsk-old/retract", data={"reason": "duplicate", "version": "1"}
+    )
     assert retracted.status_code == 302
     assert "Minsk old" not in viewer.get("/places/?q=minsk").get_data(as_text=True)
     assert "Minsk old" in viewer.get("/places/?q=minsk&retracted=1").get_data(as_text=True)
@@ -108,12 +110,13 @@ def test_a_stale_edit_shows_both_versions_and_overwrites_nothing(app: Flask, min
 
 def test_retract_needs_a_reason_and_restore_brings_it_back(app: Flask, minsk, session):
     documenter = client_for(app, "documenter")
-    documenter.post("/places/minsk/retract", data={"reason": ""})
+    version = str(_stored(session, "minsk").version)
+    documenter.post("/places/minsk/retract", data={"reason": "", "version": version})
     assert _stored(session, "minsk").retracted_at is None
-    documenter.post("/places/minsk/retract", data={"reason": "wrong city"})
+    documenter.post("/places/minsk/retract", data={"reason": "wrong city", "version": version})
     assert _stored(session, "minsk").retraction_reason == "wrong city"
     assert "wrong city" in documenter.get("/places/minsk").get_data(as_text=True)
-    documenter.post("/places/minsk/restore", data={})
+    documenter.post("/places/minsk/restore", data={"version": _stored(session, "minsk").version})
     assert _stored(session, "minsk").retracted_at is None
 
 

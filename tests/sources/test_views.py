@@ -108,7 +108,10 @@ def test_create_edit_conflict_and_retract(app: Flask, source, session):
     edit = {"title": "Report of 2001 (Viasna)", "kind": "document", "version": str(report.version)}
     assert documenter.post("/sources/report-of-2001/edit", data=edit).status_code == 302
     assert documenter.post("/sources/report-of-2001/edit", data=edit).status_code == 409
-    documenter.post("/sources/report-of-2001/retract", data={"reason": "forgery"})
+    version = _stored(session, "report-of-2001").version
+    documenter.post(
+        "/sources/report-of-2001/retract", data={"reason": "forgery", "version": version}
+    )
     assert _stored(session, "report-of-2001").retraction_reason == "forgery"
     assert (
         client_for(app, "viewer")

@@ -133,7 +133,8 @@ def test_retracted_statement_is_hidden_from_the_list_until_asked_for(
 ) -> None:
     client = client_for("documenter")
     response = client.post(
-        "/statements/anna-statement/retract", data={"reason": "withdrawn by witness"}
+        "/statements/anna-statement/retract",
+        data={"reason": "withdrawn by witness", "version": statements["public"].version},
     )
     assert response.status_code == 302
     assert 'href="/statements/anna-statement"' not in text(client.get("/statements/"))
