@@ -415,3 +415,27 @@ def test_fonts_are_bundled_with_their_licence():
     fonts = Path(__file__).resolve().parents[2] / "reports" / "fonts"
     assert (fonts / "LICENSE").read_text().count("Bitstream") > 0
     assert (fonts / "DejaVuSerif.ttf").is_file()
+
+
+def test_public_dossiers_list_only_the_redacted_copy_of_a_witness_file(
+    session, witnessed_case, tmp_path
+):
+    from evidence.exhibits.services import add_redacted_copy
+
+    store = Store(tmp_path)
+    pseudonymous = session.query(Statement).filter_by(pseudonym="Witness P").one()
+    signed = add_evidence_file(session, store, "signed: Ivan Petrovsky", statements=[pseudonymous])
+    session.commit()
+
+    def listed(audience: str) -> set[str]:
+        snapshot = build_snapshot(session, witnessed_case.key, audience, AT, "tester")
+        return {x.key for x in snapshot.exhibits}
+
+    assert signed.key not in listed("public")  # the file may carry the name: not shown
+    copy = add_redacted_copy(
+        session, store, signed, io.BytesIO(b"signed: [removed]"), filename="r.txt", by="tester"
+    )
+    session.commit()
+    public = listed("public")
+    assert copy.key in public and signed.key not in public
+    assert {signed.key, copy.key} <= listed("internal")
