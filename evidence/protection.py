@@ -630,7 +630,11 @@ class Protection:
         where file names are not shown."""
         if not text or self.shows_file_names:
             return text
-        return text.replace(exhibit.filename, self.exhibit_label(exhibit))
+        label = self.exhibit_label(exhibit)
+        # The upload event quotes the name with repr(), which escapes some characters.
+        for written in (repr(exhibit.filename)[1:-1], exhibit.filename):
+            text = text.replace(written, label)
+        return text
 
     def shown_name(self, person: Any) -> str:
         """The name this audience sees for a person: their name, or their pseudonym."""

@@ -281,3 +281,14 @@ def test_hidden_persons_and_statements_per_audience(session: Session, witnesses:
     assert Protection.load(session, "internal").exhibit_label(
         SimpleNamespace(id=12, filename="Petrov.txt")
     ) == ("Petrov.txt")
+
+
+def test_custody_notes_name_the_exhibit_by_its_label_for_the_public(
+    session: Session, witnesses: dict
+) -> None:
+    exhibit = SimpleNamespace(id=7, filename="Petrov's\\face.png")
+    note = f"received as {exhibit.filename!r}, 10 bytes"
+    # repr() wrote the name in double quotes, with its backslash doubled.
+    shown = Protection.load(session, "public").exhibit_text(exhibit, note)
+    assert shown == 'received as "Exhibit 7", 10 bytes'
+    assert Protection.load(session, "internal").exhibit_text(exhibit, note) == note

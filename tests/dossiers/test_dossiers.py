@@ -479,3 +479,25 @@ def test_verify_refuses_a_keyed_dossier_without_its_key(session, witnessed_case)
     session.flush()
     with pytest.raises(ManifestError, match="no key"):
         verify(session, pdf)
+def test_public_dossiers_list_only_the_redacted_copy_of_a_witness_file(
+    session, witnessed_case, tmp_path
+):
+    from evidence.exhibits.services import add_redacted_copy
+
+    store = Store(tmp_path)
+    pseudonymous = session.query(Statement).filter_by(pseudonym="Witness P").one()
+    signed = add_evidence_file(session, store, "signed: Ivan Petrovsky", statements=[pseudonymous])
+    session.commit()
+
+    def listed(audience: str) -> set[str]:
+        snapshot = build_snapshot(session, witnessed_case.key, audience, AT, "tester")
+        return {x.key for x in snapshot.exhibits}
+
+    assert signed.key not in listed("public")  # the file may carry the name: not shown
+    copy = add_redacted_copy(
+        session, store, signed, io.BytesIO(b"signed: [removed]"), filename="r.txt", by="tester"
+    )
+    session.commit()
+    public = listed("public")
+    assert copy.key in public and signed.key not in public
+    assert {signed.key, copy.key} <= listed("internal")
