@@ -479,6 +479,8 @@ def test_verify_refuses_a_keyed_dossier_without_its_key(session, witnessed_case)
     session.flush()
     with pytest.raises(ManifestError, match="no key"):
         verify(session, pdf)
+
+
 def test_public_dossiers_list_only_the_redacted_copy_of_a_witness_file(
     session, witnessed_case, tmp_path
 ):
