@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from evidence.config import PROJECT_ROOT, Config
 def create_app(config: Config | None = None) -> Flask:
     """Build the application in named steps: settings, database, web, errors, CLI."""
     config = config or Config()
-    app = Flask(
+    app = _Application(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -33,10 +34,40 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+class _Application(Flask):
+    """Flask, with each request retried whole when the database says "try again".
+
+    A transaction that fails as transient (SQLite still busy after its waits,
+    a PostgreSQL serialization failure or deadlock) wrote nothing, so the
+    request runs again from the start in a fresh session, a bounded number of
+    times; only then does the user see the error page.
+    """
+
+    def full_dispatch_request(self) -> Any:
+        from flask import g
+
+        from evidence.db import close_session, is_transient, retry_delays
+
+        delays = retry_delays()
+        while True:
+            try:
+                return super().full_dispatch_request()
+            except Exception as error:
+                delay = next(delays)
+                if delay is None or not is_transient(error):
+                    raise
+                self.logger.warning("retrying %s %s: %s", request.method, request.path, error)
+            close_session()
+            g.pop("_login_user", None)  # reloaded in the fresh session
+            for upload in request.files.values():
+                upload.stream.seek(0)
+            time.sleep(delay)
+
+
 def register_database(app: Flask, config: Config) -> None:
     import evidence.audit.log  # noqa: F401  (installs the audit session hook)
     import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
-    from evidence.db import close_session, make_engine, make_session_factory
+    from evidence.db import close_session, make_engine, make_session_factory, make_writer_factory
 
     if config.DATABASE_URL.startswith("sqlite:///"):
         Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(
@@ -45,6 +76,7 @@ def register_database(app: Flask, config: Config) -> None:
     engine = make_engine(config.DATABASE_URL)
     app.extensions["evidence.engine"] = engine
     app.extensions["evidence.sessions"] = make_session_factory(engine)
+    app.extensions["evidence.writers"] = make_writer_factory(engine)
     app.teardown_appcontext(close_session)
 
 

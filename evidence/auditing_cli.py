@@ -143,7 +143,7 @@ def exhibits_add_command(
     if not incidents:
         fail("--incident: give the key of the incident the exhibit belongs to")
     store = store_for(current_app.config)
-    with cli_session(actor) as session, file.open("rb") as stream:
+    with cli_session(actor, write=True) as session, file.open("rb") as stream:
         try:
             exhibit = add_exhibit(
                 session,

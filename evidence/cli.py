@@ -36,9 +36,14 @@ def actor_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def cli_session(actor: str | None = None) -> Iterator[Session]:
-    """One transaction for one command: committed when it succeeds, rolled back otherwise."""
-    session: Session = current_app.extensions["evidence.sessions"]()
+def cli_session(actor: str | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One transaction for one command: committed when it succeeds, rolled back otherwise.
+
+    Commands that write say so: their transaction then waits its turn for the
+    write lock from the start instead of failing when it upgrades from reading.
+    """
+    factory = "evidence.writers" if write else "evidence.sessions"
+    session: Session = current_app.extensions[factory]()
     if actor:
         set_actor(session, actor)
     try:
@@ -84,7 +89,7 @@ def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
     from evidence.accounts.services import create_user
     from evidence.models import Incident, User
 
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         if if_empty and session.scalar(select(func.count()).select_from(Incident)):
             click.echo("The database already holds data; demo data not loaded.")
         else:
@@ -125,7 +130,7 @@ def _import_file(session: Session, path: Path) -> None:
 @with_appcontext
 def import_command(file: Path, actor: str) -> None:
     """Import an evidence/1 JSON file: all of it, or nothing if anything is wrong."""
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         _import_file(session, file)
 
 
@@ -195,7 +200,7 @@ def users_create_command(name: str, role: str, actor: str) -> None:
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         try:
             create_user(session, name=name, role=role, password=password)
         except AccountError as error:
@@ -215,7 +220,7 @@ def users_password_command(name: str, actor: str) -> None:
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "New password", hide_input=True, confirmation_prompt=True
     )
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         user = session.scalar(select(User).where(User.name == name))
         if user is None:
             fail(f"NAME: no account named {name!r}")

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead
@@ -136,6 +138,12 @@ def _append_entries(session: Session) -> None:
     touched: dict[str, set[int]] = session.info.pop(TOUCHED, {})
     created: dict[str, dict[int, Record]] = session.info.pop(CREATED, {})
     events: list[dict[str, Any]] = session.info.pop(EVENTS, [])
+    if not (touched or created or events):
+        return
+    # Lock the chain's head before reading anything the entries are built from:
+    # concurrent commits then append one after another, each seeing the
+    # entries (and the "before" states) of the commit ahead of it.
+    seq, prev_hash = _lock_head(session)
     actor = session.info.get(ACTOR) or default_actor()
     at = iso_utc(utcnow())
     bodies: list[dict[str, Any]] = []
@@ -163,7 +171,7 @@ def _append_entries(session: Session) -> None:
             }
         )
     if bodies:
-        _append(session, bodies)
+        _append(session, bodies, seq, prev_hash)
 
 
 def latest_entries(
@@ -264,16 +272,25 @@ def head(session: Session) -> tuple[int, str]:
     return (found.seq, found.entry_hash) if found else (0, GENESIS_HASH)
 
 
-def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
+def _lock_head(session: Session) -> tuple[int, str]:
+    """The head row, locked until commit (FOR UPDATE on PostgreSQL; writers hold SQLite's
+    write lock from BEGIN IMMEDIATE). Created, without racing, on the first append."""
     connection = session.connection()
-    # Writing the head row first takes its lock (a row lock on PostgreSQL, the
-    # write lock on SQLite) so concurrent commits append one after the other.
-    locked = connection.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
-    )
-    if locked.rowcount == 0:
-        connection.execute(insert(AuditHead.__table__).values(id=1, seq=0, entry_hash=GENESIS_HASH))
-    seq, prev_hash = head(session)
+    locked = select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == 1).with_for_update()
+    found = connection.execute(locked).first()
+    if found is None:
+        genesis = {"id": 1, "seq": 0, "entry_hash": GENESIS_HASH}
+        insert_genesis = (
+            postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        )(AuditHead).values(**genesis)
+        connection.execute(insert_genesis.on_conflict_do_nothing())
+        found = connection.execute(locked).first()
+    return found.seq, found.entry_hash
+
+
+def _append(session: Session, bodies: list[dict[str, Any]], seq: int, prev_hash: str) -> None:
+    """Chain ``bodies`` after the locked head (seq, prev_hash) and move the head."""
+    connection = session.connection()
     rows = []
     for body in bodies:
         seq += 1
