@@ -26,7 +26,12 @@ def create_app(config: Config | None = None) -> Flask:
         else None,
     )
     app.config.from_mapping(config.as_flask_mapping())
+    if config.PROXY_FIX:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     register_database(app, config)
+    register_queue(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -80,6 +85,13 @@ def register_database(app: Flask, config: Config) -> None:
     app.teardown_appcontext(close_session)
 
 
+def register_queue(app: Flask) -> None:
+    """The task queue that runs dossiers, link checks and captures (evidence.jobs)."""
+    from evidence.jobs.queue import register_queue as register
+
+    register(app)
+
+
 def register_extensions(app: Flask) -> None:
     """Sign-in (Flask-Login), CSRF on every form (Flask-WTF), session cookies, template helpers.
 
@@ -92,6 +104,7 @@ def register_extensions(app: Flask) -> None:
     from evidence.accounts.models import User
     from evidence.audit.log import set_actor
     from evidence.db import get_session
+    from evidence.jobs.queue import job_is_stuck
     from evidence.permissions import can, required_action
     from evidence.protection import current_protection
     from evidence.web.formatting import action_label, when
@@ -138,6 +151,7 @@ def register_extensions(app: Flask) -> None:
         record_url=record_url,
         url_with=url_with,
         protection=_LazyProtection(current_protection),
+        job_is_stuck=job_is_stuck,
     )
 
 

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from evidence.audit.log import default_actor, set_actor
 from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
 from evidence.dossiers.cli import dossier_command, verify_dossier_command
+from evidence.jobs.cli import worker_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import ROLES
+from evidence.web.serve import serve_command
 
 DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
 
@@ -255,6 +257,8 @@ COMMANDS = [
     verify_dossier_command,
     *AUDITING_COMMANDS,
     search_group,
+    worker_command,
+    serve_command,
 ]
 
 

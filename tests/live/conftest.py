@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,9 @@ def _server_engine(url: str):  # noqa: ANN202  (an Engine on the server's mainte
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated database that commits for real, per test and backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'live.sqlite'}"
-        upgrade(url)
-        yield url
-        return
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own beside EVIDENCE_TEST_PG_URL's, then dropped."""
     require_pg()
     base = make_url(PG_URL)
     name = f"{base.database}_live_{os.getpid()}"
@@ -54,6 +50,22 @@ def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+def fresh_sqlite_database(directory: Path) -> str:
+    url = f"sqlite:///{directory / 'live.sqlite'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database that commits for real, per test and backend."""
+    if request.param == "sqlite":
+        yield fresh_sqlite_database(tmp_path)
+        return
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture
