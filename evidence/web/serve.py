@@ -19,7 +19,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for name, value in self.options.items():
-            self.cfg.set(name, value)
+            if name in self.cfg.settings:  # newer gunicorn settings are skipped by older ones
+                self.cfg.set(name, value)
 
     def load(self) -> Any:
         # Each worker builds its own application (and database engine) after the fork.
@@ -56,5 +57,7 @@ def serve_command(host: str, port: int) -> None:
             # No query strings in the access log: search words can name people.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "forwarded_allow_ips": "*" if config["PROXY_FIX"] else "127.0.0.1",
+            # No control socket in the home directory, shared by every server of the user.
+            "control_socket_disable": True,
         }
     ).run()
