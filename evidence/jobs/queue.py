@@ -88,9 +88,14 @@ class TaskQueue:
         """Hand a committed job row to the workers."""
         self._task(kind, job_id)
 
+    def waiting(self) -> frozenset[tuple[str, int]]:
+        """(kind, id) of every job with a task on the queue or scheduled for a retry."""
+        tasks = [*self.huey.pending(), *self.huey.scheduled()]
+        return frozenset(tuple(task.args) for task in tasks if task.name == self._task.name)
+
     def recover(self) -> int:
         """Queue again every job whose worker stopped reporting; how many there were."""
-        recovered = recover_stale(job_context(self.app))
+        recovered = recover_stale(job_context(self.app), self.waiting())
         for kind, job_id in recovered:
             log.warning("queueing %s job %s again: its worker stopped reporting", kind, job_id)
             self.enqueue(kind, job_id)

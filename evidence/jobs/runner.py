@@ -178,11 +178,16 @@ def run(context: JobContext, kind_name: str, job_id: int) -> None:
     update_job(context, kind, job_id, state="done", finished_at=utcnow(), error=None, **result)
 
 
-def recover_stale(context: JobContext) -> list[tuple[str, int]]:
+def recover_stale(
+    context: JobContext, waiting: frozenset[tuple[str, int]] = frozenset()
+) -> list[tuple[str, int]]:
     """Unfinished jobs nobody has reported on for ``stale_after``: queued again.
 
-    Their worker died (killed, machine restarted) or the task never reached a
-    queue. Returns (kind, id) pairs for the caller to put on the queue.
+    A running one lost its worker (killed, machine restarted): a worker takes
+    a task off the queue before running it, so the task is gone with it. A
+    queued one that is not ``waiting`` on the queue (or scheduled for a retry)
+    never reached it. Jobs still waiting their turn are left alone. Returns
+    (kind, id) pairs for the caller to put on the queue.
     """
     now = utcnow()
     cutoff = now - context.stale_after
@@ -190,12 +195,17 @@ def recover_stale(context: JobContext) -> list[tuple[str, int]]:
     with write(context) as session:
         for kind in KINDS.values():
             model = kind.model
-            stale = session.scalars(
-                select(model.id).where(  # type: ignore[attr-defined]
+            silent = session.execute(
+                select(model.id, model.state).where(  # type: ignore[attr-defined]
                     model.state.in_(UNFINISHED),
                     or_(model.heartbeat_at.is_(None), model.heartbeat_at < cutoff),
                 )
             ).all()
+            stale = [
+                job_id
+                for job_id, state in silent
+                if state == "running" or (kind.name, job_id) not in waiting
+            ]
             if not stale:
                 continue
             session.execute(

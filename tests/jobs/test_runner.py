@@ -104,3 +104,12 @@ def test_a_job_whose_workers_keep_dying_is_given_up(app, session, job):
     run(context, "dossier", job.id)
     failed = _reloaded(session, job)
     assert failed.state == "failed" and "gave up after" in failed.error
+
+
+def test_a_job_still_waiting_on_the_queue_is_not_queued_twice(app, session, job):
+    waiting = _reloaded(session, job)
+    waiting.heartbeat_at = utcnow() - dt.timedelta(hours=1)  # a long queue, not a lost task
+    session.commit()
+    context = job_context(app)
+    assert recover_stale(context, frozenset({("dossier", job.id)})) == []
+    assert recover_stale(context) == [("dossier", job.id)]  # its task is gone: queue it again
