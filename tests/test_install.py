@@ -9,11 +9,14 @@ would be missing on a real install.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -77,3 +80,40 @@ def test_the_check_sees_a_library_only_the_tests_install():
     runtime = _runtime_closure(project["dependencies"])
     assert "pypdf" in runtime and "playwright" not in runtime
     assert "werkzeug" in runtime  # through flask
+
+
+@pytest.mark.skipif(
+    os.environ.get("EVIDENCE_TEST_PLAIN_INSTALL") != "1",
+    reason="set EVIDENCE_TEST_PLAIN_INSTALL=1 (needs the package index, takes minutes)",
+)
+def test_a_plain_install_runs_every_command(tmp_path: Path):
+    """`pip install .` into a fresh venv, no extras: every command starts and answers."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    evidence = str(venv / "bin" / "evidence")
+    env = {
+        **os.environ,
+        "EVIDENCE_INSTANCE_DIR": str(tmp_path / "instance"),
+        "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'plain.sqlite'}",
+    }
+    env.pop("EVIDENCE_QUEUE_URL", None)
+
+    def run(*arguments: str) -> str:
+        done = subprocess.run([evidence, *arguments], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"evidence {' '.join(arguments)}: {done.stderr}"
+        return done.stdout
+
+    listing = run("--help")
+    commands = [line.split()[0] for line in listing.split("Commands:")[1].splitlines() if line]
+    assert {"serve", "worker", "dossier", "import"} <= set(commands)
+    for command in commands:
+        run(command, "--help")
+    run("init")
+    run("demo", "--as", "plain-install")
+    run("dossier", "almaz-abuses", "--audience", "public", "-o", str(tmp_path / "d.pdf"))
+    assert "OK" in run("audit", "verify")
