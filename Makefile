@@ -24,7 +24,11 @@ run: $(STAMP)
 	@echo "  Sign in with a demo account (see README.md), e.g. demo-documenter / $${EVIDENCE_DEMO_PASSWORD:-demo-password-change-me}"
 	@echo "  Change these passwords before real use: evidence users password NAME"
 	@echo
-	$(BIN)/evidence run --host $(HOST) --port $(PORT)
+	@# One background worker renders dossiers and runs link checks and captures;
+	@# it is stopped with the server (Ctrl-C).
+	$(BIN)/evidence worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(BIN)/evidence serve --host $(HOST) --port $(PORT)
 
 demo: $(STAMP)
 	$(BIN)/evidence init

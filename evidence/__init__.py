@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from evidence.web.input import register_input_limits
 def create_app(config: Config | None = None) -> Flask:
     """Build the application in named steps: settings, database, web, errors, CLI."""
     config = config or Config()
-    app = Flask(
+    app = _Application(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -27,7 +28,15 @@ def create_app(config: Config | None = None) -> Flask:
         else None,
     )
     app.config.from_mapping(config.as_flask_mapping())
+    # Behind reverse proxies: EVIDENCE_PROXY_FIX=1 trusts one hop's X-Forwarded-* headers,
+    # EVIDENCE_PROXY_COUNT=N trusts N hops (sign-in throttling counts the real client).
+    hops = config.PROXY_COUNT or (1 if config.PROXY_FIX else 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_database(app, config)
+    register_queue(app)
     register_extensions(app)
     register_security_headers(app)
     register_input_limits(app)
@@ -37,11 +46,41 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+class _Application(Flask):
+    """Flask, with each request retried whole when the database says "try again".
+
+    A transaction that fails as transient (SQLite still busy after its waits,
+    a PostgreSQL serialization failure or deadlock) wrote nothing, so the
+    request runs again from the start in a fresh session, a bounded number of
+    times; only then does the user see the error page.
+    """
+
+    def full_dispatch_request(self) -> Any:
+        from flask import g
+
+        from evidence.db import close_session, is_transient, retry_delays
+
+        delays = retry_delays()
+        while True:
+            try:
+                return super().full_dispatch_request()
+            except Exception as error:
+                delay = next(delays)
+                if delay is None or not is_transient(error):
+                    raise
+                self.logger.warning("retrying %s %s: %s", request.method, request.path, error)
+            close_session()
+            g.pop("_login_user", None)  # reloaded in the fresh session
+            for upload in request.files.values():
+                upload.stream.seek(0)
+            time.sleep(delay)
+
+
 def register_database(app: Flask, config: Config) -> None:
     import evidence.audit.log  # noqa: F401  (installs the audit session hook)
     import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
     from evidence.audit.log import set_seal_key
-    from evidence.db import close_session, make_engine, make_session_factory
+    from evidence.db import close_session, make_engine, make_session_factory, make_writer_factory
 
     if config.DATABASE_URL.startswith("sqlite:///"):
         Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(
@@ -51,7 +90,15 @@ def register_database(app: Flask, config: Config) -> None:
     engine = make_engine(config.DATABASE_URL)
     app.extensions["evidence.engine"] = engine
     app.extensions["evidence.sessions"] = make_session_factory(engine)
+    app.extensions["evidence.writers"] = make_writer_factory(engine)
     app.teardown_appcontext(close_session)
+
+
+def register_queue(app: Flask) -> None:
+    """The task queue that runs dossiers, link checks and captures (evidence.jobs)."""
+    from evidence.jobs.queue import register_queue as register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -63,12 +110,12 @@ def register_extensions(app: Flask) -> None:
     """
     from flask_login import LoginManager, current_user
     from flask_wtf.csrf import CSRFProtect
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from evidence.accounts.passwords import use_cheap_hashing
     from evidence.accounts.views import check_session, signed_in_user
     from evidence.audit.log import set_actor
     from evidence.db import get_session
+    from evidence.jobs.queue import job_is_stuck
     from evidence.permissions import can, required_action
     from evidence.protection import current_protection
     from evidence.web.formatting import action_label, when
@@ -76,9 +123,6 @@ def register_extensions(app: Flask) -> None:
     from evidence.web.output import install_output_protection, shown_user
 
     use_cheap_hashing(app.config["TESTING"])
-    if app.config["PROXY_COUNT"]:
-        proxies = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
 
@@ -121,6 +165,7 @@ def register_extensions(app: Flask) -> None:
         record_url=record_url,
         url_with=url_with,
         protection=_LazyProtection(current_protection),
+        job_is_stuck=job_is_stuck,
     )
 
 

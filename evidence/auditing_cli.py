@@ -50,7 +50,7 @@ def links_check_command(concurrency: int, per_host: int, timeout: float, as_json
 
     if concurrency < 1 or per_host < 1:
         fail("--concurrency and --per-host must be at least 1")
-    with cli_session() as session:
+    with cli_session(write=True) as session:
         sources = sources_to_check(session)
         try:
             with click.progressbar(length=len(sources), label="Checking", file=sys.stderr) as bar:
@@ -97,7 +97,7 @@ def sources_capture_command(key: str | None, capture_all: bool, timeout: float, 
         fail("Give a source KEY or --all (not both).")
     store = store_for(current_app.config)
     failures = 0
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         if capture_all:
             sources = sources_to_check(session)
         else:
@@ -150,7 +150,7 @@ def exhibits_add_command(
     if not incidents:
         fail("--incident: give the key of the incident the exhibit belongs to")
     store = store_for(current_app.config)
-    with cli_session(actor) as session, file.open("rb") as stream:
+    with cli_session(actor, write=True) as session, file.open("rb") as stream:
         try:
             exhibit = add_exhibit(
                 session,

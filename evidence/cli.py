@@ -26,8 +26,10 @@ from evidence.dossiers.cli import (
     verify_bundle_command,
     verify_dossier_command,
 )
+from evidence.jobs.cli import worker_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import AUDIENCES, ROLES
+from evidence.web.serve import serve_command
 
 if TYPE_CHECKING:
     from evidence.interchange.services import ImportSummary
@@ -46,13 +48,16 @@ def actor_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def cli_session(actor: str | None = None) -> Iterator[Session]:
+def cli_session(actor: str | None = None, *, write: bool = False) -> Iterator[Session]:
     """One transaction for one command: committed when it succeeds, rolled back otherwise.
 
     Commands report what they wrote only after this block, once the commit succeeded;
     a commit the database refuses ends the command with a message, not a traceback.
+    Commands that write say so: their transaction then waits its turn for the
+    write lock from the start instead of failing when it upgrades from reading.
     """
-    session: Session = current_app.extensions["evidence.sessions"]()
+    factory = "evidence.writers" if write else "evidence.sessions"
+    session: Session = current_app.extensions[factory]()
     if actor:
         set_actor(session, actor)
     try:
@@ -104,7 +109,7 @@ def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
     from evidence.models import Incident, User
 
     report = []
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         if if_empty and session.scalar(select(func.count()).select_from(Incident)):
             report.append("The database already holds data; demo data not loaded.")
         else:
@@ -149,7 +154,7 @@ def import_command(file: Path, actor: str) -> None:
     """Import an evidence/1 JSON file: all of it, or nothing if anything is wrong."""
     from evidence.interchange.services import collector_paused
 
-    with collector_paused(), cli_session(actor) as session:
+    with collector_paused(), cli_session(actor, write=True) as session:
         summary = _import_file(session, file)
     click.echo(summary.describe())
 
@@ -241,7 +246,7 @@ def audit_anchor_command(tsa_urls: tuple[str, ...]) -> None:
     if not urls:
         fail("No time-stamp authority: give --tsa URL or set EVIDENCE_TSA_URLS.")
     anchored = []
-    with cli_session() as session:
+    with cli_session(write=True) as session:
         for url in urls:
             try:
                 anchored.append(anchor(session, url))
@@ -274,7 +279,7 @@ def users_create_command(name: str, role: str, actor: str) -> None:
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         try:
             create_user(session, name=name, role=role, password=password)
         except AccountError as error:
@@ -302,7 +307,7 @@ def users_password_command(name: str, actor: str) -> None:
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "New password", hide_input=True, confirmation_prompt=True
     )
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         try:
             set_password(session, _account(session, name), password)
         except AccountError as error:
@@ -322,7 +327,7 @@ def users_unlock_command(name: str, address: str | None, actor: str) -> None:
     from evidence.accounts.throttling import address_hash, clear_account, clear_address
     from evidence.audit.log import log_event
 
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         cleared = clear_account(session, name)
         if address:
             cleared += clear_address(session, address_hash(current_app.secret_key, address))
@@ -349,7 +354,7 @@ def totp_enable_command(name: str, actor: str) -> None:
     from evidence.audit.log import log_event
     from evidence.records import utcnow
 
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         user = _account(session, name)
         secret = totp.new_secret()
         try:
@@ -373,7 +378,7 @@ def totp_disable_command(name: str, actor: str) -> None:
     from evidence.accounts import two_factor as totp
     from evidence.audit.log import log_event
 
-    with cli_session(actor) as session:
+    with cli_session(actor, write=True) as session:
         user = _account(session, name)
         if not user.has_two_factor:
             fail(f"NAME: {name!r} has no two-factor sign-in")
@@ -409,6 +414,8 @@ COMMANDS = [
     *AUDITING_COMMANDS,
     search_group,
     *BACKUP_COMMANDS,
+    worker_command,
+    serve_command,
 ]
 
 

@@ -87,6 +87,35 @@ class Config:
     TSA_CA_FILE: str | None = field(
         default_factory=lambda: os.environ.get("EVIDENCE_TSA_CA_FILE") or None
     )
+    INSTANCE_DIR: str = field(default_factory=lambda: str(_default_instance_dir()))
+    # Background work: Huey with SQLite storage beside the database unless this names
+    # a Redis server (redis://host:6379/0), which every web and worker machine shares.
+    QUEUE_URL: str = field(default_factory=lambda: os.environ.get("EVIDENCE_QUEUE_URL", ""))
+    # Tests: run each task at once inside the request that queues it.
+    QUEUE_IMMEDIATE: bool = False
+    # An unfinished job silent this long has lost its worker: shown stuck, queued again.
+    JOB_STALE_SECONDS: float = field(
+        default_factory=lambda: float(os.environ.get("EVIDENCE_JOB_STALE_SECONDS", "120"))
+    )
+    # Tries per job (transient failures, workers that died) before it is marked failed.
+    JOB_ATTEMPTS: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_JOB_ATTEMPTS", "3"))
+    )
+    # Jobs one `evidence worker` runs at once (threads).
+    WORKER_THREADS: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_WORKER_THREADS", "2"))
+    )
+    # `evidence serve`: gunicorn worker processes, and threads in each.
+    WEB_WORKERS: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_WEB_WORKERS", "4"))
+    )
+    WEB_THREADS: int = field(
+        default_factory=lambda: int(os.environ.get("EVIDENCE_WEB_THREADS", "4"))
+    )
+    # Behind a reverse proxy that sets X-Forwarded-For/-Proto/-Host (one hop): trust them.
+    PROXY_FIX: bool = field(
+        default_factory=lambda: os.environ.get("EVIDENCE_PROXY_FIX", "0") == "1"
+    )
 
     def __post_init__(self) -> None:
         if self.MAX_CONTENT_LENGTH is None:
@@ -138,4 +167,5 @@ def config_for_tests(database_url: str, data_dir: str) -> Config:
         DATA_DIR=data_dir,
         SECRET_KEY="test-secret-key",
         TESTING=True,
+        QUEUE_IMMEDIATE=True,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -42,20 +47,86 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Execution option of a writer's connections: its SQLite transactions begin IMMEDIATE.
+WRITER = "evidence_writer"
+# PostgreSQL: serialization failure, deadlock detected. Retrying the whole transaction is safe.
+TRANSIENT_SQLSTATES = {"40001", "40P01"}
+# Bounded: a writer waits busy_timeout per attempt, then backs off and tries again.
+RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """Readers begin deferred; writers take the write lock at BEGIN.
+
+    A deferred transaction that reads and then writes cannot wait for the lock
+    in WAL mode: if another writer committed since its first read, SQLite
+    fails it at once with "database is locked" (busy_timeout is not consulted).
+    Taking the lock at BEGIN makes writers queue on busy_timeout instead; a
+    BEGIN that still times out did nothing yet, so it is simply tried again.
+    """
+    if not connection.get_execution_options().get(WRITER):
+        connection.exec_driver_sql("BEGIN")
+        return
+    for delay in retry_delays():
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except DBAPIError as error:
+            if delay is None or not is_transient(error):
+                raise
+            time.sleep(delay)
+
+
+def retry_delays() -> Iterator[float | None]:
+    """The pauses between attempts of a transaction, with jitter; None marks the last attempt."""
+    for delay in RETRY_DELAYS:
+        yield delay * random.uniform(0.5, 1.5)
+    yield None
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure that says "try again": SQLite busy, PostgreSQL serialization or deadlock."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(original, sqlite3.OperationalError) and (
+        "locked" in str(original) or "busy" in str(original)
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading: on SQLite their transactions begin deferred."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that will write: every transaction they begin takes the SQLite write lock.
+
+    Requests with an unsafe method, CLI commands that write and background
+    jobs' write steps use these; everything else reads without blocking anyone.
+    """
+    return sessionmaker(
+        bind=engine.execution_options(**{WRITER: True}), expire_on_commit=False, autoflush=True
+    )
+
+
 def get_session() -> Session:
-    """The request's session: one per request, committed once at its end by the view."""
-    from flask import current_app, g
+    """The request's session: one per request, committed once at its end by the view.
+
+    GET and HEAD requests only read; any other method writes, so its
+    transaction waits for the write lock from its start.
+    """
+    from flask import current_app, g, has_request_context, request
 
     if "db_session" not in g:
-        g.db_session = current_app.extensions["evidence.sessions"]()
+        writes = has_request_context() and request.method not in SAFE_METHODS
+        factory = "evidence.writers" if writes else "evidence.sessions"
+        g.db_session = current_app.extensions[factory]()
     return g.db_session
 
 

@@ -7,7 +7,7 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob, DossierSecret
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
-from evidence.links.models import Capture, LinkCheck, LinkCheckRun
+from evidence.links.models import Capture, CaptureJob, LinkCheck, LinkCheckRun
 from evidence.places.models import Place
 from evidence.search.models import SearchDocument, SearchTerm
 from evidence.sources.models import Citation, Source
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Capture",
+    "CaptureJob",
     "Case",
     "CaseIncident",
     "CaseStatementExclusion",

@@ -85,20 +85,21 @@ def _object_allows(user: Any, obj: Any) -> bool:
 
 def deny(action: str, obj: Any = None) -> None:
     """Refuse the request: anonymous users go to sign-in; others get 403, logged to the audit."""
+    from flask import current_app
+
     from evidence.audit.log import log_event
     from evidence.db import get_session
 
     if not current_user.is_authenticated:
-        from flask import current_app
-
         abort(current_app.login_manager.unauthorized())
-    session = get_session()
-    session.rollback()  # never commit half-done work together with the denial
     what = f" {type(obj).__name__.lower()} {getattr(obj, 'key', '')}".rstrip() if obj else ""
-    who = f"{current_user.role} {current_user.name}"
-    detail = f"{who}: {action}{what} ({request.method} {request.path})"
-    log_event(session, "denied", detail, actor=current_user.name)
-    session.commit()
+    actor = current_user.name
+    detail = f"{current_user.role} {actor}: {action}{what} ({request.method} {request.path})"
+    get_session().rollback()  # never commit half-done work together with the denial
+    # Logged by a writer of its own: the request's session may be a reader (a GET).
+    with current_app.extensions["evidence.writers"]() as writer:
+        log_event(writer, "denied", detail, actor=actor)
+        writer.commit()
     abort(403)
 
 

@@ -125,9 +125,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
     app = create_app(config_for_tests(database_url, str(tmp_path / "data")))
-    app.extensions["evidence.sessions"] = sessionmaker(
+    sessions = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
+    app.extensions["evidence.sessions"] = app.extensions["evidence.writers"] = sessions
     return app
 
 

@@ -16,9 +16,11 @@ import hashlib
 import hmac
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead
@@ -46,6 +48,17 @@ from evidence.models import (
 from evidence.records import iso_utc, utcnow
 
 GENESIS_HASH = "0" * 64
+
+
+class HeadRow(NamedTuple):
+    """The audit head as locked for one append: the last entry, the count, the seal."""
+
+    seq: int
+    entry_hash: str
+    entries: int
+    seal: str | None
+
+
 TOUCHED = "audit_touched"
 CREATED = "audit_created"
 EVENTS = "audit_events"
@@ -137,6 +150,12 @@ def _append_entries(session: Session) -> None:
     touched: dict[str, set[int]] = session.info.pop(TOUCHED, {})
     created: dict[str, dict[int, Record]] = session.info.pop(CREATED, {})
     events: list[dict[str, Any]] = session.info.pop(EVENTS, [])
+    if not (touched or created or events):
+        return
+    # Lock the chain's head before reading anything the entries are built from:
+    # concurrent commits then append one after another, each seeing the
+    # entries (and the "before" states) of the commit ahead of it.
+    locked = _lock_head(session)
     actor = session.info.get(ACTOR) or default_actor()
     at = iso_utc(utcnow())
     bodies: list[dict[str, Any]] = []
@@ -164,7 +183,7 @@ def _append_entries(session: Session) -> None:
             }
         )
     if bodies:
-        _append(session, bodies)
+        _append(session, bodies, locked)
 
 
 def latest_entries(
@@ -301,22 +320,31 @@ def seal_of_chain(session: Session, up_to: int) -> str:
     return current
 
 
-def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
+def _lock_head(session: Session) -> HeadRow:
+    """The head row, locked until commit (FOR UPDATE on PostgreSQL; writers hold SQLite's
+    write lock from BEGIN IMMEDIATE). Created, without racing, on the first append."""
     connection = session.connection()
-    # Writing the head row first takes its lock (a row lock on PostgreSQL, the
-    # write lock on SQLite) so concurrent commits append one after the other.
-    locked = connection.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
-    )
-    if locked.rowcount == 0:
-        connection.execute(
-            insert(AuditHead.__table__).values(
-                id=1, seq=0, entry_hash=GENESIS_HASH, entries=0, seal=GENESIS_HASH
-            )
-        )
-    seq, prev_hash, entries, sealed = connection.execute(
+    locked = (
         select(AuditHead.seq, AuditHead.entry_hash, AuditHead.entries, AuditHead.seal)
-    ).one()
+        .where(AuditHead.id == 1)
+        .with_for_update()
+    )
+    found = connection.execute(locked).first()
+    if found is None:
+        genesis = {"id": 1, "seq": 0, "entry_hash": GENESIS_HASH, "entries": 0}
+        genesis["seal"] = GENESIS_HASH
+        insert_genesis = (
+            postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        )(AuditHead).values(**genesis)
+        connection.execute(insert_genesis.on_conflict_do_nothing())
+        found = connection.execute(locked).first()
+    return HeadRow(found.seq, found.entry_hash, found.entries, found.seal)
+
+
+def _append(session: Session, bodies: list[dict[str, Any]], locked: HeadRow) -> None:
+    """Chain ``bodies`` after the locked head, seal them, and move the head."""
+    connection = session.connection()
+    seq, prev_hash, sealed = locked.seq, locked.entry_hash, locked.seal
     if sealed is None:  # a log written before heads were sealed: seal it once, from the start
         sealed = seal_of_chain(session, seq)
     rows = []
@@ -330,5 +358,5 @@ def _append(session: Session, bodies: list[dict[str, Any]]) -> None:
     connection.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
-        .values(seq=seq, entry_hash=prev_hash, entries=entries + len(rows), seal=sealed)
+        .values(seq=seq, entry_hash=prev_hash, entries=locked.entries + len(rows), seal=sealed)
     )

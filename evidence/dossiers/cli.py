@@ -108,7 +108,7 @@ def dossier_command(
     from evidence.dossiers.render import write_pdf
 
     output = output or Path(f"{case_key}-{audience}.pdf")
-    with cli_session() as session:
+    with cli_session(write=True) as session:
         dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
     digest = write_pdf(dossier.pdf, output)
     snapshot = dossier.snapshot
@@ -172,7 +172,7 @@ def bundle_command(
     from evidence.dossiers.bundle import BundleError, write_bundle
     from evidence.store import store_for
 
-    with cli_session() as session:
+    with cli_session(write=True) as session:
         dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
         try:
             report = write_bundle(session, store_for(current_app.config), dossier, output)

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.cases.models import Case
 from evidence.db import Base
+from evidence.jobs.models import BackgroundJob
 from evidence.records import utcnow
-
-JOB_STATES = ("queued", "running", "done", "failed")
 
 
 class CaseStatementExclusion(Base):
@@ -30,7 +29,7 @@ class CaseStatementExclusion(Base):
     )
 
 
-class DossierJob(Base):
+class DossierJob(BackgroundJob, Base):
     """One dossier render; its state lives here so it survives a restart of the web process."""
 
     __tablename__ = "dossier_jobs"
@@ -42,14 +41,7 @@ class DossierJob(Base):
     requested_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="queued", index=True)
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # percent
-    error: Mapped[str | None] = mapped_column(Text)
-    # Who is working on it and when it last said so: a running job whose
-    # heartbeat stopped (the worker died with the machine) is started again.
-    worker: Mapped[str | None] = mapped_column(String(120))
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     output_path: Mapped[str | None] = mapped_column(Text)  # relative to EVIDENCE_DATA_DIR
     sha256: Mapped[str | None] = mapped_column(String(64))
     pages: Mapped[int | None] = mapped_column(Integer)

@@ -25,6 +25,7 @@ import io
 import mimetypes
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -231,6 +232,17 @@ def _render_task(task: tuple[list[Section], list[TocEntry]]) -> PartResult:
     return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot)
 
 
+def _process_context() -> Any:
+    """fork when this process has one thread (the CLI): fast, the snapshot is shared as is.
+
+    With other threads running (a queue worker's heartbeat and recovery, its
+    other jobs), a forked child can inherit a lock one of them held, such as
+    logging's, and hang forever; the child then comes from a fork server,
+    a clean single-threaded process.
+    """
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+
+
 def _pool_size(tasks: int, workers: int | None) -> int:
     return max(1, min(tasks, workers or os.cpu_count() or 1))
 
@@ -249,8 +261,8 @@ def render_pdf(
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
     tasks = [([front], placeholder_toc)] + [(part, []) for part in parts]
     total_steps = len(tasks) + 2
-    context = multiprocessing.get_context("fork")
-    with context.Pool(_pool_size(len(tasks), workers), _init_worker, (snapshot,)) as pool:
+    size = _pool_size(len(tasks), workers)
+    with _process_context().Pool(size, _init_worker, (snapshot,)) as pool:
         pending = [pool.apply_async(_render_task, (task,)) for task in tasks]
         results = []
         for step, result in enumerate(pending, start=1):

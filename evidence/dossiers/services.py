@@ -1,38 +1,31 @@
-"""Dossiers: generate one, choose a case's statements, and background render jobs.
+"""Dossiers: generate one, choose a case's statements, and queue background render jobs.
 
-Jobs keep their whole state in the ``dossier_jobs`` table. The web process
-only queues a job and starts a worker process (``python -m
-evidence.dossiers.jobs JOB_ID``); the worker claims the job, writes progress
-and a heartbeat as it goes, and stores the PDF under EVIDENCE_DATA_DIR. A job
-whose worker vanished (machine restart) is found by ``recover_jobs`` and
-started again: rendering is deterministic, so redoing it is safe.
+A queued job is rendered by a worker of the task queue (evidence.jobs), which
+claims it, reports progress and stores the PDF under EVIDENCE_DATA_DIR.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from evidence.audit.log import set_actor, touch
+from evidence.audit.log import touch
 from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
-from evidence.dossiers.render import Progress, render_pdf, write_pdf
+from evidence.dossiers.render import Progress, render_pdf
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
-from evidence.records import iso_utc, utcnow
+from evidence.records import utcnow
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import AUDIENCES
 
-STALE_AFTER = dt.timedelta(minutes=2)  # a running job silent this long has lost its worker
 OUTPUT_DIR = "dossiers"
 
 
@@ -147,7 +140,11 @@ def set_statement_included(
 
 def queue_job(session: Session, case: Case, audience: str, requested_by: str) -> DossierJob:
     job = DossierJob(
-        case=case, audience=check_audience(audience), requested_by=requested_by, state="queued"
+        case=case,
+        audience=check_audience(audience),
+        requested_by=requested_by,
+        state="queued",
+        heartbeat_at=utcnow(),
     )
     session.add(job)
     session.flush()
@@ -170,73 +167,5 @@ def output_file(data_dir: str | Path, job: DossierJob) -> Path:
     return Path(data_dir) / job.output_path
 
 
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def recover_jobs(session: Session, now: dt.datetime | None = None) -> list[int]:
-    """Jobs whose worker is gone (queued or running, silent for STALE_AFTER): requeued.
-
-    Returns their ids, for the caller to start workers for.
-    """
-    cutoff = (now or utcnow()) - STALE_AFTER
-    stale = session.scalars(
-        select(DossierJob).where(
-            DossierJob.state.in_(("queued", "running")),
-            or_(DossierJob.heartbeat_at.is_(None), DossierJob.heartbeat_at < cutoff),
-            DossierJob.requested_at < cutoff,
-        )
-    ).all()
-    for job in stale:
-        job.state, job.progress, job.worker = "queued", 0, None
-        job.error = f"restarted at {iso_utc(now or utcnow())}: its worker had stopped"
-    session.flush()
-    return [job.id for job in stale]
-
-
-def run_job(
-    sessions: sessionmaker[Session], job_id: int, data_dir: str | Path, workers: int | None = None
-) -> DossierJob | None:
-    """Render one job to its file. Commits its own progress; never raises for a render failure."""
-    session = sessions()
-    try:
-        job = session.get(DossierJob, job_id)
-        if job is None or job.state not in ("queued", "running"):
-            return job
-        set_actor(session, job.requested_by)
-        job.state, job.progress, job.worker = "running", 0, _worker_name()
-        job.heartbeat_at = utcnow()
-        session.commit()
-
-        def progress(done: int, total: int) -> None:
-            job.progress = min(99, int(100 * done / max(total, 1)))
-            job.heartbeat_at = utcnow()
-            session.commit()
-
-        try:
-            dossier = generate_dossier(
-                session,
-                job.case.key,
-                job.audience,
-                generated_by=job.requested_by,
-                progress=progress,
-                workers=workers,
-            )
-            relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
-            job.sha256 = write_pdf(dossier.pdf, Path(data_dir) / relative)
-            job.output_path = str(relative)
-            job.pages = _page_count(dossier.pdf)
-            job.state, job.progress, job.error = "done", 100, None
-        except Exception as error:  # any failure is the job's outcome, shown to its requester
-            session.rollback()
-            job = session.get(DossierJob, job_id)
-            job.state, job.error = "failed", f"{type(error).__name__}: {error}"[:2000]
-        job.finished_at = utcnow()
-        session.commit()
-        return job
-    finally:
-        session.close()
-
-
-def _page_count(pdf: bytes) -> int:
+def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)

@@ -1,7 +1,9 @@
 """Dossier export from the browser: queue a render job, poll it, download the PDF.
 
 Rendering never happens in the web process: a job is queued in the database
-and a worker process renders it (evidence.dossiers.jobs). Jobs are checked
+and on the task queue, and an `evidence worker` renders it (evidence.jobs).
+Pages only read: a job whose worker stopped is shown as stuck, and the
+workers, not a page view, queue it again. Jobs are checked
 object by object: a lawyer sees, polls and downloads only the jobs they
 requested, whatever id they type (the bayanat lesson in DESIGN.md).
 """
@@ -32,10 +34,9 @@ from evidence.dossiers.services import (
     jobs_for,
     output_file,
     queue_job,
-    recover_jobs,
-    run_job,
     set_statement_included,
 )
+from evidence.jobs.queue import job_is_stuck, task_queue
 from evidence.permissions import authorize, requires
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
@@ -59,35 +60,13 @@ def _job_or_404(job_id: int) -> DossierJob:
     return job
 
 
-def _start(job_ids: list[int]) -> None:
-    """Hand jobs to workers; tests set DOSSIER_RUNNER=inline to render in the request."""
-    if current_app.config.get("DOSSIER_RUNNER") == "inline":
-        for job_id in job_ids:
-            sessions = current_app.extensions["evidence.sessions"]
-            run_job(sessions, job_id, current_app.config["DATA_DIR"])
-        return
-    from evidence.dossiers.jobs import start_worker
-
-    for job_id in job_ids:
-        start_worker(current_app.config, job_id)
-
-
-def _restart_stale_jobs() -> None:
-    # A web restart does not stop workers (they run in their own session), but a
-    # machine restart does: such jobs are found here and started again.
-    session = get_session()
-    stale = recover_jobs(session)
-    if stale:
-        session.commit()
-        _start(stale)
-
-
 def job_status(job: DossierJob) -> dict[str, object]:
     return {
         "id": job.id,
         "audience": job.audience,
         "state": job.state,
         "progress": job.progress,
+        "stuck": job_is_stuck(job),
         "error": job.error if job.state == "failed" else None,
         "pages": job.pages,
         "sha256": job.sha256,
@@ -101,7 +80,6 @@ def job_status(job: DossierJob) -> dict[str, object]:
 @requires("dossiers")
 def index(case_key: str) -> str:
     case = _case_or_404(case_key)
-    _restart_stale_jobs()
     return render_template(
         "dossiers/index.html", case=case, statements=case_statements(get_session(), case)
     )
@@ -113,8 +91,6 @@ def case_jobs(case_key: str) -> Response:
     """The user's jobs for the case as JSON, polled by the case page while any is running."""
     case = _case_or_404(case_key)
     jobs = jobs_for(get_session(), case, current_user.name)
-    if any(job.state in ("queued", "running") for job in jobs):
-        _restart_stale_jobs()
     return jsonify([job_status(job) for job in jobs])
 
 
@@ -129,7 +105,7 @@ def export(case_key: str) -> Response:
     session = get_session()
     job = queue_job(session, case, audience, current_user.name)
     session.commit()
-    _start([job.id])
+    task_queue(current_app).enqueue("dossier", job.id)
     flash(f"The {audience} dossier is being prepared; this page shows its progress.", "info")
     return redirect(url_for("dossiers.index", case_key=case.key))
 
@@ -158,10 +134,7 @@ def choose_statement(case_key: str) -> Response:
 @bp.get("/dossiers/jobs/<int:job_id>")
 @requires("dossiers")
 def status(job_id: int) -> Response:
-    job = _job_or_404(job_id)
-    if job.state in ("queued", "running"):
-        _restart_stale_jobs()
-    return jsonify(job_status(job))
+    return jsonify(job_status(_job_or_404(job_id)))
 
 
 @bp.get("/dossiers/jobs/<int:job_id>/download")

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.db import Base
+from evidence.jobs.models import BackgroundJob
 from evidence.records import utcnow
 from evidence.sources.models import Source
 
@@ -45,10 +46,9 @@ SOURCE_STATUS_LABELS = {
     "no-url": "no URL",
     **LEGACY_VERDICT_LABELS,
 }
-RUN_STATES = ("running", "done", "failed")
 
 
-class LinkCheckRun(Base):
+class LinkCheckRun(BackgroundJob, Base):
     """One "check links now" started from the dashboard; its state lives here, not in memory."""
 
     __tablename__ = "link_check_runs"
@@ -61,12 +61,9 @@ class LinkCheckRun(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="running", index=True)
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     problems: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 class LinkCheck(Base):
@@ -117,3 +114,20 @@ class Capture(Base):
     body_sha256: Mapped[str] = mapped_column(String(64), nullable=False)  # the page itself
 
     source: Mapped[Source] = relationship()
+
+
+class CaptureJob(BackgroundJob, Base):
+    """A capture asked for from the web: fetched by a worker, not inside the request."""
+
+    __tablename__ = "capture_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), nullable=False, index=True)
+    requested_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    requested_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+
+    source: Mapped[Source] = relationship()
+    capture: Mapped[Capture | None] = relationship()

@@ -31,17 +31,17 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import case, func, select, true
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from evidence.links.models import PROBLEM_VERDICTS, Capture, LinkCheck, LinkCheckRun
+from evidence.jobs.models import UNFINISHED
+from evidence.links.models import Capture, CaptureJob, LinkCheck, LinkCheckRun
 from evidence.outbound import (
     FetchFailed,
     FetchPolicy,
     Page,
-    SettingError,
     fetch,
     outside_world_reachable,
     probe_targets,
@@ -50,8 +50,6 @@ from evidence.records import utcnow
 from evidence.sources.models import Source
 from evidence.store import Store
 
-# A run whose progress has not moved for this long died with its process.
-STALE_RUN = dt.timedelta(minutes=10)
 # Headers that describe the transfer rather than the page; captures store decoded bodies.
 TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 CHUNK_BYTES = 256 * 1024
@@ -278,20 +276,18 @@ def check_as_json(check: LinkCheck) -> dict[str, Any]:
 # --- runs started from the dashboard ----------------------------------------------------
 
 
-def active_run(session: Session) -> LinkCheckRun | None:
-    """The run still making progress, if any (a run silent for STALE_RUN died)."""
+def active_run(session: Session, stale_after: dt.timedelta) -> LinkCheckRun | None:
+    """The newest run still queued or running, unless its worker stopped reporting.
+
+    Only reads: a stuck run is shown as such, and a worker queues it again.
+    """
     run = session.scalar(
         select(LinkCheckRun)
-        .where(LinkCheckRun.state == "running")
+        .where(LinkCheckRun.state.in_(UNFINISHED))
         .order_by(LinkCheckRun.id.desc())
         .limit(1)
     )
-    if run is None:
-        return None
-    updated = run.updated_at if run.updated_at.tzinfo else run.updated_at.replace(tzinfo=dt.UTC)
-    if utcnow() - updated > STALE_RUN:
-        run.state, run.error, run.finished_at = "failed", "stopped without finishing", utcnow()
-        session.flush()
+    if run is None or run.stale(utcnow(), stale_after):
         return None
     return run
 
@@ -303,48 +299,14 @@ def latest_run(session: Session) -> LinkCheckRun | None:
 def start_run(session: Session, by: str) -> LinkCheckRun:
     """A new run over every checkable source; finished at once when there is none."""
     total = len(sources_to_check(session))
-    run = LinkCheckRun(started_by=by, total=total, state="running" if total else "done")
+    run = LinkCheckRun(
+        started_by=by, total=total, state="queued" if total else "done", heartbeat_at=utcnow()
+    )
     if not total:
         run.finished_at = utcnow()
     session.add(run)
     session.flush()
     return run
-
-
-def execute_run(sessions: sessionmaker[Session], run_id: int, **options: Any) -> None:
-    """Do a run's checks in its own session, recording progress as it goes.
-
-    This is a job, not a service: it commits, so the dashboard (another
-    session) sees the progress and the result.
-    """
-    session = sessions()
-    try:
-        run = session.get(LinkCheckRun, run_id)
-        if run is None or run.state != "running":
-            return
-
-        def advance(count: int) -> None:
-            run.done += count
-            run.updated_at = utcnow()
-            session.commit()
-
-        try:
-            checks = check_links(
-                session, sources_to_check(session), progress=advance, run=run, **options
-            )
-        except (NoNetwork, SettingError) as error:
-            session.rollback()
-            run.state, run.error = "failed", str(error)
-        except Exception as error:  # the run must end in a state the dashboard can show
-            session.rollback()
-            run.state, run.error = "failed", f"{type(error).__name__}: {error}"
-        else:
-            run.state = "done"
-            run.problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
-        run.finished_at = run.updated_at = utcnow()
-        session.commit()
-    finally:
-        session.close()
 
 
 # --- what the pages show ----------------------------------------------------------------
@@ -415,6 +377,7 @@ def status_counts(session: Session) -> dict[str, int]:
 class SourceLinks:
     checks: list[LinkCheck]
     captures: list[Capture]
+    capture_jobs: list[CaptureJob]  # asked for and not done: queued, running or failed
 
 
 def source_links(
@@ -433,7 +396,23 @@ def source_links(
         .where(Capture.source_id == source_id, true() if visible is None else visible)
         .order_by(Capture.id.desc())
     )
-    return SourceLinks(list(checks), list(captures))
+    capture_jobs = session.scalars(
+        select(CaptureJob)
+        .where(CaptureJob.source_id == source_id, CaptureJob.state != "done")
+        .order_by(CaptureJob.id.desc())
+        .limit(limit)
+    )
+    return SourceLinks(list(checks), list(captures), list(capture_jobs))
+
+
+def queue_capture(session: Session, source: Source, by: str) -> CaptureJob:
+    """Ask the workers to capture the source's page; CaptureError if it has no http(s) URL."""
+    if not checkable(source.url):
+        raise CaptureError(f"source {source.key} has no http(s) URL to capture")
+    job = CaptureJob(source=source, requested_by=by, state="queued", heartbeat_at=utcnow())
+    session.add(job)
+    session.flush()
+    return job
 
 
 # --- capture ----------------------------------------------------------------------------

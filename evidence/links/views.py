@@ -1,15 +1,14 @@
 """The auditor's link dashboard, "check links now", captures of a source and their downloads.
 
-A run started from the dashboard goes to a background thread so the request
-returns at once; its progress and outcome are rows (LinkCheckRun), so any
-request, in any process, sees them. Tests set LINK_CHECK_RUNNER = "inline" to
-run it inside the request. Captured pages are only sent as downloads, never
-rendered on our origin.
+A run or a capture started here is a job on the task queue (evidence.jobs):
+the request only queues it and returns; its progress and outcome are rows
+(LinkCheckRun, CaptureJob) that any request, in any process, can show.
+Captured pages are only sent as downloads, never rendered on our origin.
 """
 
 from __future__ import annotations
 
-import threading
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,16 +18,16 @@ from werkzeug.wrappers import Response
 
 from evidence.db import get_session
 from evidence.exhibits.views import send_attachment
+from evidence.jobs.queue import job_is_stuck, task_queue
 from evidence.links.models import SOURCE_STATUS_LABELS, VERDICTS, Capture
 from evidence.links.services import (
     CaptureError,
     ProblemFilters,
     SourceLinks,
     active_run,
-    capture,
-    execute_run,
     latest_run,
     link_status_query,
+    queue_capture,
     read_capture,
     source_links,
     start_run,
@@ -70,13 +69,8 @@ def source_link_history(source: Any) -> SourceLinks | None:
     return source_links(get_session(), source.id, visible=visible)
 
 
-def _run_options() -> dict[str, Any]:
-    config = current_app.config
-    return {
-        "concurrency": int(config.get("LINK_CHECK_CONCURRENCY", 8)),
-        "per_host": int(config.get("LINK_CHECK_PER_HOST", 2)),
-        "timeout": float(config.get("LINK_CHECK_TIMEOUT", 10.0)),
-    }
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
 
 
 @bp.get("/")
@@ -92,13 +86,15 @@ def index() -> str:
     )
     session = get_session()
     page = paginate(session, link_status_query(filters), scalars=False)
+    run = latest_run(session)
     return render_template(
         "links/index.html",
         page=page,
         filters=filters,
         statuses=STATUS_FILTERS,
         counts=status_counts(session),
-        run=active_run(session) or latest_run(session),
+        run=run,
+        run_stuck=run is not None and job_is_stuck(run),
     )
 
 
@@ -106,8 +102,7 @@ def index() -> str:
 @requires("audit")
 def check_now() -> Response:
     session = get_session()
-    if active_run(session) is not None:
-        session.commit()
+    if active_run(session, _stale_after()) is not None:
         flash("A link check is already running; its progress is shown below.", "warning")
         return redirect(url_for("links.index"))
     run = start_run(session, current_user.name)
@@ -115,17 +110,7 @@ def check_now() -> Response:
     if run.state == "done":
         flash("No source has a web address to check.", "warning")
         return redirect(url_for("links.index"))
-    sessions = current_app.extensions["evidence.sessions"]
-    if current_app.config.get("LINK_CHECK_RUNNER") == "inline":
-        execute_run(sessions, run.id, **_run_options())
-    else:
-        threading.Thread(
-            target=execute_run,
-            args=(sessions, run.id),
-            kwargs=_run_options(),
-            name=f"link-check-{run.id}",
-            daemon=True,
-        ).start()
+    task_queue(current_app).enqueue("link-check", run.id)
     flash(f"Checking {run.total} source links. Reload this page to follow the progress.", "success")
     return redirect(url_for("links.index"))
 
@@ -150,13 +135,14 @@ def capture_source(key: str) -> Response:
     source = _source_or_404(key)
     session = get_session()
     try:
-        kept = capture(session, source, store_for(current_app.config), by=current_user.name)
+        job = queue_capture(session, source, current_user.name)
     except CaptureError as error:
         session.rollback()
         flash(f"Not captured: {error}", "error")
-    else:
-        session.commit()
-        flash(f"Captured {kept.final_url} (SHA-256 {kept.sha256[:16]}…).", "success")
+        return redirect(url_for("links.source", key=key))
+    session.commit()
+    task_queue(current_app).enqueue("capture", job.id)
+    flash("The page will be captured by a worker; the copy appears below when it is kept.", "info")
     return redirect(url_for("links.source", key=key))
 
 

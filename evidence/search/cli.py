@@ -111,6 +111,6 @@ def search_reindex_command() -> None:
     from evidence.cli import cli_session
     from evidence.search.indexing import reindex
 
-    with cli_session() as session:
+    with cli_session(write=True) as session:
         counts = reindex(session)
     click.echo(", ".join(f"{count} {entity}" for entity, count in counts.items()) + " indexed.")

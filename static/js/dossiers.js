@@ -15,6 +15,14 @@
       bar.textContent = `${job.progress}%`;
       item.appendChild(document.createTextNode(" "));
       item.appendChild(bar);
+      if (job.stuck) {
+        const stuck = document.createElement("span");
+        stuck.className = "error";
+        stuck.textContent =
+          " — stuck: no worker has reported on this job; is `evidence worker` running? " +
+          "A worker will start it again.";
+        item.appendChild(stuck);
+      }
     } else if (job.state === "done") {
       const link = document.createElement("a");
       link.href = job.download_url;

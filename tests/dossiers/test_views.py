@@ -7,8 +7,6 @@ import io
 from pypdf import PdfReader
 
 from evidence.dossiers.models import DossierJob
-from evidence.dossiers.services import queue_job, recover_jobs
-from evidence.records import utcnow
 from tests.factories import make_case, make_incident
 from tests.webclient import make_users, sign_in, without_csrf
 
@@ -21,7 +19,6 @@ def test_a_lawyer_exports_polls_and_downloads_and_nobody_else_can(app, session):
     create_user(session, name="other-lawyer", role="lawyer", password=PASSWORD)
     case = make_case(session, title="Web case", incidents=[make_incident(session)])
     session.commit()
-    app.config["DOSSIER_RUNNER"] = "inline"
     client = without_csrf(app).test_client()
     sign_in(client, "lawyer")
 
@@ -54,15 +51,3 @@ def test_an_unknown_audience_is_refused_with_a_message(app, session):
     response = client.post(f"/cases/{case.key}/dossiers", data={"audience": "press"})
     assert response.status_code == 302
     assert session.query(DossierJob).count() == 0
-
-
-def test_jobs_left_behind_by_a_dead_worker_are_requeued(session):
-    case = make_case(session)
-    job = queue_job(session, case, "public", "lawyer")
-    job.state, job.heartbeat_at = "running", utcnow().replace(year=2000)
-    job.requested_at = utcnow().replace(year=2000)
-    fresh = queue_job(session, case, "internal", "lawyer")
-    session.flush()
-    assert recover_jobs(session) == [job.id]
-    assert job.state == "queued" and "worker had stopped" in job.error
-    assert fresh.state == "queued"

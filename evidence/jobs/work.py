@@ -1,0 +1,109 @@
+"""The work of each kind of job: read in one session, do the slow part, write in another.
+
+The slow part (rendering, fetching) runs outside any write transaction, so
+it never holds the SQLite write lock; the results are written at the end in
+a transaction of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from evidence.dossiers.models import DossierJob
+from evidence.dossiers.render import write_pdf
+from evidence.dossiers.services import OUTPUT_DIR, generate_dossier, page_count
+from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
+from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
+from evidence.links.services import (
+    CaptureError,
+    NoNetwork,
+    capture,
+    check_links,
+    sources_to_check,
+)
+from evidence.outbound import SettingError
+from evidence.records import utcnow
+from evidence.store import Store
+
+LINK_CHECK_SETTINGS = ("concurrency", "per_host", "timeout")
+
+
+def render_dossier(context: JobContext, job_id: int) -> dict[str, Any]:
+    """Render the job's dossier to a file under the data directory, reporting each step."""
+    reported = [0]
+
+    def progress(done: int, total: int) -> None:
+        percent = min(99, int(100 * done / max(total, 1)))
+        if percent > reported[0]:
+            reported[0] = percent
+            with write(context) as session:
+                session.execute(
+                    update(DossierJob)
+                    .where(DossierJob.id == job_id)
+                    .values(progress=percent, heartbeat_at=utcnow())
+                )
+
+    with context.readers() as session:
+        job = session.get(DossierJob, job_id)
+        dossier = generate_dossier(
+            session,
+            job.case.key,
+            job.audience,
+            generated_by=job.requested_by,
+            progress=progress,
+        )
+        relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
+    sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
+    return {
+        "sha256": sha256,
+        "output_path": str(relative),
+        "pages": page_count(dossier.pdf),
+        "progress": 100,
+    }
+
+
+def check_run(context: JobContext, run_id: int) -> dict[str, Any]:
+    """Check every source's address for the run, counting each answer as it comes."""
+
+    def advance(count: int) -> None:
+        with write(context) as session:
+            session.execute(
+                update(LinkCheckRun)
+                .where(LinkCheckRun.id == run_id)
+                .values(done=LinkCheckRun.done + count, updated_at=utcnow(), heartbeat_at=utcnow())
+            )
+
+    with context.readers() as session:
+        run = session.get(LinkCheckRun, run_id)
+        sources = sources_to_check(session)
+    options = {key: context.settings[key] for key in LINK_CHECK_SETTINGS if key in context.settings}
+    # The writer's transaction begins at its first statement, after the fetches.
+    try:
+        with write(context) as session:
+            checks = check_links(session, sources, progress=advance, run=run, **options)
+            problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
+    except (NoNetwork, SettingError) as error:
+        # "no network from this server": nothing was checked or marked; said as it is.
+        raise JobFailed(str(error)) from None
+    return {"problems": problems, "updated_at": utcnow()}
+
+
+def capture_page(context: JobContext, job_id: int) -> dict[str, Any]:
+    """Keep the source's page as a WARC file; a page that does not answer fails the job."""
+    with context.readers() as session:
+        job = session.get(CaptureJob, job_id)
+        source, requested_by = job.source, job.requested_by
+    try:
+        with write(context) as session:
+            kept = capture(session, source, Store(context.data_dir), by=requested_by)
+    except CaptureError as error:
+        raise JobFailed(f"Not captured: {error}") from None
+    return {"capture_id": kept.id}
+
+
+register_kind("dossier", DossierJob, render_dossier)
+register_kind("link-check", LinkCheckRun, check_run)
+register_kind("capture", CaptureJob, capture_page)
