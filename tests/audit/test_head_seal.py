@@ -12,9 +12,6 @@ from sqlalchemy import text
 
 from evidence.audit.log import log_event, set_seal_key
 from evidence.audit.verify import verify
-from tests.audit.test_tampering import demo
-
-__all__ = ["demo"]  # the fixture: the demo data set, imported and edited once
 
 SEAL_MISMATCH = "the audit head's seal does not match the log"
 

@@ -37,7 +37,10 @@ from evidence.backup.services import (
 )
 from evidence.config import config_for_tests
 from evidence.db import make_engine
-from evidence.dossiers.services import queue_job, run_job
+from evidence.dossiers.models import DossierJob
+from evidence.dossiers.services import queue_job
+from evidence.jobs.queue import job_context
+from evidence.jobs.runner import run
 from evidence.links.services import capture, check_links
 from evidence.models import Case, Incident
 from evidence.places.services import update_place
@@ -119,7 +122,9 @@ def build_source(url: str, data_dir: Path, work: Path) -> Source:
         set_actor(session, "lawyer")
         job_id = queue_job(session, session.scalars(select(Case)).first(), "internal", "lawyer").id
         session.commit()
-    assert run_job(sessions, job_id, data_dir, workers=1).state == "done"
+    run(job_context(app), "dossier", job_id)
+    with sessions() as session:
+        assert session.get(DossierJob, job_id).state == "done"
     with sessions() as session:
         audit_head = head(session)
         rows = {
