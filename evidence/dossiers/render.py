@@ -37,6 +37,7 @@ from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.config import PROJECT_ROOT
+from evidence.dossiers.figures import chain_svg, timeline_figures
 from evidence.dossiers.snapshot import Snapshot
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -115,11 +116,13 @@ _environment = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=False,
 )
+_environment.filters["timeline_figures"] = timeline_figures
+_environment.filters["chain_svg"] = chain_svg
 
 
 def _matrix_columns(snapshot: Snapshot) -> tuple:
     columns = [
-        {"label": f"[{src.number}]", "source": src.number, "witness": None}
+        {"label": f"S{src.number}", "source": src.number, "witness": None}
         for src in snapshot.sources
     ]
     columns += [
