@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -31,12 +31,12 @@ from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion
-from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.exhibits.services import hidden_from_public
 from evidence.incidents.models import ViolationType
 from evidence.interchange.records import Record, load_records, record_hash
 from evidence.places.models import Place
-from evidence.protection import INTERNAL, Protection
+from evidence.protection import COUNSEL, INTERNAL, Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
@@ -185,6 +185,30 @@ class ExhibitView:
     acquired_from: str | None
     sha256: str
     incident_numbers: list[int]
+    custody: str = ""
+
+
+@dataclass
+class WitnessRow:
+    """A line of the witness schedule: a witness as this audience may name them."""
+
+    label: str
+    protection: str
+    statements: int
+    incident_numbers: list[int]
+
+
+@dataclass
+class SealedIdentity:
+    """Counsel only, printed only in the sealed annex: who is behind a pseudonym."""
+
+    pseudonym: str
+    name: str | None  # None: the statement names no witness record
+    protection: str
+    statements: int
+    incident_numbers: list[int]
+    person_id: int | None
+    hash: str | None  # of the person's record, as verify recomputes it
 
 
 @dataclass
@@ -223,6 +247,16 @@ class Snapshot:
     witnesses: list[str]  # matrix columns, in order of first appearance
     manifest: list[ManifestEntry] = field(default_factory=list)
     anchor: AnchorView | None = None
+    witness_schedule: list[WitnessRow] = field(default_factory=list)
+    graded_sources: dict[str, int] = field(default_factory=dict)  # reliability grade -> sources
+    protected_witnesses: int = 0
+    # Never printed in the dossier itself: only evidence/dossiers/sealed.py reads it.
+    sealed: list[SealedIdentity] = field(default_factory=list)
+
+    @property
+    def generated_words(self) -> str:
+        """ "3 February 2026 at 04:05 UTC" """
+        return f"{humanize(self.generated_at[:10])} at {self.generated_at[11:16]} UTC"
 
 
 @dataclass(frozen=True)
@@ -639,6 +673,46 @@ class _Builder:
             members=members,
         )
 
+    def witness_schedule(self, incidents: list[IncidentView]) -> list[WitnessRow]:
+        number_of = {incident.key: incident.number for incident in incidents}
+        rows: dict[str, WitnessRow] = {}
+        for _, statement in sorted(self.statements.items()):
+            label = self.witness_label(statement)
+            row = rows.setdefault(label, WitnessRow(label, statement["protection"], 0, []))
+            row.statements += 1
+            for link in statement["incidents"]:
+                number = number_of.get(self.scrub(link["incident"]))
+                if number and number not in row.incident_numbers:
+                    row.incident_numbers.append(number)
+        for row in rows.values():
+            row.incident_numbers.sort()
+        return list(rows.values())
+
+    def sealed_identities(self, schedule: list[WitnessRow]) -> list[SealedIdentity]:
+        """For counsel: the real name behind each pseudonym the dossier uses."""
+        if self.protection.audience != COUNSEL:
+            return []
+        rows = {row.label: row for row in schedule}
+        found: dict[str, SealedIdentity] = {}
+        for _, statement in sorted(self.statements.items()):
+            if statement["protection"] == "public":
+                continue
+            label = self.witness_label(statement)
+            person_id = self.ids[Person][statement["witness"]] if statement["witness"] else None
+            person = self.included["person"][person_id] if person_id else None
+            if label in rows and label not in found:
+                row = rows[label]
+                found[label] = SealedIdentity(
+                    label,
+                    person["name"] if person else None,
+                    row.protection,
+                    row.statements,
+                    row.incident_numbers,
+                    person_id,
+                    record_hash(person) if person else None,
+                )
+        return list(found.values())
+
     def manifest(self) -> list[ManifestEntry]:
         entries = []
         for entity, records in sorted(self.included.items()):
@@ -744,6 +818,10 @@ def build_snapshot(
         builder.exhibit(exhibit_id, number, incidents)
         for exhibit_id, number in builder.exhibit_numbers.items()
     ]
+    custody = custody_summaries(session, [x.id for x in exhibits], audience)
+    for exhibit in exhibits:
+        exhibit.custody = custody.get(exhibit.id, "")
+    witness_schedule = builder.witness_schedule(incidents)
     case_record = builder.included["case"][case.id]
     units = [builder.unit(unit_id) for unit_id in builder.annex_unit_ids]
     _number_notes(_cites_in_reading_order(incidents, units))
@@ -765,7 +843,37 @@ def build_snapshot(
         witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
         manifest=builder.manifest(),
         anchor=_anchor_at(session, builder.audit_seq),
+        witness_schedule=witness_schedule,
+        graded_sources=dict(
+            sorted(Counter((src.reliability or "not graded")[:1] for src in sources).items())
+        ),
+        protected_witnesses=sum(1 for row in witness_schedule if row.protection != "public"),
+        sealed=builder.sealed_identities(witness_schedule),
     )
+
+
+# Team members' names are shown only to the team and to counsel: documenters are at risk too.
+CUSTODIAN_AUDIENCES = (INTERNAL, COUNSEL)
+
+
+def custody_summaries(session: Session, exhibit_ids: list[int], audience: str) -> dict[int, str]:
+    """One line per exhibit: its custody events, in order (one query)."""
+    events: dict[int, list[CustodyEvent]] = defaultdict(list)
+    stmt = (
+        select(CustodyEvent)
+        .where(CustodyEvent.exhibit_id.in_(exhibit_ids or [-1]))
+        .order_by(CustodyEvent.exhibit_id, CustodyEvent.position)
+    )
+    for event in session.scalars(stmt):
+        events[event.exhibit_id].append(event)
+    summaries = {}
+    for exhibit_id, found in events.items():
+        steps = [
+            f"{e.action} {e.at[:10]}" + (f" by {e.by}" if audience in CUSTODIAN_AUDIENCES else "")
+            for e in found
+        ]
+        summaries[exhibit_id] = f"{len(found)} event(s): " + "; ".join(steps)
+    return summaries
 
 
 def _cites_in_reading_order(incidents: list[IncidentView], units: list[UnitView]) -> Iterable[Cite]:

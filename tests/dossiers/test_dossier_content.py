@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
 from pypdf import PdfReader
 
 from evidence.dossiers.manifest import read_manifest
-from tests.dossiers.test_dossiers import render, squeeze
+from tests.dossiers.test_dossiers import AT, render, squeeze
 from tests.factories import (
     citation,
     involvement,
@@ -147,3 +148,76 @@ def test_the_dossier_leaves_out_units_it_does_not_cite(session, command_case):
     text = squeeze(raw_text(render(session, command_case, "internal")))
     assert squeeze("Almaz") in text
     assert squeeze("Unrelated Border Guard") not in text
+
+
+SECTIONS = (
+    "Summary",
+    "Methodology",
+    "Grading scales",
+    "Protection of witnesses in this version",
+    "Corroboration matrix",
+    "Witness schedule",
+    "Annex A. Sources",
+    "Annex B. Exhibit schedule",
+    "Annex C. Units",
+    "Annex D. Records and their fingerprints",
+    "Attestation",
+)
+
+
+@pytest.mark.parametrize("audience", ["internal", "counsel", "public"])
+def test_every_section_is_present(session, command_case, audience):
+    text = squeeze(raw_text(render(session, command_case, audience)))
+    for title in SECTIONS:
+        assert squeeze(title) in text, title
+    # The witness schedule gives the pseudonym, its protection, statements and incidents.
+    if audience != "internal":
+        assert squeeze("W1 Witness K. pseudonym 1 1") in text
+    assert squeeze("Prepared by tester") in text
+    assert squeeze("2 — probably true") in text  # the credibility scale
+
+
+def test_only_counsel_gets_a_sealed_annex_naming_the_witness(session, command_case):
+    from evidence.dossiers.sealed import SEALED_MANIFEST_NAME
+    from evidence.dossiers.services import generate_dossier
+
+    def dossier(audience):
+        return generate_dossier(
+            session, command_case.key, audience, generated_by="tester", generated_at=AT, workers=1
+        )
+
+    counsel = dossier("counsel")
+    assert "Petrovsky" not in raw_text(counsel.pdf)
+    sealed = PdfReader(io.BytesIO(counsel.sealed_annex))
+    for page in sealed.pages:
+        assert "UNDER SEAL" in page.extract_text()
+    sealed_text = squeeze(raw_text(counsel.sealed_annex))
+    assert squeeze("Witness K. Ivan Petrovsky") in sealed_text
+    manifest = json.loads(sealed.attachments[SEALED_MANIFEST_NAME][0])
+    assert manifest["dossier"] == counsel.snapshot.dossier_id
+    assert [x["pseudonym"] for x in manifest["identities"]] == ["Witness K."]
+    for audience in ("internal", "public"):
+        assert dossier(audience).sealed_annex is None
+
+
+def test_the_dossier_command_writes_the_sealed_annex_beside_the_pdf(
+    session, command_case, runner, tmp_path
+):
+    output = tmp_path / "case.pdf"
+    result = runner.invoke(
+        args=[
+            "dossier",
+            command_case.key,
+            "--audience",
+            "counsel",
+            "--generated-at",
+            AT,
+            "--workers",
+            "1",
+            "-o",
+            str(output),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "case-sealed.pdf").exists()
+    assert "UNDER SEAL" in raw_text((tmp_path / "case-sealed.pdf").read_bytes())
