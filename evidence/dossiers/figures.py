@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from markupsafe import Markup, escape
 
-from evidence.dossiers.snapshot import ChainNode
+from evidence.dossiers.snapshot import ChainNode, Snapshot
 
 FONT = "Dossier Sans, DejaVu Sans, sans-serif"
 TIMELINE_WIDTH = 480
@@ -158,3 +159,28 @@ def chain_svg(nodes: Sequence[ChainNode]) -> Markup:
         y += box_height + 6
     title = f"Chain of command of {nodes[0].name}" if nodes else "Chain of command"
     return _svg(CHAIN_WIDTH, y, body, title)
+
+
+@dataclass(frozen=True)
+class ChainFigure:
+    incident_number: int
+    incident_title: str
+    unit: str
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """The figures of a case as its dossier draws them, for the case page."""
+
+    timeline: list[Markup]
+    chains: list[ChainFigure]
+
+
+def case_figures(snapshot: Snapshot) -> CaseFigures:
+    chains = [
+        ChainFigure(incident.number, incident.title, actor.label, chain_svg(actor.chain))
+        for incident in snapshot.incidents
+        for actor in incident.units
+    ]
+    return CaseFigures(timeline_figures(snapshot.incidents), chains)
