@@ -821,7 +821,12 @@ def build_snapshot(
     custody = custody_summaries(session, [x.id for x in exhibits], audience)
     for exhibit in exhibits:
         exhibit.custody = custody.get(exhibit.id, "")
-    witness_schedule = builder.witness_schedule(incidents)
+    witnesses = list(dict.fromkeys(w for incident in incidents for w in incident.witnesses))
+    # W1, W2… as in the corroboration matrix: in order of first appearance.
+    witness_schedule = sorted(
+        builder.witness_schedule(incidents),
+        key=lambda row: witnesses.index(row.label) if row.label in witnesses else len(witnesses),
+    )
     case_record = builder.included["case"][case.id]
     units = [builder.unit(unit_id) for unit_id in builder.annex_unit_ids]
     _number_notes(_cites_in_reading_order(incidents, units))
@@ -840,7 +845,7 @@ def build_snapshot(
         sources=sources,
         exhibits=exhibits,
         units=units,
-        witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
+        witnesses=witnesses,
         manifest=builder.manifest(),
         anchor=_anchor_at(session, builder.audit_seq),
         witness_schedule=witness_schedule,
