@@ -30,8 +30,11 @@ from evidence.cases.services import (
     update_case,
 )
 from evidence.db import get_session
+from evidence.dossiers.figures import case_figures
+from evidence.dossiers.snapshot import build_snapshot
 from evidence.permissions import requires
 from evidence.protection import current_protection
+from evidence.records import iso_utc, utcnow
 from evidence.services_common import Conflict, ValidationError, autocomplete
 from evidence.statements.models import Statement, StatementIncident
 from evidence.web.pagination import paginate
@@ -107,9 +110,13 @@ def show(key: str) -> str:
     incident_ids = case_incident_ids(case)
     find = request.args.get("find", "").strip()
     found = autocomplete(session, "incidents", find, FIND_LIMIT, exclude_ids=incident_ids)
+    snapshot = build_snapshot(
+        session, case.key, current_protection().audience, iso_utc(utcnow()), "case page"
+    )
     return render_template(
         "cases/show.html",
         case=case,
+        figures=case_figures(snapshot),
         statement_links=_statement_links(incident_ids),
         find=find,
         found=found,

@@ -10,6 +10,7 @@ file replaced and re-hashed in the bag is still caught.
 Layout of the bag's payload (``data/``)::
 
     dossier.pdf                 the dossier, as `evidence dossier` writes it
+    dossier-sealed.pdf          counsel only: the sealed annex naming protected witnesses
     manifest.json               the manifest embedded in the PDF, for tools that cannot read PDFs
     exhibits.csv, exhibits.json the exhibit schedule
     exhibits/E<n>.<ext>         each exhibit, numbered as in the dossier
@@ -25,7 +26,6 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,12 +43,13 @@ from evidence.dossiers.manifest import ManifestError, manifest_bytes, read_manif
 from evidence.dossiers.manifest import verify as verify_dossier
 from evidence.dossiers.services import Dossier
 from evidence.dossiers.snapshot import ExhibitView, Snapshot
-from evidence.exhibits.models import CustodyEvent, Exhibit
+from evidence.exhibits.models import Exhibit
 from evidence.links.models import Capture
 from evidence.protection import COUNSEL, INTERNAL
 from evidence.store import Store, file_sha256
 
 DOSSIER_NAME = "dossier.pdf"
+SEALED_ANNEX_NAME = "dossier-sealed.pdf"
 MANIFEST_NAME = "manifest.json"
 SCHEDULE_CSV = "exhibits.csv"
 SCHEDULE_JSON = "exhibits.json"
@@ -98,27 +99,6 @@ def _pages(path: Path, media_type: str) -> int | None:
         return None
 
 
-def _custody_summaries(session: Session, exhibit_ids: list[int], audience: str) -> dict[int, str]:
-    """One line per exhibit: its custody events, with names of the team only for the team
-    and counsel (documenters are at risk too)."""
-    events: dict[int, list[CustodyEvent]] = defaultdict(list)
-    stmt = (
-        select(CustodyEvent)
-        .where(CustodyEvent.exhibit_id.in_(exhibit_ids or [-1]))
-        .order_by(CustodyEvent.exhibit_id, CustodyEvent.position)
-    )
-    for event in session.scalars(stmt):
-        events[event.exhibit_id].append(event)
-    summaries = {}
-    for exhibit_id, found in events.items():
-        steps = [
-            f"{e.action} {e.at[:10]}" + (f" by {e.by}" if audience in CAPTURE_AUDIENCES else "")
-            for e in found
-        ]
-        summaries[exhibit_id] = f"{len(found)} event(s): " + "; ".join(steps)
-    return summaries
-
-
 def _schedule_row(
     exhibit: ExhibitView, file: str, pages: int | None, custody: str, audience: str
 ) -> dict[str, Any]:
@@ -164,9 +144,11 @@ def _fill_payload(
 ) -> tuple[int, int]:
     snapshot = dossier.snapshot
     (folder / DOSSIER_NAME).write_bytes(dossier.pdf)
+    if dossier.sealed_annex is not None:
+        (folder / SEALED_ANNEX_NAME).write_bytes(dossier.sealed_annex)
     (folder / MANIFEST_NAME).write_bytes(manifest_bytes(snapshot))
     (folder / "exhibits").mkdir()
-    custody = _custody_summaries(session, [x.id for x in snapshot.exhibits], snapshot.audience)
+    custody = {x.id: x.custody for x in snapshot.exhibits}
     rows = []
     for exhibit in snapshot.exhibits:
         name = f"exhibits/E{exhibit.number}{_extension(exhibit.media_type)}"

@@ -106,6 +106,7 @@ def dossier_command(
     """Export a case as a verifiable PDF dossier for an audience."""
     from evidence.cli import cli_session
     from evidence.dossiers.render import write_pdf
+    from evidence.dossiers.sealed import sealed_path
 
     output = output or Path(f"{case_key}-{audience}.pdf")
     with cli_session(write=True) as session:
@@ -116,6 +117,10 @@ def dossier_command(
         f"Wrote {output}: dossier {snapshot.dossier_id} ({audience}),"
         f" {len(snapshot.manifest)} records, SHA-256 {digest}"
     )
+    if dossier.sealed_annex is not None:
+        sealed = sealed_path(output)
+        digest = write_pdf(dossier.sealed_annex, sealed)
+        click.echo(f"Wrote {sealed}: sealed annex (UNDER SEAL), SHA-256 {digest}")
 
 
 @click.command("verify-dossier")

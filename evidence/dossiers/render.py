@@ -38,7 +38,9 @@ from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.config import PROJECT_ROOT
+from evidence.dossiers.figures import chain_svg, timeline_figures
 from evidence.dossiers.snapshot import Snapshot
+from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SCHEME = "report:"
@@ -116,11 +118,33 @@ _environment = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=False,
 )
+_environment.filters["timeline_figures"] = timeline_figures
+_environment.filters["chain_svg"] = chain_svg
+_environment.globals.update(
+    reliability_scale=RELIABILITY,
+    credibility_scale=CREDIBILITY,
+    protection_words={
+        "public": "none (named)",
+        "pseudonymous": "pseudonym",
+        "confidential": "confidential",
+    },
+    protection_policy={
+        "internal": "This is the documentation team's internal version: every witness is named,"
+        " including those who gave their statements under protection. It must not leave the team.",
+        "counsel": "In this version for counsel, a witness who asked for protection appears only"
+        " under a pseudonym, wherever they appear (as witness, victim or member of a unit), and"
+        " none of their names is printed. Confidential statements are included. The identities"
+        " behind the pseudonyms are in a separate sealed annex.",
+        "public": "In this public version, a witness who asked for protection appears only under"
+        " a pseudonym, wherever they appear, and none of their names is printed. Confidential"
+        " statements, and files linked to them, are left out.",
+    },
+)
 
 
 def _matrix_columns(snapshot: Snapshot) -> tuple:
     columns = [
-        {"label": f"[{src.number}]", "source": src.number, "witness": None}
+        {"label": f"S{src.number}", "source": src.number, "witness": None}
         for src in snapshot.sources
     ]
     columns += [
@@ -136,17 +160,20 @@ def _matrix_columns(snapshot: Snapshot) -> tuple:
 def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
     """The front section and the body cut into parts, from the snapshot alone."""
     front = Section("front", "front")
-    body: list[Section] = [
+    body: list[Section] = [Section("methodology", "methodology")]
+    body += [
         Section("incident", incident.anchor, index=index)
         for index, incident in enumerate(snapshot.incidents)
     ]
     body.append(Section("matrix", "matrix", column_groups=_matrix_columns(snapshot)))
+    body.append(Section("witnesses", "witnesses"))
     body += [
         Section("sources", "annex-sources"),
         Section("exhibits", "annex-exhibits"),
         Section("units", "annex-units"),
     ]
     body.append(Section("manifest", "annex-manifest"))
+    body.append(Section("attestation", "attestation"))
     parts: list[list[Section]] = [[]]
     weight = 0
     for section in body:
@@ -168,23 +195,28 @@ def _weight(snapshot: Snapshot, section: Section) -> int:
 
 def toc_entries(snapshot: Snapshot, pages: dict[str, int | str]) -> list[TocEntry]:
     summary = TocEntry(1, "", "Summary and list of incidents", pages.get("summary", ""), "summary")
-    entries = [summary]
+    methodology = TocEntry(1, "", "Methodology", pages.get("methodology", ""), "methodology")
+    entries = [summary, methodology]
     entries += [
         TocEntry(2, f"{i.number}.", i.title, pages.get(i.anchor, ""), i.anchor)
         for i in snapshot.incidents
     ]
     entries += [
         TocEntry(1, "", "Corroboration matrix", pages.get("matrix", ""), "matrix"),
+        TocEntry(1, "", "Witness schedule", pages.get("witnesses", ""), "witnesses"),
         TocEntry(1, "Annex A", "Sources", pages.get("annex-sources", ""), "annex-sources"),
-        TocEntry(1, "Annex B", "Exhibits", pages.get("annex-exhibits", ""), "annex-exhibits"),
+        TocEntry(
+            1, "Annex B", "Exhibit schedule", pages.get("annex-exhibits", ""), "annex-exhibits"
+        ),
         TocEntry(1, "Annex C", "Units", pages.get("annex-units", ""), "annex-units"),
         TocEntry(
             1,
             "Annex D",
-            "Records and their hashes",
+            "Records and their fingerprints",
             pages.get("annex-manifest", ""),
             "annex-manifest",
         ),
+        TocEntry(1, "", "Attestation", pages.get("attestation", ""), "attestation"),
     ]
     return entries
 
@@ -277,13 +309,11 @@ def render_pdf(
             pages.setdefault(anchor, offset + index + 1)
         offset += result.pages
     pages["summary"] = results[0].anchors.get("summary", 0) + 1
-    attachment = Attachment(
-        string=manifest,
-        name=MANIFEST_NAME,
-        description="Records in this dossier and their SHA-256 (evidence verify-dossier)",
-        created=_fixed_time(snapshot),
-        modified=_fixed_time(snapshot),
-        relationship="Data",
+    attachment = data_attachment(
+        snapshot,
+        manifest,
+        MANIFEST_NAME,
+        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
     )
     front_html = part_html(snapshot, [front], toc_entries(snapshot, pages))
     final_front = _write(front_html, snapshot, [attachment])
@@ -297,6 +327,24 @@ def render_pdf(
     if progress:
         progress(total_steps, total_steps)
     return pdf
+
+
+def data_attachment(snapshot: Snapshot, data: bytes, name: str, description: str) -> Attachment:
+    """A file attached to a dossier PDF, dated with the dossier so the bytes stay the same."""
+    return Attachment(
+        string=data,
+        name=name,
+        description=description,
+        created=_fixed_time(snapshot),
+        modified=_fixed_time(snapshot),
+        relationship="Data",
+    )
+
+
+def render_document(template: str, snapshot: Snapshot, attachments: list[Attachment]) -> bytes:
+    """A one-part document (such as the sealed annex) from a template under reports/."""
+    html = _environment.get_template(template).render(snapshot=snapshot)
+    return _write(html, snapshot, attachments).pdf
 
 
 def _wait(result: Any, deadline: float, pool: Any) -> PartResult:

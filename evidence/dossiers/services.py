@@ -20,6 +20,7 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.dossiers.render import Progress, render_pdf
+from evidence.dossiers.sealed import render_sealed_annex
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
 from evidence.records import utcnow
 from evidence.services_common import ValidationError
@@ -55,6 +56,7 @@ def check_audience(audience: str) -> str:
 class Dossier:
     snapshot: Snapshot
     pdf: bytes
+    sealed_annex: bytes | None = None  # counsel only: the identities behind pseudonyms
 
 
 def generate_dossier(
@@ -76,7 +78,7 @@ def generate_dossier(
         generated_by,
     )
     pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
-    return Dossier(snapshot, pdf)
+    return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
 
 
 # -- which statements a case's dossiers include --------------------------------------------

@@ -17,8 +17,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -33,14 +34,14 @@ from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
-from evidence.exhibits.models import Exhibit, ExhibitLink
+from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import ViolationType
 from evidence.interchange.records import Record, canonical_json, load_records, record_hash
 from evidence.places.models import Place
-from evidence.protection import INTERNAL, PROTECTED_LEVELS, Protection
+from evidence.protection import COUNSEL, INTERNAL, PROTECTED_LEVELS, Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
-from evidence.vocabularies import RELIABILITY
+from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
 BANNERS = {
     "internal": "INTERNAL — FOR THE DOCUMENTATION TEAM ONLY",
@@ -66,6 +67,7 @@ class ManifestEntry:
     id: int
     key: str | None
     hash: str
+    label: str = ""  # the record in words, as the dossier names it (not in manifest.json)
     keyed: bool = False
 
 
@@ -94,6 +96,40 @@ class Cite:
     locator: str | None
     quote: str | None
     credibility: int | None
+    # The footnote: one number per cited passage in the whole dossier, given in reading
+    # order by _number_notes; only the first citation of a passage prints the note.
+    note: int = 0
+    first: bool = False
+
+    @property
+    def passage(self) -> tuple:
+        return (self.number, self.locator, self.quote, self.credibility)
+
+    @property
+    def credibility_words(self) -> str | None:
+        if self.credibility is None:
+            return None
+        return f"{self.credibility} — {CREDIBILITY[self.credibility]}"
+
+
+@dataclass
+class ChainPerson:
+    label: str
+    title: str | None
+    period: str
+    dates_known: bool
+    commander: bool
+
+
+@dataclass
+class ChainNode:
+    """One unit in a chain of command, drawn ``depth`` levels above the unit involved."""
+
+    depth: int
+    name: str
+    kind: str
+    link: str | None  # when it was the superior of the unit one level below
+    people: list[ChainPerson]
 
 
 @dataclass
@@ -102,7 +138,8 @@ class Actor:
     role: str
     confidence: str
     cites: list[Cite]
-    context: list[str]  # chain of command (units) or posts held (persons) as at the date
+    context: list[str]  # posts held (persons) during the incident's date range
+    chain: list[ChainNode] = field(default_factory=list)  # units: up to the top unit
 
 
 @dataclass
@@ -122,7 +159,8 @@ class IncidentView:
     title: str
     date: str
     date_words: str
-    as_at: str  # the date the chain of command and posts are given for
+    earliest: str | None  # ISO bounds of the (possibly uncertain) date, for the timeline
+    latest: str | None
     place: str | None
     violations: list[str]
     status: str
@@ -172,6 +210,30 @@ class ExhibitView:
     acquired_from: str | None
     sha256: str
     incident_numbers: list[int]
+    custody: str = ""
+
+
+@dataclass
+class WitnessRow:
+    """A line of the witness schedule: a witness as this audience may name them."""
+
+    label: str
+    protection: str
+    statements: int
+    incident_numbers: list[int]
+
+
+@dataclass
+class SealedIdentity:
+    """Counsel only, printed only in the sealed annex: who is behind a pseudonym."""
+
+    pseudonym: str
+    name: str | None  # None: the statement names no witness record
+    protection: str
+    statements: int
+    incident_numbers: list[int]
+    person_id: int | None
+    hash: str | None  # of the person's record, as verify recomputes it
 
 
 @dataclass
@@ -210,6 +272,16 @@ class Snapshot:
     witnesses: list[str]  # matrix columns, in order of first appearance
     manifest: list[ManifestEntry] = field(default_factory=list)
     anchor: AnchorView | None = None
+    witness_schedule: list[WitnessRow] = field(default_factory=list)
+    graded_sources: dict[str, int] = field(default_factory=dict)  # reliability grade -> sources
+    protected_witnesses: int = 0
+    # Never printed in the dossier itself: only evidence/dossiers/sealed.py reads it.
+    sealed: list[SealedIdentity] = field(default_factory=list)
+
+    @property
+    def generated_words(self) -> str:
+        """ "3 February 2026 at 04:05 UTC" """
+        return f"{humanize(self.generated_at[:10])} at {self.generated_at[11:16]} UTC"
 
 
 @dataclass(frozen=True)
@@ -233,13 +305,20 @@ def _bounds(edtf: str | None) -> tuple[dt.date | None, dt.date | None]:
     return bounds.earliest, bounds.latest
 
 
-def _period_holds(start: str | None, end: str | None, on: dt.date | None) -> bool:
-    """As evidence.actors.services.units_at: open or unknown ends count as holding."""
-    if on is None:
-        return True
+def _period_overlaps(
+    start: str | None, end: str | None, lo: dt.date | None, hi: dt.date | None
+) -> bool:
+    """Whether a period may overlap [lo, hi]; open or unknown ends may, so they count."""
     valid_from, _ = _bounds(start)
     _, valid_until = _bounds(end)
-    return (valid_from is None or valid_from <= on) and (valid_until is None or valid_until >= on)
+    starts_in_time = valid_from is None or hi is None or valid_from <= hi
+    return starts_in_time and (valid_until is None or lo is None or valid_until >= lo)
+
+
+COMMANDER_TITLE = re.compile(
+    r"command|chief|chair|head|director|minister|leader|начальник|командир|кіраўнік|министр",
+    re.IGNORECASE,
+)
 
 
 def _period_words(start: str | None, end: str | None) -> str:
@@ -278,6 +357,8 @@ class _Builder:
         self.ids[ViolationType] = _id_map(session, ViolationType)
         self.included: dict[str, dict[int, Record]] = {}
         self.source_numbers: dict[str, int] = {}
+        # Units and persons the dossier shows: only these go into the manifest and annexes.
+        self.shown: dict[str, set[str]] = {"unit": set(), "person": set()}
         self.exhibit_numbers: dict[int, int] = {}
 
     # -- loading ----------------------------------------------------------------------
@@ -319,7 +400,9 @@ class _Builder:
         }
         ancestor_ids = _ancestor_ids(session, involved_units)
         member_rows = session.execute(
-            select(Membership.person_id).where(Membership.unit_id.in_(involved_units or [-1]))
+            select(Membership.person_id).where(
+                Membership.unit_id.in_(involved_units | ancestor_ids or [-1])
+            )
         )
         person_ids = {row.person_id for row in member_rows}
         person_ids |= {
@@ -332,6 +415,10 @@ class _Builder:
             self.ids[Person][s["witness"]] for s in self.statements.values() if s["witness"]
         }
         persons = self._include("person", person_ids)
+        self.members_of: dict[str, list[tuple[str, Record]]] = defaultdict(list)
+        for person in persons.values():
+            for membership in person["memberships"]:
+                self.members_of[membership["unit"]].append((person["key"], membership))
         post_units = {self.ids[Unit][m["unit"]] for p in persons.values() for m in p["memberships"]}
         self.annex_unit_ids = sorted(involved_units)
         self._include("unit", involved_units | ancestor_ids | post_units)
@@ -402,7 +489,10 @@ class _Builder:
         return records
 
     def record(self, entity: str, key: str) -> Record:
+        """The record, counted as shown in the dossier."""
         model = {"unit": Unit, "person": Person, "source": Source, "place": Place}[entity]
+        if entity in self.shown:
+            self.shown[entity].add(key)
         return self.included[entity][self.ids[model][key]]
 
     # -- views --------------------------------------------------------------------------
@@ -433,57 +523,76 @@ class _Builder:
         """Exhibits are numbered in the order the chapters first list them."""
         return self.exhibit_numbers.setdefault(exhibit_id, len(self.exhibit_numbers) + 1)
 
-    def chain(self, unit_key: str, on: dt.date | None) -> list[str]:
-        names, current, seen = [], unit_key, {unit_key}
-        for _ in range(MAX_CHAIN_DEPTH):
-            parents = [
-                link["unit"]
-                for link in self.record("unit", current)["parents"]
-                if _period_holds(link["start"], link["end"], on)
-            ]
-            if not parents or parents[0] in seen:
-                break
-            current = parents[0]
-            seen.add(current)
-            names.append(self.scrub(self.record("unit", current)["name"]))
-        return names
+    def chain(self, unit_key: str, lo: dt.date | None, hi: dt.date | None) -> list[ChainNode]:
+        """The unit and every superior it may have had during [lo, hi], up to the top: a
+        unit that changed superior in the range has one branch per superior."""
+        nodes: list[ChainNode] = []
 
-    def posts(self, person_key: str, on: dt.date | None) -> list[str]:
+        def climb(key: str, depth: int, link: str | None, path: frozenset[str]) -> None:
+            record = self.record("unit", key)
+            people = self.chain_people(key, lo, hi)
+            nodes.append(ChainNode(depth, self.scrub(record["name"]), record["kind"], link, people))
+            if depth >= MAX_CHAIN_DEPTH:
+                return
+            parents = sorted(record["parents"], key=lambda p: (p["start"] or "", p["unit"]))
+            for parent in parents:
+                if parent["unit"] in path:
+                    continue
+                if _period_overlaps(parent["start"], parent["end"], lo, hi):
+                    period = _period_words(parent["start"], parent["end"])
+                    climb(parent["unit"], depth + 1, period, path | {parent["unit"]})
+
+        climb(unit_key, 0, None, frozenset({unit_key}))
+        return nodes
+
+    def chain_people(
+        self, unit_key: str, lo: dt.date | None, hi: dt.date | None
+    ) -> list[ChainPerson]:
+        """Who held a post in the unit during [lo, hi]: commanders first; a post whose
+        dates are not known may have been held then, so it is listed and marked."""
+        people = [
+            ChainPerson(
+                label=self.person_label(person_key),
+                title=self.scrub(m["title"]),
+                period=_period_words(m["start"], m["end"]),
+                dates_known=bool(m["start"] and m["end"]),
+                commander=bool(m["title"] and COMMANDER_TITLE.search(m["title"])),
+            )
+            for person_key, m in self.members_of.get(unit_key, [])
+            if _period_overlaps(m["start"], m["end"], lo, hi)
+        ]
+        return sorted(people, key=lambda p: (not p.commander, p.period, p.label))
+
+    def posts(self, person_key: str, lo: dt.date | None, hi: dt.date | None) -> list[str]:
         return [
             self.scrub(
                 f"{m['title'] or 'member'}, {self.record('unit', m['unit'])['name']}"
                 f" ({_period_words(m['start'], m['end'])})"
             )
             for m in self.record("person", person_key)["memberships"]
-            if _period_holds(m["start"], m["end"], on)
+            if _period_overlaps(m["start"], m["end"], lo, hi)
         ]
 
     def incident(self, number: int, record: Record, statements: list[Record]) -> IncidentView:
         earliest, latest = _bounds(record["date"])
-        on = earliest or latest
         cites = self.cites(record["sources"])
         units, persons = [], []
         for inv in record["involvements"]:
             inv_cites = self.cites(inv["sources"])
             if inv["unit"]:
                 label = self.scrub(self.record("unit", inv["unit"])["name"])
-                context = self.chain(inv["unit"], on)
-                units.append(Actor(label, inv["role"], inv["confidence"], inv_cites, context))
+                chain = self.chain(inv["unit"], earliest, latest)
+                units.append(Actor(label, inv["role"], inv["confidence"], inv_cites, [], chain))
             else:
                 label = self.person_label(inv["person"])
-                context = self.posts(inv["person"], on)
+                context = self.posts(inv["person"], earliest, latest)
                 persons.append(Actor(label, inv["role"], inv["confidence"], inv_cites, context))
         excerpts = []
         for statement in statements:
             link = next(x for x in statement["incidents"] if x["incident"] == record["key"])
-            witness = SimpleNamespace(
-                protection=statement["protection"],
-                pseudonym=statement["pseudonym"],
-                witness=self.person(statement["witness"]) if statement["witness"] else None,
-            )
             excerpts.append(
                 Excerpt(
-                    witness=self.scrub(self.protection.witness_label(witness)),
+                    witness=self.witness_label(statement),
                     protection=statement["protection"],
                     taken=humanize(statement["taken"]) if statement["taken"] else None,
                     text=self.scrub(link["excerpt"] or statement["text"]),
@@ -502,7 +611,8 @@ class _Builder:
             title=self.scrub(record["title"]),
             date=record["date"],
             date_words=humanize(record["date"]),
-            as_at=humanize(on.isoformat()) if on else "no date known",
+            earliest=earliest.isoformat() if earliest else None,
+            latest=latest.isoformat() if latest else None,
             place=self.scrub(self.record("place", record["place"])["name"])
             if record["place"]
             else None,
@@ -585,19 +695,65 @@ class _Builder:
             members=members,
         )
 
+    def witness_schedule(self, incidents: list[IncidentView]) -> list[WitnessRow]:
+        number_of = {incident.key: incident.number for incident in incidents}
+        rows: dict[str, WitnessRow] = {}
+        for _, statement in sorted(self.statements.items()):
+            label = self.witness_label(statement)
+            row = rows.setdefault(label, WitnessRow(label, statement["protection"], 0, []))
+            row.statements += 1
+            for link in statement["incidents"]:
+                number = number_of.get(self.scrub(link["incident"]))
+                if number and number not in row.incident_numbers:
+                    row.incident_numbers.append(number)
+        for row in rows.values():
+            row.incident_numbers.sort()
+        return list(rows.values())
+
+    def sealed_identities(self, schedule: list[WitnessRow]) -> list[SealedIdentity]:
+        """For counsel: the real name behind each pseudonym the dossier uses."""
+        if self.protection.audience != COUNSEL:
+            return []
+        rows = {row.label: row for row in schedule}
+        found: dict[str, SealedIdentity] = {}
+        for _, statement in sorted(self.statements.items()):
+            if statement["protection"] == "public":
+                continue
+            label = self.witness_label(statement)
+            person_id = self.ids[Person][statement["witness"]] if statement["witness"] else None
+            person = self.included["person"][person_id] if person_id else None
+            if label in rows and label not in found:
+                row = rows[label]
+                found[label] = SealedIdentity(
+                    label,
+                    person["name"] if person else None,
+                    row.protection,
+                    row.statements,
+                    row.incident_numbers,
+                    person_id,
+                    record_hash(person) if person else None,
+                )
+        return list(found.values())
+
     def manifest(self, secret: str | None) -> list[ManifestEntry]:
-        """Every included record; with a secret, those that could identify a protected
-        witness are keyed (see ManifestEntry)."""
+        """Every record the dossier shows; with a secret, those that could identify a
+        protected witness are keyed (see ManifestEntry)."""
         entries = []
         for entity, records in sorted(self.included.items()):
             for record_id, record in sorted(records.items()):
-                key = self.manifest_key(entity, record_id, record)
-                if secret is not None and self.identifies_protected(entity, record_id, record):
-                    entries.append(
-                        ManifestEntry(entity, record_id, key, keyed_hash(secret, record), True)
+                if entity in self.shown and record["key"] not in self.shown[entity]:
+                    continue
+                keyed = secret is not None and self.identifies_protected(entity, record_id, record)
+                entries.append(
+                    ManifestEntry(
+                        entity,
+                        record_id,
+                        self.manifest_key(entity, record_id, record),
+                        keyed_hash(secret, record) if keyed else record_hash(record),
+                        label=self.record_label(entity, record_id, record),
+                        keyed=keyed,
                     )
-                else:
-                    entries.append(ManifestEntry(entity, record_id, key, record_hash(record)))
+                )
         return entries
 
     def identifies_protected(self, entity: str, record_id: int, record: Record) -> bool:
@@ -611,6 +767,33 @@ class _Builder:
             return True
         text = canonical_json(record).decode()
         return self.scrub(text) != text
+
+    def record_label(self, entity: str, record_id: int, record: Record) -> str:
+        """How Annex D names a record for readers who do not know its key."""
+        if entity == "incident":
+            return (
+                f"Chapter {self.incident_order.index(record_id) + 1}: {self.scrub(record['title'])}"
+            )
+        if entity == "statement":
+            return f"Statement of {self.witness_label(record)}"
+        if entity == "person":
+            return self.person_label(record["key"])
+        if entity == "source":
+            return f"S{self.source_numbers[record['key']]}: {self.scrub(record['title'])}"
+        if entity == "exhibit":
+            number = self.exhibit_numbers.get(record_id)
+            return f"Exhibit E{number}" if number else "Archived copy of a source"
+        if entity == "violation_type":
+            return record["label"]
+        return self.scrub(record.get("title") or record.get("name") or "")
+
+    def witness_label(self, statement: Record) -> str:
+        witness = SimpleNamespace(
+            protection=statement["protection"],
+            pseudonym=statement["pseudonym"],
+            witness=self.person(statement["witness"]) if statement["witness"] else None,
+        )
+        return self.scrub(self.protection.witness_label(witness))
 
     def manifest_key(self, entity: str, record_id: int, record: Record) -> str | None:
         """A key is left out where it could name a protected person."""
@@ -673,7 +856,18 @@ def build_snapshot(
         builder.exhibit(exhibit_id, number, incidents)
         for exhibit_id, number in builder.exhibit_numbers.items()
     ]
+    custody = custody_summaries(session, [x.id for x in exhibits], audience)
+    for exhibit in exhibits:
+        exhibit.custody = custody.get(exhibit.id, "")
+    witnesses = list(dict.fromkeys(w for incident in incidents for w in incident.witnesses))
+    # W1, W2… as in the corroboration matrix: in order of first appearance.
+    witness_schedule = sorted(
+        builder.witness_schedule(incidents),
+        key=lambda row: witnesses.index(row.label) if row.label in witnesses else len(witnesses),
+    )
     case_record = builder.included["case"][case.id]
+    units = [builder.unit(unit_id) for unit_id in builder.annex_unit_ids]
+    _number_notes(_cites_in_reading_order(incidents, units))
     identifier = dossier_id(case.key, audience, generated_at, builder.audit_hash)
     secret = None if audience == INTERNAL else manifest_secret(session, identifier)
     snapshot = Snapshot(
@@ -690,10 +884,16 @@ def build_snapshot(
         incidents=incidents,
         sources=sources,
         exhibits=exhibits,
-        units=[builder.unit(unit_id) for unit_id in builder.annex_unit_ids],
-        witnesses=list(dict.fromkeys(w for incident in incidents for w in incident.witnesses)),
+        units=units,
+        witnesses=witnesses,
         manifest=builder.manifest(secret),
         anchor=_anchor_at(session, builder.audit_seq),
+        witness_schedule=witness_schedule,
+        graded_sources=dict(
+            sorted(Counter((src.reliability or "not graded")[:1] for src in sources).items())
+        ),
+        protected_witnesses=sum(1 for row in witness_schedule if row.protection != "public"),
+        sealed=builder.sealed_identities(witness_schedule),
     )
     # Every text of the snapshot once more, whatever field it came from: the fields above
     # are scrubbed one by one, this makes sure a field added later is too.
@@ -704,7 +904,57 @@ def build_snapshot(
         entry if entry.key == shown.key else dataclasses.replace(entry, key=None)
         for entry, shown in zip(snapshot.manifest, scrubbed.manifest, strict=True)
     ]
-    return dataclasses.replace(scrubbed, manifest=manifest, anchor=snapshot.anchor)
+    # The sealed annex (counsel only) names the real identities behind the pseudonyms: that
+    # is its purpose, so it keeps them.
+    return dataclasses.replace(
+        scrubbed, manifest=manifest, anchor=snapshot.anchor, sealed=snapshot.sealed
+    )
+
+
+# Team members' names are shown only to the team and to counsel: documenters are at risk too.
+CUSTODIAN_AUDIENCES = (INTERNAL, COUNSEL)
+
+
+def custody_summaries(session: Session, exhibit_ids: list[int], audience: str) -> dict[int, str]:
+    """One line per exhibit: its custody events, in order (one query)."""
+    events: dict[int, list[CustodyEvent]] = defaultdict(list)
+    stmt = (
+        select(CustodyEvent)
+        .where(CustodyEvent.exhibit_id.in_(exhibit_ids or [-1]))
+        .order_by(CustodyEvent.exhibit_id, CustodyEvent.position)
+    )
+    for event in session.scalars(stmt):
+        events[event.exhibit_id].append(event)
+    summaries = {}
+    for exhibit_id, found in events.items():
+        steps = [
+            f"{e.action} {e.at[:10]}" + (f" by {e.by}" if audience in CUSTODIAN_AUDIENCES else "")
+            for e in found
+        ]
+        summaries[exhibit_id] = f"{len(found)} event(s): " + "; ".join(steps)
+    return summaries
+
+
+def _cites_in_reading_order(incidents: list[IncidentView], units: list[UnitView]) -> Iterable[Cite]:
+    """Citations in the order dossier.html prints them."""
+    for incident in incidents:
+        yield from incident.cites
+        for actor in incident.units + incident.persons:
+            yield from actor.cites
+        for excerpt in incident.excerpts:
+            yield from excerpt.cites
+    for unit in units:
+        for member in unit.members:
+            yield from member.cites
+
+
+def _number_notes(cites: Iterable[Cite]) -> None:
+    """One footnote number per cited passage, in reading order; a passage cited again
+    refers back to its note instead of printing it again."""
+    notes: dict[tuple, int] = {}
+    for cite in cites:
+        cite.first = cite.passage not in notes
+        cite.note = notes.setdefault(cite.passage, len(notes) + 1)
 
 
 def _anchor_at(session: Session, seq: int) -> AnchorView | None:

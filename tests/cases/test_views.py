@@ -114,3 +114,33 @@ def test_add_move_and_remove_incidents(app: Flask, case, session):
         data={"incident": "shooting", "offset": "-1", "version": "1"},
     )
     assert stale.status_code == 409 and _incident_keys(session) == ["zhodino", "shooting"]
+
+
+def test_case_page_draws_the_timeline_and_chains_with_protection(app: Flask, session):
+    from tests.factories import involvement, make_unit
+
+    make_users(session)
+    ministry = make_unit(session, name="Interior Ministry", kind="ministry")
+    unit = make_unit(session, name="Almaz", parents=[{"unit": ministry, "start": "1990"}])
+    insider = make_person(
+        session, name="Ivan Petrovsky", memberships=[{"unit": unit, "title": "commander"}]
+    )
+    incident = make_incident(
+        session, title="Yard beating", date="2000/2001", involvements=[involvement(unit=unit)]
+    )
+    make_statement(
+        session,
+        witness=insider,
+        protection="pseudonymous",
+        pseudonym="Witness K.",
+        incidents=[{"incident": incident}],
+    )
+    make_case(session, title="Almaz", key="almaz-case", incidents=[incident])
+    session.commit()
+    page = client_for(app, "viewer").get("/cases/almaz-case").get_data(as_text=True)
+    figures = page[page.index('id="figures-title"') : page.index('id="incidents-title"')]
+    assert figures.count("<svg") == 2  # the timeline and the chain of Almaz
+    assert "Timeline of the incidents" in figures and "Interior Ministry (ministry)" in figures
+    assert "Witness K. (commander)" in figures
+    assert "Petrovsky" not in page
+    assert "<script" not in figures and "style=" not in figures

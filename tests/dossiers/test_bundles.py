@@ -11,6 +11,7 @@ from pathlib import Path
 
 import bagit
 import pytest
+from pypdf import PdfReader
 
 from evidence.exhibits.services import add_exhibit
 from evidence.incidents.services import update_incident
@@ -56,6 +57,10 @@ def verify(runner, path: Path):
     return runner.invoke(args=["verify-bundle", str(path)])
 
 
+def _text_of(pdf: bytes) -> bytes:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).encode()
+
+
 def test_counsel_bundle_is_a_valid_bag_that_verifies(runner, bundled_case, tmp_path):
     case, _incident, capture_hash = bundled_case
     output = tmp_path / "counsel-bag"
@@ -65,6 +70,7 @@ def test_counsel_bundle_is_a_valid_bag_that_verifies(runner, bundled_case, tmp_p
     bagit.Bag(str(output)).validate()
     payload = output / "data"
     assert (payload / "dossier.pdf").read_bytes().startswith(b"%PDF")
+    assert b"UNDER SEAL" in _text_of((payload / "dossier-sealed.pdf").read_bytes())
     assert (payload / "exhibits/E1.txt").read_bytes() == b"medical certificate"
     assert (payload / f"captures/{capture_hash}.warc.gz").is_file()
     rows = list(csv.DictReader((payload / "exhibits.csv").open(encoding="utf-8")))
@@ -93,6 +99,7 @@ def test_public_bundle_carries_no_capture_and_no_file_name(runner, bundled_case,
     output = tmp_path / "public-bag"
     assert bundle(runner, case, "public", output).exit_code == 0
     assert not (output / "data/captures").exists()
+    assert not (output / "data/dossier-sealed.pdf").exists()
     schedule = (output / "data/exhibits.csv").read_text(encoding="utf-8")
     assert "Ivanov" not in schedule and "Exhibit E1" in schedule
     assert verify(runner, output).exit_code == 0

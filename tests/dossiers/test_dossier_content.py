@@ -1,0 +1,223 @@
+"""What a lawyer reads in a dossier: footnotes, chains of command, figures, plain words."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from evidence.dossiers.manifest import read_manifest
+from tests.dossiers.test_dossiers import AT, render, squeeze
+from tests.factories import (
+    citation,
+    involvement,
+    make_case,
+    make_incident,
+    make_person,
+    make_source,
+    make_statement,
+    make_unit,
+)
+
+
+def raw_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def command_case(session):
+    """An incident over 2000-2003 by a unit that changed superior in 2002, with a commander
+    whose dates are unknown, one whose post ended long before, and a protected member."""
+    source = make_source(session, title="Court records", publisher="Viasna", reliability="B")
+    top = make_unit(session, name="Security Council", kind="ministry")
+    old_parent = make_unit(session, name="Interior Ministry", kind="ministry")
+    new_parent = make_unit(
+        session, name="State Security Committee", kind="ministry", parents=[{"unit": top}]
+    )
+    unit = make_unit(
+        session,
+        name="Almaz",
+        parents=[
+            {"unit": old_parent, "start": "1990", "end": "2001"},
+            {"unit": new_parent, "start": "2002", "end": None},
+        ],
+    )
+    make_person(
+        session,
+        name="Kommandir Neizvestny",
+        memberships=[{"unit": unit, "title": "commander", "start": None, "end": None}],
+    )
+    make_person(
+        session,
+        name="Staryi Komandir",
+        memberships=[{"unit": unit, "title": "commander", "start": "1980", "end": "1985"}],
+    )
+    make_person(
+        session,
+        name="Minister Ivanov",
+        memberships=[{"unit": new_parent, "title": "chairman", "start": "2001", "end": "2005"}],
+    )
+    unrelated = make_unit(session, name="Unrelated Border Guard")
+    insider = make_person(
+        session,
+        name="Ivan Petrovsky",
+        memberships=[
+            {"unit": unit, "title": "sergeant", "start": "1999", "end": "2003"},
+            {"unit": unrelated, "title": "conscript", "start": "1990", "end": "1992"},
+        ],
+    )
+    same_passage = citation(source, locator="p. 4", quote="they beat him", credibility=2)
+    first = make_incident(
+        session,
+        title="Beating in the yard",
+        date="2000/2003",
+        summary="Officers beat detainees.",
+        citations=[same_passage, citation(source, locator="p. 9")],
+        involvements=[involvement(unit=unit, citations=[citation(source, locator="p. 5")])],
+    )
+    second = make_incident(
+        session,
+        title="Night detention",
+        date="2020-08~",
+        summary="A second night.",
+        citations=[same_passage],
+    )
+    make_statement(
+        session,
+        witness=insider,
+        protection="pseudonymous",
+        pseudonym="Witness K.",
+        text="I saw it.",
+        incidents=[{"incident": first, "excerpt": None}],
+    )
+    case = make_case(session, title="Almaz abuses", incidents=[first, second])
+    session.commit()
+    return case
+
+
+def test_each_cited_passage_has_one_footnote_number_and_repeats_refer_back(session, command_case):
+    text = raw_text(render(session, command_case, "counsel"))
+    numbers = [int(n) for n in re.findall(r"(?m)^(\d+)\. S\d+ \(Annex A\)", text)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) == 3  # p. 4 (twice), p. 9, p. 5
+    assert squeeze("see note 1") in squeeze(text)
+    assert squeeze("“they beat him”") in squeeze(text)
+    assert squeeze("credibility of this information: 2 — probably true") in squeeze(text)
+    assert "[1]" not in text
+
+
+def test_chain_of_command_covers_the_whole_date_range(session, command_case):
+    text = squeeze(raw_text(render(session, command_case, "counsel")))
+    assert squeeze("Chain of command between 2000 and 2003") in text
+    # Both superiors in the range, each with the dates of the link, and the level above.
+    for shown in (
+        "Interior Ministry (ministry), superior 1990 – 2001",
+        "State Security Committee (ministry), superior 2002 – end unknown",
+        "Security Council",
+        "Kommandir Neizvestny, commander (dates unknown; listed because",
+        "Minister Ivanov, chairman (2001 – 2005)",
+    ):
+        assert squeeze(shown) in text
+    assert squeeze("Staryi Komandir") not in text.split(squeeze("Annex C"))[0]
+    # Protection follows the person into the chain: the member appears under the pseudonym.
+    assert squeeze("Witness K., sergeant") in text
+    assert squeeze("Petrovsky") not in text
+
+
+def test_counsel_and_public_read_plain_words(session, command_case):
+    for audience in ("counsel", "public"):
+        pdf = render(session, command_case, audience)
+        text = raw_text(pdf)
+        assert "EDTF" not in text
+        assert "2020-08~" not in text
+        keys = [r["key"] for r in read_manifest(pdf)["records"] if r["key"] and "-" in r["key"]]
+        assert keys
+        for key in keys:
+            assert key not in text, f"record key {key} printed for {audience}"
+        assert "Witness K.." not in text
+        assert squeeze("about August 2020") in squeeze(text)
+    internal = raw_text(render(session, command_case, "internal"))
+    assert "2020-08~" in internal
+    assert "almaz-abuses" in internal
+
+
+def test_the_dossier_leaves_out_units_it_does_not_cite(session, command_case):
+    text = squeeze(raw_text(render(session, command_case, "internal")))
+    assert squeeze("Almaz") in text
+    assert squeeze("Unrelated Border Guard") not in text
+
+
+SECTIONS = (
+    "Summary",
+    "Methodology",
+    "Grading scales",
+    "Protection of witnesses in this version",
+    "Corroboration matrix",
+    "Witness schedule",
+    "Annex A. Sources",
+    "Annex B. Exhibit schedule",
+    "Annex C. Units",
+    "Annex D. Records and their fingerprints",
+    "Attestation",
+)
+
+
+@pytest.mark.parametrize("audience", ["internal", "counsel", "public"])
+def test_every_section_is_present(session, command_case, audience):
+    text = squeeze(raw_text(render(session, command_case, audience)))
+    for title in SECTIONS:
+        assert squeeze(title) in text, title
+    # The witness schedule gives the pseudonym, its protection, statements and incidents.
+    if audience != "internal":
+        assert squeeze("W1 Witness K. pseudonym 1 1") in text
+    assert squeeze("Prepared by tester") in text
+    assert squeeze("2 — probably true") in text  # the credibility scale
+
+
+def test_only_counsel_gets_a_sealed_annex_naming_the_witness(session, command_case):
+    from evidence.dossiers.sealed import SEALED_MANIFEST_NAME
+    from evidence.dossiers.services import generate_dossier
+
+    def dossier(audience):
+        return generate_dossier(
+            session, command_case.key, audience, generated_by="tester", generated_at=AT, workers=1
+        )
+
+    counsel = dossier("counsel")
+    assert "Petrovsky" not in raw_text(counsel.pdf)
+    sealed = PdfReader(io.BytesIO(counsel.sealed_annex))
+    for page in sealed.pages:
+        assert "UNDER SEAL" in page.extract_text()
+    sealed_text = squeeze(raw_text(counsel.sealed_annex))
+    assert squeeze("Witness K. Ivan Petrovsky") in sealed_text
+    manifest = json.loads(sealed.attachments[SEALED_MANIFEST_NAME][0])
+    assert manifest["dossier"] == counsel.snapshot.dossier_id
+    assert [x["pseudonym"] for x in manifest["identities"]] == ["Witness K."]
+    for audience in ("internal", "public"):
+        assert dossier(audience).sealed_annex is None
+
+
+def test_the_dossier_command_writes_the_sealed_annex_beside_the_pdf(
+    session, command_case, runner, tmp_path
+):
+    output = tmp_path / "case.pdf"
+    result = runner.invoke(
+        args=[
+            "dossier",
+            command_case.key,
+            "--audience",
+            "counsel",
+            "--generated-at",
+            AT,
+            "--workers",
+            "1",
+            "-o",
+            str(output),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "case-sealed.pdf").exists()
+    assert "UNDER SEAL" in raw_text((tmp_path / "case-sealed.pdf").read_bytes())
