@@ -29,6 +29,7 @@ from evidence import dates
 from evidence.date_phrases import to_edtf
 from evidence.interchange.records import SECTIONS
 from evidence.interchange.services import FORMAT, ImportRejected, ImportSummary, import_document
+from evidence.protection import PUBLIC, protected_person_ids
 from evidence.search.normalise import normalise
 from evidence.services_common import KEY_RE, key_taken, slugify_key
 from evidence.vocabularies import (
@@ -178,8 +179,11 @@ class Sheet:
 class Candidate:
     key: str
     name: str
+    pseudonym: str | None = None  # set for a protected witness: neither name nor key is shown
 
     def __str__(self) -> str:
+        if self.pseudonym is not None:
+            return f'a protected witness ("{self.pseudonym}")'
         return f"{self.key} ({self.name})"
 
 
@@ -211,7 +215,8 @@ class NameMatch:
     def describe(self) -> str:
         what = SINGULAR[self.section]
         if self.new_key:
-            return f"{self.column} {self.shown} -> new {what} {self.new_key}"
+            key = "" if self.protected else f" {self.new_key}"
+            return f"{self.column} {self.shown} -> new {what}{key}"
         if len(self.candidates) == 1:
             target = "an existing person" if self.protected else str(self.candidates[0])
             return f"{self.column} {self.shown} -> link to {what} {target}"
@@ -232,6 +237,7 @@ class RowReview:
     updates: bool
     names: list[NameMatch] = field(default_factory=list)
     label: str = ""
+    alike: list[Candidate] = field(default_factory=list)
 
 
 @dataclass
@@ -248,6 +254,9 @@ class Review:
         for row in self.rows:
             verb = "update" if row.updates else "new"
             lines.append(f"row {row.row}: {verb} {SINGULAR[self.kind]} {row.label}")
+            if row.alike and not row.updates:
+                alike = ", ".join(str(c) for c in row.alike)
+                lines.append(f"  (an existing {SINGULAR[self.kind]} has this name: {alike})")
             lines.extend(f"  {match.describe()}" for match in row.names)
         for section, records in self.new_records.items():
             if records:
@@ -399,9 +408,10 @@ class _Names:
             columns.append(model.aliases)
         self.keys: dict[str, Candidate] = {}
         self.folded: dict[str, list[Candidate]] = {}
-        rows = session.execute(select(*columns).where(model.retracted_at.is_(None)))
-        for key, name, *aliases in rows:
-            candidate = Candidate(key, name)
+        hidden = protected_person_ids(session, PUBLIC) if section == "persons" else {}
+        rows = session.execute(select(model.id, *columns).where(model.retracted_at.is_(None)))
+        for record_id, key, name, *aliases in rows:
+            candidate = Candidate(key, name, hidden.get(record_id))
             self.keys[key] = candidate
             for spelling in {normalise(n) for n in [name, *(aliases[0] if aliases else [])]}:
                 if spelling:
@@ -529,7 +539,19 @@ class _Reviewer:
         key, updates = self._key(number, values)
         record = self._record(key, values, matches)
         names = [m for found in matches.values() for m in found]
-        return RowReview(number, record, updates, names, self._label(key, values))
+        return RowReview(
+            number, record, updates, names, self._label(key, values), self._alike(values)
+        )
+
+    def _alike(self, values: dict[str, Any]) -> list[Candidate]:
+        """Existing records the row's own name matches: a likely duplicate to point out."""
+        name = values.get(NAME_FIELDS.get(self.kind, ""))
+        return self._names(self.kind).match(name) if name else []
+
+    def _names(self, section: str) -> _Names:
+        if section not in self.names:
+            self.names[section] = _Names(self.session, section)
+        return self.names[section]
 
     def _protected(self, cells: dict[str, str]) -> bool:
         """Whether a statement row's witness must not be named (unknown protection: assume so)."""
@@ -568,9 +590,9 @@ class _Reviewer:
         return self.keys.new(self.kind, title), False
 
     def _match(self, problem: Problem, section: str, name: str, protected: bool) -> NameMatch:
-        if section not in self.names:
-            self.names[section] = _Names(self.session, section)
-        found = NameMatch(problem.column, name, section, self.names[section].match(name), protected)
+        found = NameMatch(
+            problem.column, name, section, self._names(section).match(name), protected
+        )
         shown = found.shown
         if len(found.candidates) > 1:
             self.problems.append(
@@ -592,7 +614,7 @@ class _Reviewer:
                     )
                 )
             elif self.create_missing:
-                found.new_key = self._new_record(section, name)
+                found.new_key = self._new_record(section, name, protected)
             else:
                 self.problems.append(
                     Problem(
@@ -604,11 +626,11 @@ class _Reviewer:
                 )
         return found
 
-    def _new_record(self, section: str, name: str) -> str:
+    def _new_record(self, section: str, name: str, protected: bool) -> str:
         """The key of the record a missing name creates: one per name however often it is used."""
         folded = (section, normalise(name) or name)
         if folded not in self.new_keys:
-            key = self.keys.new(section, name)
+            key = self.keys.new(section, "" if protected else name)  # no key from a hidden name
             self.new_keys[folded] = key
             record = _blank(section, key)
             record[NAME_FIELDS[section]] = name

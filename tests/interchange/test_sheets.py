@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
 from evidence.models import Incident, Person, Place, Statement, Unit
-from tests.factories import make_person, make_place, make_unit
+from tests.factories import make_person, make_place, make_statement, make_unit
 
 HEADERS = ["Title", "When", "Where", "Unit", "Person"]
 MAPPING = {"title": "Title", "date": "When", "place": "Where", "units": "Unit", "persons": "Person"}
@@ -220,3 +220,53 @@ def test_protected_witness_is_never_printed_and_statement_needs_a_pseudonym(
     )
     assert 'row 3, column "Pseudonym": a pseudonymous statement needs a pseudonym' in result.output
     assert "araik" not in result.output.lower() and "арайк" not in result.output.lower()
+
+
+def test_existing_protected_witness_is_shown_only_by_pseudonym(runner, session, known, tmp_path):
+    petrov = make_person(session, name="Ivan Petrov")
+    make_statement(session, witness=petrov.key, protection="confidential", pseudonym="Witness P")
+    session.commit()
+    sheet = write_csv(
+        tmp_path / "incidents.csv", [["Detentions", "2020-08-11", "", "", "Иван Петров"]]
+    )
+    result = import_sheet(runner, sheet, write_mapping(tmp_path / "map.json"), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert 'Person "Иван Петров" -> link to person a protected witness ("Witness P")' in (
+        result.output
+    )
+    assert "ivan-petrov" not in result.output
+
+
+def test_new_protected_witness_gets_no_key_made_of_the_name(runner, session, known, tmp_path):
+    headers = ["Witness", "Pseudonym", "Protection", "Text"]
+    rows = [["Hanna Sidorava", "Witness H", "confidential", "They came at night."]]
+    sheet = write_csv(tmp_path / "statements.csv", rows, headers)
+    mapping = write_mapping(
+        tmp_path / "map.json",
+        {
+            "witness": "Witness",
+            "pseudonym": "Pseudonym",
+            "protection": "Protection",
+            "text": "Text",
+        },
+    )
+    result = import_sheet(runner, sheet, mapping, "--create-missing", kind="statements")
+    assert result.exit_code == 0, result.output
+    hanna = session.scalar(select(Person).where(Person.name == "Hanna Sidorava"))
+    assert "sidorava" not in hanna.key and "hanna" not in hanna.key
+    statement = session.scalar(select(Statement).where(Statement.witness_id == hanna.id))
+    assert statement.key == "statement-witness-h"
+    assert statement.protection == "confidential"
+
+
+def test_person_row_like_an_existing_person_is_pointed_out(runner, session, known, tmp_path):
+    sheet = write_csv(tmp_path / "persons.csv", [["Тарайковский"]], ["Name"])
+    result = import_sheet(
+        runner,
+        sheet,
+        write_mapping(tmp_path / "map.json", {"name": "Name"}),
+        "--dry-run",
+        kind="persons",
+    )
+    assert result.exit_code == 0, result.output
+    assert "(an existing person has this name: taraikovsky (Taraikovsky))" in result.output
