@@ -270,3 +270,30 @@ def test_person_row_like_an_existing_person_is_pointed_out(runner, session, know
     )
     assert result.exit_code == 0, result.output
     assert "(an existing person has this name: taraikovsky (Taraikovsky))" in result.output
+
+
+def test_semicolon_separated_csv_is_read(runner, session, known, tmp_path):
+    sheet = tmp_path / "incidents.csv"
+    sheet.write_text("Title;When;Where\nDetentions;11.08.2020;Мінск\n", encoding="utf-8")
+    mapping = {"title": "Title", "date": "When", "place": "Where"}
+    result = import_sheet(runner, sheet, write_mapping(tmp_path / "map.json", mapping))
+    assert result.exit_code == 0, result.output
+    detentions = session.scalar(select(Incident).where(Incident.title == "Detentions"))
+    assert (detentions.date, detentions.place.key) == ("2020-08-11", "minsk")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("incidents.xlsx", b"not a workbook", "incidents.xlsx: not a readable .xlsx workbook"),
+        ("incidents.ods", b"", "incidents.ods: give a .csv or .xlsx file"),
+        ("incidents.csv", "Title\n".encode("cp1251") + "Жодино".encode("cp1251"), "not UTF-8"),
+    ],
+)
+def test_unreadable_sheet_gets_a_clear_message(runner, session, tmp_path, name, content, message):
+    sheet = tmp_path / name
+    sheet.write_bytes(content)
+    result = import_sheet(runner, sheet, write_mapping(tmp_path / "map.json"))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
