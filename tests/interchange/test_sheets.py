@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def write_csv(path: Path, rows: list[list[str]], headers: list[str] = HEADERS) -
     return path
 
 
-def write_xlsx(path: Path, rows: list[list[str]], headers: list[str] = HEADERS) -> Path:
+def write_xlsx(path: Path, rows: list[list[object]], headers: list[str] = HEADERS) -> Path:
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(headers)
@@ -297,3 +298,11 @@ def test_unreadable_sheet_gets_a_clear_message(runner, session, tmp_path, name, 
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_xlsx_date_cells_become_days(runner, session, known, tmp_path):
+    rows = [["Shooting", dt.datetime(2020, 8, 10), "Minsk", "OMON", ""]]
+    sheet = write_xlsx(tmp_path / "incidents.xlsx", rows)
+    result = import_sheet(runner, sheet, write_mapping(tmp_path / "map.json"))
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(Incident.date).where(Incident.title == "Shooting")) == "2020-08-10"
