@@ -26,6 +26,7 @@ from evidence.dossiers.cli import (
     verify_bundle_command,
     verify_dossier_command,
 )
+from evidence.interchange.cli import import_sheet_command
 from evidence.jobs.cli import worker_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import AUDIENCES, ROLES
@@ -416,6 +417,7 @@ COMMANDS = [
     *BACKUP_COMMANDS,
     worker_command,
     serve_command,
+    import_sheet_command,
 ]
 
 

@@ -169,19 +169,31 @@ _CYRILLIC = dict(zip(_CYRILLIC_LETTERS, _LATIN_SPELLINGS.split(" "), strict=True
 
 def _ascii_words(text: str) -> str:
     text = "".join(_CYRILLIC.get(char, char) for char in text.lower()).replace("'", "")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.replace("ł", "l")  # Łacinka: the one letter NFKD leaves without an ASCII base
+    text = unicodedata.normalize("NFKD", text)
+    # A dash or symbol with no ASCII form parts words ("2000–2001"), it must not join them.
+    text = "".join(c if c.isalnum() or unicodedata.combining(c) else " " for c in text)
+    return text.encode("ascii", "ignore").decode()
+
+
+def _cut_at_word(slug: str, length: int) -> str:
+    """``slug`` shortened to ``length`` at most, after a whole word when it has more than one."""
+    if len(slug) <= length:
+        return slug
+    boundary = slug[: length + 1].rfind("-")
+    return slug[:boundary] if boundary > 0 else slug[:length]
 
 
 def slugify_key(title: str, taken: Callable[[str], bool], fallback: str = "record") -> str:
     """A key matching KEY_PATTERN made from ``title`` (Cyrillic transliterated), unique by
     ``taken``: "Zhodino prison" -> "zhodino-prison", then "zhodino-prison-2", ..."""
     base = re.sub(r"[^a-z0-9]+", "-", _ascii_words(title)).strip("-") or fallback
-    base = base[:MAX_KEY_LENGTH].rstrip("-")
+    base = _cut_at_word(base, MAX_KEY_LENGTH)
     candidate, number = base, 1
     while taken(candidate):
         number += 1
         suffix = f"-{number}"
-        candidate = base[: MAX_KEY_LENGTH - len(suffix)].rstrip("-") + suffix
+        candidate = _cut_at_word(base, MAX_KEY_LENGTH - len(suffix)) + suffix
     return candidate
 
 
