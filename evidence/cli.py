@@ -25,6 +25,7 @@ from evidence.dossiers.cli import (
     verify_bundle_command,
     verify_dossier_command,
 )
+from evidence.merging.cli import merge_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import ROLES
 
@@ -385,6 +386,7 @@ COMMANDS = [
     *AUDITING_COMMANDS,
     search_group,
     *BACKUP_COMMANDS,
+    merge_command,
 ]
 
 
