@@ -61,9 +61,10 @@ MOVED_FOREIGN_KEYS: dict[str, frozenset[str]] = {
 # address. They stay with the retracted source, whose page still shows them.
 KEPT_WITH_OTHER: frozenset[str] = frozenset({"link_checks.source_id", "captures.source_id"})
 
-# How close two folded names must be (rapidfuzz ratio, 0-100) to be shown as a possible
-# duplicate: catches a letter or two of spelling (Aleksandr / Alexander) while Minsk and
-# Pinsk stay apart.
+# How close two folded names must be (rapidfuzz token_sort_ratio, 0-100, so word order does
+# not count) to be shown as a possible duplicate: catches a letter or two of spelling
+# (Aleksandr / Alexander) while Minsk and Pinsk, or "Zhodino" and "Zhodino prison", stay
+# apart: a warning on every save would teach people to ignore it.
 CLOSE_MATCH = 85
 DUPLICATES_SHOWN = 5
 
@@ -340,8 +341,6 @@ def likely_duplicates(
     stmt = stmt.where(model.retracted_at.is_(None))
     if exclude_ids:
         stmt = stmt.where(model.id.not_in(list(exclude_ids)))
-    # A surname alone finds the full name (token sets); a title's words must all be alike.
-    scorer = fuzz.token_sort_ratio if kind == "source" else fuzz.token_set_ratio
     found: list[tuple[float, Duplicate]] = []
     for row in session.execute(stmt):
         best: tuple[float, str] | None = None
@@ -350,7 +349,7 @@ def likely_duplicates(
             if not folded:
                 continue
             exact = folded in wanted
-            score = 101 if exact else max(scorer(folded, each) for each in wanted)
+            score = 101 if exact else max(fuzz.token_sort_ratio(folded, each) for each in wanted)
             if best is None or score > best[0]:
                 best = (score, candidate)
         if best is not None and best[0] >= CLOSE_MATCH:

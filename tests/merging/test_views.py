@@ -36,7 +36,9 @@ def test_new_person_warns_of_a_duplicate_in_another_script_then_saves_anyway(
     app: Flask, session: Session
 ) -> None:
     make_users(session)
-    make_person(session, name="Alexander Taraikovsky", key="taraikovsky")
+    make_person(
+        session, name="Alexander Taraikovsky", key="taraikovsky", aliases=["Taraykovsky"]
+    )
     session.commit()
     documenter = client_for(app, "documenter")
     data = {"name": "Тарайковский", "key": "tarajkovskij"}
@@ -46,7 +48,8 @@ def test_new_person_warns_of_a_duplicate_in_another_script_then_saves_anyway(
     page = warned.get_data(as_text=True)
     assert warned.status_code == 200
     assert "Possible duplicates:" in page
-    assert 'href="/persons/taraikovsky"' in page and "Alexander Taraikovsky" in page
+    assert 'href="/persons/taraikovsky"' in page
+    assert "Alexander Taraikovsky</a> (as “Taraykovsky”)" in page
     assert 'name="save_anyway"' in page
     assert "Тарайковский" in page, "what was typed is kept"
     assert _person(session, "tarajkovskij") is None
