@@ -26,13 +26,16 @@ def merge_command(kind: str, keep: str, other: str, actor: str) -> None:
     names to KEEP's aliases and retract OTHER with "merged into KEEP"."""
     from evidence.cli import cli_session, fail
     from evidence.merging.services import merge_records
-    from evidence.services_common import ValidationError
+    from evidence.services_common import Conflict, ValidationError
 
     try:
         with cli_session(actor) as session:
             summary = merge_records(session, kind, keep, other, by=actor)
     except ValidationError as error:
         fail("Not merged: " + "; ".join(f"{name}: {text}" for name, text in error.errors.items()))
+        return
+    except Conflict:
+        fail("Not merged: someone changed one of these records meanwhile. Try again.")
         return
     click.echo(f"Merged {kind} {summary.other_key} into {summary.keep_key}.")
     for line in summary.lines():

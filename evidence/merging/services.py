@@ -186,6 +186,7 @@ def _move_involvements(
         same = have.get((involvement.incident_id, involvement.role))
         if same is None:
             setattr(involvement, attribute, kept)
+            have[(involvement.incident_id, involvement.role)] = involvement
             moved["involvements"] += 1
         else:
             _fold_citations(session, same, involvement)

@@ -317,6 +317,9 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
 # --- merging ----------------------------------------------------------------------------
 
 
+MERGE_CONFLICT = "Someone changed one of these records meanwhile: nothing was merged. Try again."
+
+
 def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
     """Merge this record into the one chosen to keep; errors name the field (HTTP 400)."""
     form = MergeForm()
@@ -334,6 +337,10 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
             else:
                 form.form_errors.append(message)
         return render_template("records/merge.html", form=form, record=record, noun=noun), 400
+    except Conflict:
+        session.rollback()
+        form.form_errors.append(MERGE_CONFLICT)
+        return render_template("records/merge.html", form=form, record=record, noun=noun), 409
     session.commit()
     moved = "; ".join(summary.lines())
     flash(f"Merged {noun} {summary.other_key} into this {noun} ({moved}).", "success")
