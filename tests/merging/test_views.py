@@ -36,9 +36,7 @@ def test_new_person_warns_of_a_duplicate_in_another_script_then_saves_anyway(
     app: Flask, session: Session
 ) -> None:
     make_users(session)
-    make_person(
-        session, name="Alexander Taraikovsky", key="taraikovsky", aliases=["Taraykovsky"]
-    )
+    make_person(session, name="Alexander Taraikovsky", key="taraikovsky", aliases=["Taraykovsky"])
     session.commit()
     documenter = client_for(app, "documenter")
     data = {"name": "Тарайковский", "key": "tarajkovskij"}
@@ -193,6 +191,10 @@ def test_merge_page_exists_for_every_kind(app: Flask, session: Session, section:
     documenter = client_for(app, "documenter")
 
     assert f'href="/{section}/second/merge"' in documenter.get(f"/{section}/second").get_data(
+        as_text=True
+    )
+    form = documenter.get(f"/{section}/second/merge")
+    assert form.status_code == 200 and f'data-autocomplete="{section}"' in form.get_data(
         as_text=True
     )
     response = documenter.post(f"/{section}/second/merge", data={"keep": "first", "confirm": "y"})
