@@ -28,6 +28,7 @@ from evidence.dossiers.cli import (
 )
 from evidence.interchange.cli import import_sheet_command
 from evidence.jobs.cli import worker_command
+from evidence.merging.cli import merge_command
 from evidence.search.cli import search_group
 from evidence.vocabularies import AUDIENCES, ROLES
 from evidence.web.serve import serve_command
@@ -418,6 +419,7 @@ COMMANDS = [
     worker_command,
     serve_command,
     import_sheet_command,
+    merge_command,
 ]
 
 

@@ -12,6 +12,7 @@ Actions:
 - ``read``     browse records (protection applied for the user's audience).
 - ``edit``     create and change records.
 - ``retract``  retract and restore records.
+- ``merge``    merge a duplicate person, unit, place or source into another.
 - ``cases``    create and change cases.
 - ``dossiers`` export dossiers.
 - ``audit``    the audit log, verification and link/hash checks.
@@ -34,14 +35,25 @@ from evidence.vocabularies import ROLES
 
 PUBLIC = "public"
 SESSION = "session"
-ACTIONS = (PUBLIC, SESSION, "read", "edit", "retract", "cases", "dossiers", "audit", "accounts")
+ACTIONS = (
+    PUBLIC,
+    SESSION,
+    "read",
+    "edit",
+    "retract",
+    "merge",
+    "cases",
+    "dossiers",
+    "audit",
+    "accounts",
+)
 
 _EVERYONE = frozenset({SESSION, "read"})
 
 # The permission table: role -> the actions it may perform (besides "public").
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": _EVERYONE | {"accounts", "audit"},
-    "documenter": _EVERYONE | {"edit", "retract"},
+    "documenter": _EVERYONE | {"edit", "retract", "merge"},
     "lawyer": _EVERYONE | {"cases", "dossiers"},
     "auditor": _EVERYONE | {"audit"},
     "viewer": _EVERYONE,

@@ -56,6 +56,7 @@ add_write_routes(
         restore_unit,
         template="units/form.html",
         noun="unit",
+        merge_kind="unit",
     ),
 )
 add_write_routes(
@@ -69,6 +70,7 @@ add_write_routes(
         restore_person,
         template="persons/form.html",
         noun="person",
+        merge_kind="person",
     ),
 )
 

@@ -62,6 +62,7 @@ class HeadRow(NamedTuple):
 TOUCHED = "audit_touched"
 CREATED = "audit_created"
 EVENTS = "audit_events"
+NOTES = "audit_notes"
 ACTOR = "actor"
 
 # Child rows and the attribute naming the top-level record they belong to.
@@ -103,6 +104,13 @@ def touch_created(session: Session, entity: str, states: dict[int, Record]) -> N
     session.info.setdefault(CREATED, defaultdict(dict))[entity].update(states)
 
 
+def note_record(session: Session, entity: str, record_id: int, detail: str) -> None:
+    """Give this record's next entry an action "merge" and a detail (e.g. "merged into x"),
+    written even when the record itself did not change (links moved to it count)."""
+    session.info.setdefault(NOTES, {})[(entity, record_id)] = detail
+    touch(session, entity, [record_id])
+
+
 def log_event(session: Session, action: str, detail: str, actor: str | None = None) -> None:
     """Queue an event that is not a record change (sign-in, denied request) for the chain."""
     session.info.setdefault(EVENTS, []).append({"action": action, "detail": detail, "actor": actor})
@@ -142,6 +150,7 @@ def _forget_touched(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(TOUCHED, None)
     session.info.pop(CREATED, None)
     session.info.pop(EVENTS, None)
+    session.info.pop(NOTES, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -150,6 +159,7 @@ def _append_entries(session: Session) -> None:
     touched: dict[str, set[int]] = session.info.pop(TOUCHED, {})
     created: dict[str, dict[int, Record]] = session.info.pop(CREATED, {})
     events: list[dict[str, Any]] = session.info.pop(EVENTS, [])
+    notes: dict[tuple[str, int], str] = session.info.pop(NOTES, {})
     if not (touched or created or events):
         return
     # Lock the chain's head before reading anything the entries are built from:
@@ -162,7 +172,7 @@ def _append_entries(session: Session) -> None:
     for entity in sorted(set(touched) | set(created)):
         ids = touched.get(entity, set())
         states = {i: s for i, s in created.get(entity, {}).items() if i not in ids}
-        bodies.extend(_record_changes(session, entity, sorted(ids), actor, at))
+        bodies.extend(_record_changes(session, entity, sorted(ids), actor, at, notes))
         bodies.extend(
             _body(at, actor, entity, record_id, None, state)
             for record_id, state in sorted(states.items())
@@ -225,7 +235,12 @@ def diff(before: Record | None, after: Record | None) -> dict[str, list[Any]]:
 
 
 def _record_changes(
-    session: Session, entity: str, ids: list[int], actor: str, at: str
+    session: Session,
+    entity: str,
+    ids: list[int],
+    actor: str,
+    at: str,
+    notes: dict[tuple[str, int], str],
 ) -> list[dict[str, Any]]:
     records = load_records(session, entity, ids)
     previous = latest_entries(session, entity, ids)
@@ -235,11 +250,15 @@ def _record_changes(
         entry = previous.get(record_id)
         before = entry.state if entry else None
         new_hash = record_hash(after) if after is not None else None
-        if entry is not None and entry.record_hash == new_hash:
+        note = notes.get((entity, record_id))
+        if entry is not None and entry.record_hash == new_hash and note is None:
             continue
         if entry is None and after is None:
             continue
-        bodies.append(_body(at, actor, entity, record_id, before, after, new_hash))
+        body = _body(at, actor, entity, record_id, before, after, new_hash)
+        if note is not None:
+            body.update(action="merge", detail=note)
+        bodies.append(body)
     return bodies
 
 

@@ -39,6 +39,7 @@ add_write_routes(
         restore_place,
         template="places/form.html",
         noun="place",
+        merge_kind="place",
     ),
 )
 

@@ -39,6 +39,7 @@ add_write_routes(
         restore_source,
         template="sources/form.html",
         noun="source",
+        merge_kind="source",
     ),
 )
 

@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "update": "changed",
     "retract": "retracted",
     "restore": "restored",
+    "merge": "merged",
     "delete": "removed",
     "login": "signed in",
     "login-failed": "sign-in refused",

@@ -21,6 +21,8 @@ from werkzeug.wrappers import Response
 
 from evidence import dates, limits
 from evidence.db import get_session
+from evidence.merging.forms import MergeForm
+from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import current_protection
 from evidence.records import KeyedRecord
 from evidence.services_common import (
@@ -148,6 +150,20 @@ def _has_content(value: Any) -> bool:
     return value not in (None, "")
 
 
+SAVE_ANYWAY = "save_anyway"
+
+
+def _duplicates_of_new(kind: str, fields: dict[str, Any]) -> list[Any]:
+    """Likely duplicates of a record about to be created, unless the editor already chose
+    to save anyway; protected witnesses stay out for audiences that may not see them."""
+    if request.form.get(SAVE_ANYWAY):
+        return []
+    name = fields.get("name") or fields.get("title")
+    aliases = parse_aliases(fields.get("aliases"))
+    hidden = current_protection().pseudonyms if kind == "person" else ()
+    return likely_duplicates(get_session(), kind, name, aliases, exclude_ids=list(hidden))
+
+
 def save_record(
     form: Any,
     record: KeyedRecord | None,
@@ -156,16 +172,28 @@ def save_record(
     update: Callable[..., KeyedRecord],
     template: str,
     noun: str,
+    duplicates_of: str | None = None,
     **context: Any,
 ) -> Page:
     """Validate, then create or update through the services; one commit at the end.
 
     Errors keep what was typed and name the field (HTTP 400); a concurrent change
-    shows the conflict page (HTTP 409) and writes nothing.
+    shows the conflict page (HTTP 409) and writes nothing. A new record of kind
+    ``duplicates_of`` that looks like existing ones is not saved at first: the form
+    comes back listing them, with a "save anyway" box.
     """
     status = 200
     if form.validate_on_submit() and (record is None or form.version_given()):
         session = get_session()
+        duplicates = (
+            _duplicates_of_new(duplicates_of, form.service_fields())
+            if record is None and duplicates_of
+            else []
+        )
+        if duplicates:
+            return render_template(
+                template, form=form, record=record, duplicates=duplicates, **context
+            )
         try:
             if record is None:
                 saved = create(session, **form.service_fields())
@@ -247,6 +275,8 @@ class RecordRoutes:
     noun: str
     edit_action: str = "edit"
     retract_action: str = "retract"
+    # Persons, units, places and sources: warn of likely duplicates, offer merging.
+    merge_kind: str | None = None
 
 
 def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
@@ -262,6 +292,7 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
             update=routes.update,
             template=routes.template,
             noun=routes.noun,
+            duplicates_of=routes.merge_kind,
         )
 
     @requires(routes.edit_action)
@@ -284,6 +315,47 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
     bp.add_url_rule("/<key>/edit", "edit", edit, methods=["GET", "POST"])
     bp.add_url_rule("/<key>/retract", "retract", retract, methods=["POST"])
     bp.add_url_rule("/<key>/restore", "restore", restore, methods=["POST"])
+    if routes.merge_kind is not None:
+        kind = routes.merge_kind
+
+        @requires("merge")
+        def merge(key: str) -> Page:
+            return merge_record(find_or_404(routes.model, key), kind, routes.noun)
+
+        bp.add_url_rule("/<key>/merge", "merge", merge, methods=["GET", "POST"])
+
+
+# --- merging ----------------------------------------------------------------------------
+
+
+MERGE_CONFLICT = "Someone changed one of these records meanwhile: nothing was merged. Try again."
+
+
+def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
+    """Merge this record into the one chosen to keep; errors name the field (HTTP 400)."""
+    form = MergeForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("records/merge.html", form=form, record=record, noun=noun), status
+    session = get_session()
+    try:
+        summary = merge_records(session, kind, form.keep.data, record.key, by=current_user.name)
+    except ValidationError as error:
+        session.rollback()
+        for name, message in error.errors.items():
+            if name == "keep":
+                form.keep.errors = [*form.keep.errors, message]
+            else:
+                form.form_errors.append(message)
+        return render_template("records/merge.html", form=form, record=record, noun=noun), 400
+    except Conflict:
+        session.rollback()
+        form.form_errors.append(MERGE_CONFLICT)
+        return render_template("records/merge.html", form=form, record=record, noun=noun), 409
+    session.commit()
+    moved = "; ".join(summary.lines())
+    flash(f"Merged {noun} {summary.other_key} into this {noun} ({moved}).", "success")
+    return redirect(url_for(f"{request.blueprint}.show", key=summary.keep_key))
 
 
 # --- retract and restore ----------------------------------------------------------------

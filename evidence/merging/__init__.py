@@ -1,0 +1,1 @@
+"""Duplicates and merging of persons, units, places and sources."""
