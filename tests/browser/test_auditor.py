@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from evidence.links.services import check_links
 from evidence.sources.services import create_source, update_source
 from tests.browser.conftest import describe
-from tests.links.site import Site, allowing_local_fetches, serve_site
+from tests.links.site import Site, allowing_local_fetches, closed_port, serve_site
 
 
 @pytest.fixture(scope="module")
@@ -99,4 +99,35 @@ def test_auditor_checks_links_and_reviews_history(page: Page, sign_in, axe, sour
     page.locator("details.history summary").click()
     expect(page.locator(".history-list")).to_contain_text("browser-auditor")
     expect(page.locator(".history-list")).to_contain_text("Auditor fine page (renamed)")
+    assert (found := axe(page)) == [], describe(found)
+
+
+def test_without_network_a_check_marks_nothing(
+    page: Page, sign_in, axe, live_server, monkeypatch
+) -> None:
+    session = live_server.app.extensions["evidence.sessions"]()
+    session.info["actor"] = "browser-auditor"
+    create_source(
+        session,
+        title="Auditor offline page",
+        kind="web",
+        key="auditor-offline",
+        url="https://example.org/offline",
+    )
+    session.commit()
+    session.close()
+    monkeypatch.setenv("EVIDENCE_NETWORK_PROBE", f"127.0.0.1:{closed_port()}")
+
+    sign_in(page, "auditor")
+    page.goto("/links/")
+    row = page.get_by_role("table").get_by_role("row").filter(has_text="Auditor offline page")
+    expect(row).to_contain_text("not checked yet")
+    page.get_by_role("button", name="Check links now").click()
+    for _attempt in range(40):  # the check runs in the background; the page reports it
+        if "failed" in (page.locator("#run-status").text_content() or ""):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(page.locator("#run-status")).to_contain_text("no network from this server")
+    expect(row).to_contain_text("not checked yet")
     assert (found := axe(page)) == [], describe(found)
