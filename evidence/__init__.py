@@ -11,7 +11,7 @@ from flask import Flask, abort, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import escape
 
-from evidence.config import PROJECT_ROOT, Config
+from evidence.config import STATIC_DIR, TEMPLATES_DIR, Config
 from evidence.web.headers import register_security_headers
 from evidence.web.input import register_input_limits
 
@@ -21,8 +21,8 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = _Application(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
         instance_path=str(Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent)
         if config.DATABASE_URL.startswith("sqlite:///")
         else None,

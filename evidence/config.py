@@ -7,7 +7,14 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Templates, static files, dossier templates and migrations, as the package carries them
+# (in a checkout these are links to the folders at the top, where DESIGN.md puts them), so a
+# plain `pip install .` has everything a command needs.
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+REPORTS_DIR = PACKAGE_DIR / "report_templates"
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def _default_instance_dir() -> Path:

@@ -27,6 +27,7 @@ STATEMENT = 200_000  # a witness statement or its translation (a long interview)
 # Each text field, by the name it has in the forms and in the evidence/1 format.
 TEXT_LIMITS: dict[str, int] = {
     "key": KEY,
+    "keep": NAME,  # merge: the kept record, typed by name or alias until its key is chosen
     "name": NAME,
     "title": NAME,
     "label": NAME,

@@ -6,12 +6,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 
-from evidence.config import PROJECT_ROOT
+from evidence.config import MIGRATIONS_DIR
 
 
 def alembic_config(url: str) -> AlembicConfig:
-    config = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    """The migrations the package carries (alembic.ini at the top serves `alembic revision`)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["url"] = url
     return config
 

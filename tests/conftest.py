@@ -122,14 +122,21 @@ def connection(engine: Engine) -> Iterator[Connection]:
     connection.close()
 
 
-@pytest.fixture
-def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
-    app = create_app(config_for_tests(database_url, str(tmp_path / "data")))
+def share_connection(app: Flask, connection: Connection) -> Flask:
+    """Make every session of ``app``, readers and writers alike, a savepoint inside the
+    test's one transaction (a writer of its own would wait for that transaction's lock)."""
     sessions = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     app.extensions["evidence.sessions"] = app.extensions["evidence.writers"] = sessions
     return app
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+    return share_connection(
+        create_app(config_for_tests(database_url, str(tmp_path / "data"))), connection
+    )
 
 
 @pytest.fixture

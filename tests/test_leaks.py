@@ -33,7 +33,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from evidence import create_app
 from evidence.actors.models import Person, Unit
@@ -53,6 +53,7 @@ from evidence.services_common import AUTOCOMPLETE_KINDS
 from evidence.sources.models import Source
 from evidence.statements.models import Statement
 from evidence.store import Store
+from tests.conftest import share_connection
 from tests.generate import document
 from tests.webclient import make_users, sign_in, without_csrf
 
@@ -332,10 +333,7 @@ def crawled_world(
     """A database seeded with the spellings, and what a viewer read of it."""
     connection = engine.connect()
     transaction = connection.begin()
-    app = create_app(config_for_tests(database_url, str(data_dir)))
-    app.extensions["evidence.sessions"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
+    app = share_connection(create_app(config_for_tests(database_url, str(data_dir))), connection)
     session = app.extensions["evidence.sessions"]()
     session.info["actor"] = "tester"
     make_users(session)

@@ -37,12 +37,11 @@ from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from evidence.config import PROJECT_ROOT
+from evidence.config import REPORTS_DIR
 from evidence.dossiers.figures import chain_svg, timeline_figures
 from evidence.dossiers.snapshot import Snapshot
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
-REPORTS_DIR = PROJECT_ROOT / "reports"
 SCHEME = "report:"
 PDF_VARIANT = "pdf/a-3b"
 MANIFEST_NAME = "manifest.json"

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, InputRequired
 
+from evidence.web.input import BoundedForm
 
-class MergeForm(FlaskForm):
+
+class MergeForm(BoundedForm):
     keep = StringField(
         "Record to keep",
         validators=[InputRequired("Record to keep is required")],

@@ -10,12 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 import evidence.accounts.views as account_views
 from evidence import create_app
 from evidence.audit.models import AuditEntry
 from evidence.config import config_for_tests
+from tests.conftest import share_connection
 from tests.webclient import PASSWORD, make_users, without_csrf
 
 WRONG = "not the password at all"
@@ -146,9 +147,7 @@ def test_another_worker_process_sees_the_same_count(
 ) -> None:
     # A second application instance, as a second gunicorn worker would be, on the same database.
     other_worker = create_app(config_for_tests(database_url, str(tmp_path / "other")))
-    other_worker.extensions["evidence.sessions"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
+    share_connection(other_worker, connection)
     _fail(client, "auditor", 10)
     assert _try(without_csrf(other_worker).test_client(), "auditor", PASSWORD) == 429
 
@@ -160,9 +159,7 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(
     config = config_for_tests(database_url, str(tmp_path / "data"))
     config.PROXY_COUNT = 1
     behind_proxy = create_app(config)
-    behind_proxy.extensions["evidence.sessions"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
+    share_connection(behind_proxy, connection)
     client = without_csrf(behind_proxy).test_client()
 
     def attempt(name: str, password: str, client_address: str) -> int:

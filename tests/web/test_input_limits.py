@@ -29,7 +29,13 @@ FORMLESS_POSTS = {
     "accounts.sign_in", "accounts.sign_out", "accounts.new", "accounts.disable",
     "accounts.enable", "accounts.password", "accounts.role", "audit.verify_chain",
     "dossiers.export", "dossiers.choose_statement", "exhibits.verify", "links.check_now",
-    "links.capture_source", "cases.remove_incident",
+    "links.capture_source", "cases.remove_incident", "accounts.change_my_password",
+    "accounts.second_factor", "accounts.two_factor", "accounts.renew_recovery_codes",
+    "accounts.end_my_session", "accounts.end_my_other_sessions", "accounts.end_sessions_of",
+    # a file and nothing else (its limit is EVIDENCE_MAX_UPLOAD_MB, tested with exhibits.new)
+    "exhibits.redacted_copy",
+    # one bounded field (MergeForm is a BoundedForm: "keep" has a limit in evidence.limits)
+    "places.merge", "units.merge", "persons.merge", "sources.merge",
 }  # fmt: skip
 CATALOGUED = {
     "places.new", "places.edit", "units.new", "units.edit", "persons.new", "persons.edit",
