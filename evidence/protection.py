@@ -98,6 +98,8 @@ _MARK = "\x00"
 # An HTML tag, and a quoted attribute value inside one (what Jinja and WTForms write).
 _TAG = re.compile(r"(<[^>]*>)")
 _ATTRIBUTE_VALUE = re.compile(r'"([^"]*)"')
+# A search or filter box: its value is the reader's own query, echoed as typed (ViewerInput).
+_QUERY_BOX = re.compile(r'^<input\b[^>]*\bname="q"', re.IGNORECASE)
 
 
 def _protected_rows(session: Session, audience: str) -> list[Any]:
@@ -567,6 +569,15 @@ def _scrubber(names: tuple[tuple[str, str], ...]) -> Scrubber:
     return Scrubber(dict(names))
 
 
+class ViewerInput(str):
+    """Text the reader typed (a search or a list filter), shown back exactly as typed.
+
+    Never scrubbed: echoing a query with a protected name replaced would tell the reader
+    that the word they typed names a protected witness (an oracle), while seeing their own
+    words teaches them nothing.
+    """
+
+
 @dataclass
 class Protection:
     """What one audience may see, loaded once (one query) and reused for a whole page."""
@@ -750,6 +761,8 @@ class Protection:
         """
         if self._scrubber is None or value is None or isinstance(value, (bool, int, float)):
             return value
+        if isinstance(value, ViewerInput):
+            return value
         if isinstance(value, Markup) or hasattr(value, "__html__"):
             return self._scrub_markup(Markup(value))
         if isinstance(value, str):
@@ -774,6 +787,8 @@ class Protection:
                 if f.init
             }
             return dataclasses.replace(value, **changes)
+        if isinstance(value, ViewerInput):
+            return value
         return self.scrub(value) if isinstance(value, str) else value
 
     def hidden_words(self, text: str | None) -> list[str]:
@@ -798,6 +813,8 @@ class Protection:
         pieces = _TAG.split(source)
         for i, piece in enumerate(pieces):
             if i % 2:
+                if _QUERY_BOX.match(piece):
+                    continue
                 pieces[i] = _ATTRIBUTE_VALUE.sub(lambda m: f'"{self._scrub_html(m[1])}"', piece)
             else:
                 pieces[i] = self._scrub_html(piece)

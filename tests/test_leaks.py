@@ -276,6 +276,14 @@ def _values(session: Session, rule: Any) -> list[dict[str, Any]]:
     return combos
 
 
+def _without_own_query(text: str, query: str) -> str:
+    """The page without the echo of what the viewer typed, exactly as typed: seeing their own
+    words teaches them nothing (and echoing them altered would be an oracle). An echo in
+    any other form, scrubbed or changed, still counts."""
+    typed = unquote(query.removeprefix("?q=").removesuffix("&retracted=1"))
+    return text.replace(typed, "") if typed else text
+
+
 def crawl(app: Flask, session: Session, client: FlaskClient) -> dict[str, str]:
     pages: dict[str, str] = {}
     adapter = app.url_map.bind("localhost")
@@ -287,7 +295,7 @@ def crawl(app: Flask, session: Session, client: FlaskClient) -> dict[str, str]:
             queries = [""] + [f"?q={quote(q)}&retracted=1" for q in QUERIES]
             for query in queries if not rule.arguments or "kind" in values else [""]:
                 response = client.get(url + query)
-                pages[url + query] = readable_text(response)
+                pages[url + query] = _without_own_query(readable_text(response), query)
     for missing in ("/incidents/no-such-record", "/exhibits/no-such/download", "/nowhere"):
         pages[missing] = readable_text(client.get(missing))
     return pages

@@ -60,9 +60,6 @@ class UserSession(Base):
     # "Firefox on Linux": enough for the owner to recognise it; the full agent only as a hash.
     client: Mapped[str] = mapped_column(String(80), nullable=False)
     agent_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    # A TOTP secret shown for enrolment and not yet confirmed with a code; kept here rather
-    # than in the (signed, not encrypted) cookie.
-    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 import pyotp
@@ -34,6 +35,19 @@ class TwoFactorError(ValueError):
 def new_secret() -> str:
     """A 160-bit secret in base32, the size RFC 4226 recommends."""
     return pyotp.random_base32()
+
+
+def enrolment_secret(secret_key: str, session_token_hash: str) -> str:
+    """The secret offered while enrolling in one signed-in session, until a code confirms it.
+
+    Derived (HMAC of the session's token hash under the application's secret key) rather
+    than stored, so showing the enrolment page writes nothing; no one without both the key
+    and the session's token can compute it, and another session is offered another one.
+    """
+    digest = hmac.new(
+        secret_key.encode(), b"totp-enrolment:" + session_token_hash.encode(), "sha256"
+    ).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 def provisioning_uri(secret: str, account_name: str, issuer: str = ISSUER) -> str:

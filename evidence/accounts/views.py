@@ -455,11 +455,7 @@ def two_factor() -> Response | tuple[str, int] | str:
     if current_user.has_two_factor:
         return redirect(url_for("accounts.me"))
     db = get_session()
-    record = current_user_session()
-    if record.pending_totp_secret is None:
-        record.pending_totp_secret = totp.new_secret()
-        db.commit()
-    secret = record.pending_totp_secret
+    secret = totp.enrolment_secret(current_app.secret_key, current_user_session().token_hash)
     form = EnrolForm()
     status = 200
     if form.validate_on_submit():
@@ -470,7 +466,6 @@ def two_factor() -> Response | tuple[str, int] | str:
             attach_service_error(form, error)
             status = 400
         else:
-            record.pending_totp_secret = None
             log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
             db.commit()
             return _recovery_codes_page(codes, "Two-factor sign-in is on")

@@ -900,8 +900,11 @@ def build_snapshot(
     scrubbed = builder.protection.scrub_tree(snapshot)
     # The manifest's ids and hashes stay as computed (verify-dossier recomputes them from
     # the database); a key the scrubber would change names a protected person: withheld.
+    # Its label is prose for the reader, so it is the scrubbed one.
     manifest = [
-        entry if entry.key == shown.key else dataclasses.replace(entry, key=None)
+        dataclasses.replace(
+            entry, key=entry.key if entry.key == shown.key else None, label=shown.label
+        )
         for entry, shown in zip(snapshot.manifest, scrubbed.manifest, strict=True)
     ]
     # The sealed annex (counsel only) names the real identities behind the pseudonyms: that

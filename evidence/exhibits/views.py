@@ -41,7 +41,7 @@ from evidence.exhibits.services import (
     verify_exhibit,
 )
 from evidence.permissions import requires
-from evidence.protection import PUBLIC, Protection, current_protection
+from evidence.protection import PUBLIC, Protection, ViewerInput, current_protection
 from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size, store_for
 from evidence.web.pagination import paginate
@@ -113,7 +113,8 @@ def index() -> str:
         names_protected=bool(protection.ignored_query_words(text)),
     )
     page = paginate(get_session(), query)
-    return render_template("exhibits/index.html", page=page, text=text, media=media)
+    shown_text = ViewerInput(text) if text else None
+    return render_template("exhibits/index.html", page=page, text=shown_text, media=media)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from evidence import dates
+from evidence import dates, limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
 from evidence.db import get_session
@@ -36,7 +36,7 @@ from evidence.incidents.services import (
 )
 from evidence.permissions import requires
 from evidence.places.models import Place
-from evidence.protection import Protection, current_protection
+from evidence.protection import Protection, ViewerInput, current_protection
 from evidence.services_common import (
     MISSING_VERSION,
     Conflict,
@@ -76,6 +76,7 @@ def _read_filters(protection: Protection) -> ListFilters:
     args = request.args
     names = ("q", "date_from", "date_to", "place", "unit", "violation", "status")
     values = {name: args.get(name, "").strip() for name in names}
+    values["q"] = ViewerInput(values["q"][: limits.SEARCH_CHARACTERS])
     filters = IncidentFilters(
         text=values["q"] or None,
         include_retracted=args.get("retracted") == "1",

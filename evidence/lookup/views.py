@@ -18,7 +18,7 @@ from evidence import dates, limits
 from evidence.date_phrases import to_edtf
 from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import Protection, current_protection
+from evidence.protection import Protection, ViewerInput, current_protection
 from evidence.services_common import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
@@ -68,7 +68,7 @@ def suggest(kind: str) -> Response:
     results = [
         shown for shown in (_as_shown(s, text, protection) for s in found) if shown is not None
     ]
-    return jsonify(kind=kind, query=text, results=results)
+    return jsonify(kind=kind, query=ViewerInput(text), results=results)
 
 
 def _as_shown(suggestion: Suggestion, text: str, protection: Protection) -> dict | None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from evidence.db import get_session
 from evidence.models import Place, Unit, ViolationType
 from evidence.permissions import requires
-from evidence.protection import current_protection
+from evidence.protection import ViewerInput, current_protection
 from evidence.search.indexing import SEARCHED
 from evidence.search.services import SearchFilters, bound_query, search
 from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS
@@ -101,7 +101,7 @@ def index() -> str:
     )
     return render_template(
         "search/index.html",
-        query=query,
+        query=ViewerInput(query),
         query_notice=query_notice,
         chosen_type=chosen_type,
         chosen=chosen,

@@ -15,7 +15,12 @@ from flask import Flask, Response, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 
-from evidence.protection import current_protection, previewing_public, public_protection
+from evidence.protection import (
+    ViewerInput,
+    current_protection,
+    previewing_public,
+    public_protection,
+)
 
 
 def scrub_for_request(value: Any) -> Any:
@@ -67,6 +72,8 @@ def shown_user() -> Any:
 def install_output_protection(app: Flask) -> None:
     # finalize is read when a template is compiled: set it before any is loaded.
     app.jinja_env.finalize = scrub_for_request
+    # What the reader typed, shown back as typed (see ViewerInput).
+    app.jinja_env.filters["viewer_input"] = ViewerInput
     app.json = ProtectedJSONProvider(app)
     app.jinja_env.globals["previewing_public"] = previewing_public
     app.jinja_env.globals["hidden_on_page"] = hidden_on_page

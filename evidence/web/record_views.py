@@ -23,7 +23,7 @@ from evidence import dates, limits
 from evidence.db import get_session
 from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
-from evidence.protection import current_protection
+from evidence.protection import ViewerInput, current_protection
 from evidence.records import KeyedRecord
 from evidence.services_common import (
     MISSING_VERSION,
@@ -88,7 +88,7 @@ class ListFilters:
     def from_request(cls) -> ListFilters:
         text = request.args.get("q", "").strip()[: limits.SEARCH_CHARACTERS]
         return cls(
-            text=text,
+            text=ViewerInput(text),
             include_retracted=request.args.get("retracted") == "1",
             names_protected=bool(current_protection().ignored_query_words(text)),
         )

@@ -53,7 +53,6 @@ def upgrade() -> None:
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('client', sa.String(length=80), nullable=False),
     sa.Column('agent_hash', sa.String(length=64), nullable=False),
-    sa.Column('pending_totp_secret', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash'))
