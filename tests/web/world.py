@@ -67,6 +67,8 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         "case_key": case.key,
         "job_id": job.id,
         "capture_id": 1,
+        # someone else's session: ending it answers 404, and its headers are checked too
+        "session_id": 1,
         "kind": "units",
         "filename": "css/app.css",
     }
