@@ -59,6 +59,32 @@ class Dossier:
     sealed_annex: bytes | None = None  # counsel only: the identities behind pseudonyms
 
 
+def snapshot_dossier(
+    session: Session,
+    case_key: str,
+    audience: str,
+    *,
+    generated_by: str,
+    generated_at: str | None = None,
+) -> Snapshot:
+    """The case as the audience may see it, as plain data (raises CaseNotFound).
+
+    Outside the internal audience this may add the dossier's manifest secret (flushes),
+    so run it in a write transaction and render afterwards, outside it.
+    """
+    return build_snapshot(
+        session, case_key, check_audience(audience), parse_generated_at(generated_at), generated_by
+    )
+
+
+def render_dossier(
+    snapshot: Snapshot, *, progress: Progress | None = None, workers: int | None = None
+) -> Dossier:
+    """The dossier PDF (and, for counsel, its sealed annex) of a snapshot; no database."""
+    pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
+    return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
+
+
 def generate_dossier(
     session: Session,
     case_key: str,
@@ -70,15 +96,10 @@ def generate_dossier(
     workers: int | None = None,
 ) -> Dossier:
     """Snapshot the case for the audience and render it (raises CaseNotFound, RenderError)."""
-    snapshot = build_snapshot(
-        session,
-        case_key,
-        check_audience(audience),
-        parse_generated_at(generated_at),
-        generated_by,
+    snapshot = snapshot_dossier(
+        session, case_key, audience, generated_by=generated_by, generated_at=generated_at
     )
-    pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
-    return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
+    return render_dossier(snapshot, progress=progress, workers=workers)
 
 
 # -- which statements a case's dossiers include --------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.render import write_pdf
-from evidence.dossiers.services import OUTPUT_DIR, generate_dossier, page_count
+from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
 from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
 from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
 from evidence.links.services import (
@@ -31,7 +31,7 @@ from evidence.store import Store
 LINK_CHECK_SETTINGS = ("concurrency", "per_host", "timeout")
 
 
-def render_dossier(context: JobContext, job_id: int) -> dict[str, Any]:
+def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
     """Render the job's dossier to a file under the data directory, reporting each step."""
     reported = [0]
 
@@ -46,16 +46,15 @@ def render_dossier(context: JobContext, job_id: int) -> dict[str, Any]:
                     .values(progress=percent, heartbeat_at=utcnow())
                 )
 
-    with context.readers() as session:
+    # The snapshot may add the dossier's manifest secret: a short write transaction, so
+    # the render that follows holds no lock while it lays out pages.
+    with write(context) as session:
         job = session.get(DossierJob, job_id)
-        dossier = generate_dossier(
-            session,
-            job.case.key,
-            job.audience,
-            generated_by=job.requested_by,
-            progress=progress,
+        snapshot = snapshot_dossier(
+            session, job.case.key, job.audience, generated_by=job.requested_by
         )
         relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
+    dossier = render_dossier(snapshot, progress=progress)
     sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
     return {
         "sha256": sha256,
@@ -104,6 +103,6 @@ def capture_page(context: JobContext, job_id: int) -> dict[str, Any]:
     return {"capture_id": kept.id}
 
 
-register_kind("dossier", DossierJob, render_dossier)
+register_kind("dossier", DossierJob, render_dossier_job)
 register_kind("link-check", LinkCheckRun, check_run)
 register_kind("capture", CaptureJob, capture_page)

@@ -59,7 +59,9 @@ MOVED_FOREIGN_KEYS: dict[str, frozenset[str]] = {
 # Link checks and web captures observe the other source's own URL: moved, they would
 # make the kept source's link status and "content changed" verdicts describe another
 # address. They stay with the retracted source, whose page still shows them.
-KEPT_WITH_OTHER: frozenset[str] = frozenset({"link_checks.source_id", "captures.source_id"})
+KEPT_WITH_OTHER: frozenset[str] = frozenset(
+    {"link_checks.source_id", "captures.source_id", "capture_jobs.source_id"}
+)
 
 # How close two folded names must be (rapidfuzz token_sort_ratio, 0-100, so word order does
 # not count) to be shown as a possible duplicate: catches a letter or two of spelling

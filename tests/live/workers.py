@@ -43,6 +43,8 @@ def stack_environment(
         EVIDENCE_DATA_DIR=str(directory / "data"),
         EVIDENCE_INSTANCE_DIR=str(directory),
         EVIDENCE_SECRET_KEY="live-test-secret",
+        # The test's own pages are on 127.0.0.1, which the outbound guard refuses otherwise.
+        EVIDENCE_FETCH_ALLOW_NETWORKS="127.0.0.0/8",
         **settings,
     )
     return env
