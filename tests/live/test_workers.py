@@ -83,12 +83,6 @@ def _app(database_url: str, queue_url: str, directory: Path) -> Flask:
     )
 
 
-@pytest.mark.skip(
-    reason="KNOWN FAILURE after the branches merged: a worker's SQLite write lock is held "
-    "past the busy timeout while the gated capture runs, so the poll and the other worker "
-    "time out. Left for the next session (see the closing note); the kill -9 recovery is "
-    "covered by tests/jobs/test_runner.py and bench/concurrency_bench.py."
-)
 def test_workers_finish_every_job_even_when_one_is_killed_mid_task(stack, tmp_path: Path):
     database_url, queue_url = stack
     app = _app(database_url, queue_url, tmp_path)
