@@ -144,8 +144,8 @@ def exhibits_add_command(
 ) -> None:
     """Store FILE as an exhibit linked to incidents, sources or statements."""
     from evidence.cli import cli_session, fail
+    from evidence.core.validation import ValidationError
     from evidence.exhibits.services import add_exhibit
-    from evidence.services_common import ValidationError
 
     if not incidents:
         fail("--incident: give the key of the incident the exhibit belongs to")

@@ -354,7 +354,7 @@ def totp_enable_command(name: str, actor: str) -> None:
     """
     from evidence.accounts import two_factor as totp
     from evidence.audit.log import log_event
-    from evidence.records import utcnow
+    from evidence.core.timestamps import utcnow
 
     with cli_session(actor, write=True) as session:
         user = _account(session, name)

@@ -6,14 +6,16 @@ and the list and search pages all read their limits from here, so a field
 accepts the same text wherever it is entered. Lengths count characters
 (Unicode code points), not bytes.
 
-This module imports nothing of ours or of Flask.
+This module imports nothing of ours but evidence.core, and nothing of Flask.
 """
 
 from __future__ import annotations
 
 import re
 
-KEY = 80
+from evidence.core.keys import MAX_KEY_LENGTH
+
+KEY = MAX_KEY_LENGTH
 DATE = 64  # an EDTF date or interval, e.g. "2000-01-01/2001-12-31"
 LANGUAGE = 35  # the longest BCP 47 tag in practical use
 NAME = 500  # a name, title, label, pseudonym, locator, publisher, author, post ...

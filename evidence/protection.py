@@ -916,7 +916,7 @@ def document_for_audience(
     other key that names a protected person gets a neutral spelling, the same wherever
     it is referred to, and every text is scrubbed.
     """
-    from evidence.services_common import slugify_key
+    from evidence.core.keys import slugify_key
 
     if protection.is_internal:
         return document

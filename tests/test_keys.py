@@ -1,6 +1,6 @@
 """Keys made from titles: whole words, whole transliterations, dashes kept as separators."""
 
-from evidence.services_common import MAX_KEY_LENGTH, slugify_key
+from evidence.core.keys import MAX_KEY_LENGTH, slugify_key
 
 TITLE = (
     "Beatings of detainees in the Sovetsky district police station of Minsk in the August protests"

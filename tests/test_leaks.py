@@ -47,9 +47,9 @@ from evidence.exhibits.services import add_exhibit
 from evidence.incidents.models import Incident, ViolationType
 from evidence.interchange.services import import_document
 from evidence.links.models import Capture
+from evidence.lookup.services import AUTOCOMPLETE_KINDS
 from evidence.permissions import required_action
 from evidence.places.models import Place
-from evidence.services_common import AUTOCOMPLETE_KINDS
 from evidence.sources.models import Source
 from evidence.statements.models import Statement
 from evidence.store import Store

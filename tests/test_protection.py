@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from evidence.core.timestamps import utcnow
 from evidence.exhibits.models import Exhibit, ExhibitLink
 from evidence.links.models import Capture
 from evidence.models import Person, Source, Statement
@@ -19,7 +20,6 @@ from evidence.protection import (
     statement_view,
     statement_visible,
 )
-from evidence.records import utcnow
 
 
 def _person(session: Session, key: str, name: str, aliases: list[str] | None = None) -> Person:

@@ -6,8 +6,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.core.timestamps import utcnow
+from evidence.core.versioning import Versioned
 from evidence.db import Base
-from evidence.records import Versioned, utcnow
 
 
 class User(UserMixin, Versioned, Base):

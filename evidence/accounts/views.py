@@ -92,9 +92,9 @@ from evidence.accounts.throttling import (
     record_failure,
 )
 from evidence.audit.log import log_event, set_actor
+from evidence.core.timestamps import utcnow
 from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
-from evidence.records import utcnow
 from evidence.web.forms import attach_service_error
 
 bp = Blueprint("accounts", __name__)

@@ -12,7 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired
 
-from evidence.services_common import (
+from evidence.sources.forms import citations_field
+from evidence.vocabularies import UNIT_KINDS
+from evidence.web.forms import (
     RecordForm,
     aliases_field,
     edtf_field,
@@ -20,8 +22,6 @@ from evidence.services_common import (
     reference_field,
     vocabulary_choices,
 )
-from evidence.sources.forms import citations_field
-from evidence.vocabularies import UNIT_KINDS
 from evidence.web.input import BoundedSubform
 
 

@@ -11,19 +11,21 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import DatedLink, Membership, Person, Unit, UnitParent
-from evidence.incidents.models import Incident, Involvement
-from evidence.protection import names_in, neutral_witness_key
-from evidence.services_common import (
+from evidence.core.validation import (
     FieldErrors,
-    apply_fields,
     check_choice,
-    check_date,
     check_fields,
-    clean_key,
     clean_names,
     clean_text,
-    create,
     field_name,
+)
+from evidence.incidents.models import Incident, Involvement
+from evidence.protection import names_in, neutral_witness_key
+from evidence.records.editing import (
+    apply_fields,
+    check_date,
+    clean_key,
+    create,
     key_taken,
     resolve,
     restore,

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import head
 from evidence.audit.models import AuditAnchor, AuditEntry
-from evidence.records import iso_utc
+from evidence.core.timestamps import iso_utc
 
 # Versioned so that a token can never be taken for a stamp over something else.
 ANCHOR_CONTEXT = b"evidence audit head v1\n"

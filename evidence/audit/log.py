@@ -24,15 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead
-from evidence.interchange.records import (
-    BATCH,
-    ENTITY_OF_MODEL,
-    Record,
-    canonical_json,
-    chunks,
-    load_records,
-    record_hash,
-)
+from evidence.core.records import BATCH, Record, canonical_json, chunks, record_hash
+from evidence.core.timestamps import iso_utc, utcnow
 from evidence.models import (
     CaseIncident,
     CaseStatementExclusion,
@@ -45,7 +38,7 @@ from evidence.models import (
     StatementIncident,
     UnitParent,
 )
-from evidence.records import iso_utc, utcnow
+from evidence.records.loading import ENTITY_OF_MODEL, load_records
 
 GENESIS_HASH = "0" * 64
 

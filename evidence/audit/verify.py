@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from evidence.audit.anchors import verify_anchors
 from evidence.audit.log import GENESIS_HASH, entry_hash, latest_entries, seal
 from evidence.audit.models import AuditEntry, AuditHead
-from evidence.interchange.records import ENTITIES, load_records, record_hash
+from evidence.core.records import record_hash
+from evidence.records.loading import ENTITIES, load_records
 
 BODY_FIELDS = (
     "at",

@@ -22,8 +22,8 @@ from evidence.audit.models import AuditEntry
 from evidence.audit.services import log_actions, log_query
 from evidence.audit.verify import verify
 from evidence.db import get_session
-from evidence.interchange.records import ENTITIES
 from evidence.permissions import requires
+from evidence.records.loading import ENTITIES
 from evidence.web.pagination import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

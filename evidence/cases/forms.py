@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired
 
-from evidence.services_common import RecordForm, key_field, reference_field
+from evidence.web.forms import RecordForm, key_field, reference_field
 
 
 class CaseForm(RecordForm):

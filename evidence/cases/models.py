@@ -3,9 +3,9 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.incidents.models import Incident
-from evidence.records import KeyedRecord
 
 
 class Case(KeyedRecord, Base):

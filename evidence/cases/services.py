@@ -9,18 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.cases.models import Case, CaseIncident
-from evidence.incidents.models import Incident, IncidentViolation
-from evidence.services_common import (
+from evidence.core.validation import (
     FieldErrors,
-    Ref,
     ValidationError,
-    apply_fields,
     check_fields,
-    clean_key,
     clean_text,
-    create,
     field_name,
     require_text,
+)
+from evidence.incidents.models import Incident, IncidentViolation
+from evidence.records.editing import (
+    Ref,
+    apply_fields,
+    clean_key,
+    create,
     resolve,
     restore,
     retract,

@@ -29,13 +29,15 @@ from evidence.cases.services import (
     retract_case,
     update_case,
 )
+from evidence.core.timestamps import iso_utc, utcnow
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.dossiers.figures import case_figures
 from evidence.dossiers.snapshot import build_snapshot
+from evidence.lookup.services import autocomplete
 from evidence.permissions import requires
 from evidence.protection import current_protection
-from evidence.records import iso_utc, utcnow
-from evidence.services_common import Conflict, ValidationError, autocomplete
+from evidence.records.editing import Conflict
 from evidence.statements.models import Statement, StatementIncident
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (

@@ -58,10 +58,10 @@ def generate_with_progress(
 ) -> Dossier:
     """Generate a dossier with a progress bar on stderr; a clear message and exit 1 on error."""
     from evidence.cli import fail
+    from evidence.core.validation import ValidationError
     from evidence.dossiers.render import RenderError
     from evidence.dossiers.services import generate_dossier
     from evidence.dossiers.snapshot import CaseNotFound
-    from evidence.services_common import ValidationError
 
     with click.progressbar(length=100, label="Rendering", file=sys.stderr) as bar:
         done = [0]

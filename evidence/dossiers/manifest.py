@@ -38,10 +38,11 @@ from sqlalchemy.orm import Session
 from evidence.audit.anchors import check_token
 from evidence.audit.log import diff, latest_entries
 from evidence.audit.models import AuditEntry
+from evidence.core.records import record_hash
 from evidence.dossiers.models import DossierSecret
 from evidence.dossiers.render import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot, keyed_hash
-from evidence.interchange.records import ENTITIES, load_records, record_hash
+from evidence.records.loading import ENTITIES, load_records
 
 MANIFEST_FORMAT = "evidence-dossier-manifest/1"
 

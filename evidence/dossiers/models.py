@@ -9,9 +9,9 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.cases.models import Case
+from evidence.core.timestamps import utcnow
 from evidence.db import Base
 from evidence.jobs.models import BackgroundJob
-from evidence.records import utcnow
 
 
 class CaseStatementExclusion(Base):

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.log import touch
 from evidence.cases.models import Case, CaseIncident
+from evidence.core.timestamps import utcnow
+from evidence.core.validation import ValidationError
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.dossiers.render import Progress, render_pdf
 from evidence.dossiers.sealed import render_sealed_annex
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
-from evidence.records import utcnow
-from evidence.services_common import ValidationError
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import AUDIENCES
 

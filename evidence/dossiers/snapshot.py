@@ -32,13 +32,14 @@ from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.log import head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
+from evidence.core.records import Record, canonical_json, record_hash
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import ViolationType
-from evidence.interchange.records import Record, canonical_json, load_records, record_hash
 from evidence.places.models import Place
 from evidence.protection import COUNSEL, INTERNAL, PROTECTED_LEVELS, Protection
+from evidence.records.loading import load_records
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
 from evidence.vocabularies import CREDIBILITY, RELIABILITY

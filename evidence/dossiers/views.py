@@ -27,6 +27,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from evidence.cases.models import Case
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.services import (
@@ -38,7 +39,6 @@ from evidence.dossiers.services import (
 )
 from evidence.jobs.queue import job_is_stuck, task_queue
 from evidence.permissions import authorize, requires
-from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
 

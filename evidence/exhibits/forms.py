@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from evidence.services_common import edtf_field, reference_field
+from evidence.web.forms import edtf_field, reference_field
 from evidence.web.input import BoundedForm
 
 # Uploading and verifying add their own events; these are the ones a person reports.

@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
-from evidence.records import KeyedRecord
 
 
 class Exhibit(KeyedRecord, Base):

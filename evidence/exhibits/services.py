@@ -18,19 +18,13 @@ import filetype
 from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
+from evidence.core.keys import slugify_key
+from evidence.core.timestamps import iso_utc, utcnow
+from evidence.core.validation import FieldErrors, ValidationError, clean_text
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident
 from evidence.links.models import Capture
-from evidence.records import iso_utc, utcnow
-from evidence.services_common import (
-    FieldErrors,
-    ValidationError,
-    check_date,
-    clean_text,
-    key_taken,
-    resolve,
-    slugify_key,
-)
+from evidence.records.editing import check_date, key_taken, resolve
 from evidence.sources.models import Source
 from evidence.statements.models import Statement
 from evidence.store import FixityProblem, Store, TooLarge

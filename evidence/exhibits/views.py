@@ -26,6 +26,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.exhibits.forms import CustodyForm, RedactedCopyForm, UploadForm
 from evidence.exhibits.models import Exhibit
@@ -42,8 +43,8 @@ from evidence.exhibits.services import (
 )
 from evidence.permissions import requires
 from evidence.protection import PUBLIC, Protection, ViewerInput, current_protection
-from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size, store_for
+from evidence.web.forms import show_errors
 from evidence.web.pagination import paginate
 
 bp = Blueprint("exhibits", __name__, url_prefix="/exhibits")

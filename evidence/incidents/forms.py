@@ -16,15 +16,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from evidence.incidents.models import ViolationType
-from evidence.services_common import (
+from evidence.sources.forms import citations_field
+from evidence.vocabularies import CONFIDENCE_LEVELS, INCIDENT_STATUSES, INVOLVEMENT_ROLES
+from evidence.web.forms import (
     RecordForm,
     edtf_field,
     key_field,
     reference_field,
     vocabulary_choices,
 )
-from evidence.sources.forms import citations_field
-from evidence.vocabularies import CONFIDENCE_LEVELS, INCIDENT_STATUSES, INVOLVEMENT_ROLES
 from evidence.web.input import BoundedSubform
 
 

@@ -6,9 +6,9 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.actors.models import Person, Unit
+from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.places.models import Place
-from evidence.records import KeyedRecord
 from evidence.sources.models import Citation
 
 

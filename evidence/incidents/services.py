@@ -11,23 +11,24 @@ from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person, Unit
+from evidence.core.matching import like_pattern, names_match
+from evidence.core.pagination import Page
+from evidence.core.validation import (
+    FieldErrors,
+    check_choice,
+    check_fields,
+    clean_text,
+    field_name,
+    require_text,
+)
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.places.models import Place
 from evidence.places.services import subtree_ids
-from evidence.services_common import (
-    FieldErrors,
-    Page,
+from evidence.records.editing import (
     apply_fields,
-    check_choice,
     check_date,
-    check_fields,
     clean_key,
-    clean_text,
     create,
-    field_name,
-    like_pattern,
-    names_match,
-    require_text,
     resolve,
     restore,
     retract,
@@ -324,7 +325,7 @@ def _text_matches(session: Session, text: str, hidden_person_ids: frozenset[int]
 
 def list_incidents(
     session: Session, filters: IncidentFilters | None = None, *, page: int = 1, per_page: int = 50
-) -> Page:
+) -> Page[Incident]:
     """One page of incidents (newest first) with .place and .violation_links loaded.
 
     Three queries whatever the page size: the count, the page, its violations.
@@ -346,7 +347,7 @@ def list_incidents(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return Page(items=list(items), number=page, per_page=per_page, total=total)
 
 
 def citation_counts(session: Session, incident_ids: Sequence[int]) -> dict[int, int]:

@@ -20,6 +20,8 @@ from werkzeug.wrappers import Response
 from evidence import dates, limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
+from evidence.core.pagination import Page
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.incidents.forms import IncidentForm
 from evidence.incidents.models import Incident, ViolationType
@@ -37,18 +39,11 @@ from evidence.incidents.services import (
 from evidence.permissions import requires
 from evidence.places.models import Place
 from evidence.protection import Protection, ViewerInput, current_protection
-from evidence.services_common import (
-    MISSING_VERSION,
-    Conflict,
-    RestoreForm,
-    RetractForm,
-    ValidationError,
-    form_data,
-    show_errors,
-)
+from evidence.records.editing import Conflict
 from evidence.sources.models import Citation
 from evidence.vocabularies import CREDIBILITY, INCIDENT_STATUSES
-from evidence.web.pagination import Page, page_number
+from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
+from evidence.web.pagination import page_number
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -118,8 +113,7 @@ def index() -> str:
     if chosen.errors or protection.ignored_query_words(chosen.filters.text):
         page: Page[Incident] = Page(items=[], number=1, per_page=PER_PAGE, total=0)
     else:
-        found = list_incidents(session, chosen.filters, page=number, per_page=PER_PAGE)
-        page = Page(items=found.items, number=found.page, per_page=PER_PAGE, total=found.total)
+        page = list_incidents(session, chosen.filters, page=number, per_page=PER_PAGE)
     return render_template(
         "incidents/index.html",
         page=page,

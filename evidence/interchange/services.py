@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.audit.log import touch, touch_created
-from evidence.interchange.records import BATCH, SECTIONS, Record, chunks, load_records
+from evidence.core.records import BATCH, Record, chunks
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
     Case,
@@ -42,6 +42,7 @@ from evidence.models import (
     UnitParent,
 )
 from evidence.protection import INTERNAL, Protection, document_for_audience
+from evidence.records.loading import SECTIONS, load_records
 
 FORMAT = "evidence/1"
 Progress = Callable[[int], None]

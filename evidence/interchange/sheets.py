@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import dates
+from evidence.core.keys import KEY_RE, slugify_key
 from evidence.date_phrases import to_edtf
-from evidence.interchange.records import SECTIONS
 from evidence.interchange.services import FORMAT, ImportRejected, ImportSummary, import_document
 from evidence.protection import PUBLIC, protected_person_ids
+from evidence.records.editing import key_taken
+from evidence.records.loading import SECTIONS
 from evidence.search.normalise import normalise
-from evidence.services_common import KEY_RE, key_taken, slugify_key
 from evidence.vocabularies import (
     CONFIDENCE_LEVELS,
     INCIDENT_STATUSES,

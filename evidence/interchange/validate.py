@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import dates, limits
-from evidence.interchange.records import SECTIONS, chunks
+from evidence.core.records import chunks
 from evidence.outbound import web_address_problem
+from evidence.records.loading import SECTIONS
 
 Document = dict[str, Any]
 

@@ -18,9 +18,9 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.exceptions import RetryTask
 
 import evidence.jobs.work  # noqa: F401  (registers the kinds of job)
+from evidence.core.timestamps import utcnow
 from evidence.jobs.models import BackgroundJob
 from evidence.jobs.runner import JobContext, RetryLater, recover_stale, run
-from evidence.records import utcnow
 
 log = logging.getLogger(__name__)
 TASK_NAME = "evidence.run_job"

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from evidence.core.timestamps import iso_utc, utcnow
 from evidence.db import is_transient
 from evidence.jobs.models import UNFINISHED, BackgroundJob
-from evidence.records import iso_utc, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from evidence.core.timestamps import utcnow
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.render import write_pdf
 from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
@@ -25,7 +26,6 @@ from evidence.links.services import (
     sources_to_check,
 )
 from evidence.outbound import SettingError
-from evidence.records import utcnow
 from evidence.store import Store
 
 LINK_CHECK_SETTINGS = ("concurrency", "per_host", "timeout")

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.core.timestamps import utcnow
 from evidence.db import Base
 from evidence.jobs.models import BackgroundJob
-from evidence.records import utcnow
 from evidence.sources.models import Source
 
 # What a check found, and how the pages name it. A failure to get any answer says why, so

@@ -36,6 +36,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from evidence.core.timestamps import utcnow
 from evidence.jobs.models import UNFINISHED
 from evidence.links.models import Capture, CaptureJob, LinkCheck, LinkCheckRun
 from evidence.outbound import (
@@ -46,7 +47,6 @@ from evidence.outbound import (
     outside_world_reachable,
     probe_targets,
 )
-from evidence.records import utcnow
 from evidence.sources.models import Source
 from evidence.store import Store
 

@@ -17,9 +17,9 @@ from flask.wrappers import Response
 from evidence import dates, limits
 from evidence.date_phrases import to_edtf
 from evidence.db import get_session
+from evidence.lookup.services import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 from evidence.permissions import requires
 from evidence.protection import Protection, ViewerInput, current_protection
-from evidence.services_common import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 

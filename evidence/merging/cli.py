@@ -25,8 +25,9 @@ def merge_command(kind: str, keep: str, other: str, actor: str) -> None:
     """Merge the record OTHER into KEEP: move every link and citation to KEEP, add OTHER's
     names to KEEP's aliases and retract OTHER with "merged into KEEP"."""
     from evidence.cli import cli_session, fail
+    from evidence.core.validation import ValidationError
     from evidence.merging.services import merge_records
-    from evidence.services_common import Conflict, ValidationError
+    from evidence.records.editing import Conflict
 
     try:
         with cli_session(actor) as session:

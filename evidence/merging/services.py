@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.actors.services import unit_ancestor_ids
 from evidence.audit.log import note_record
+from evidence.core.validation import ValidationError
+from evidence.core.versioning import KeyedRecord
 from evidence.exhibits.models import ExhibitLink
 from evidence.incidents.models import Incident, Involvement
 from evidence.places.models import Place
 from evidence.places.services import ancestor_ids
-from evidence.records import KeyedRecord
+from evidence.records.editing import retract
 from evidence.search.normalise import normalise
-from evidence.services_common import ValidationError, retract
 from evidence.sources.models import Citation, Source
 from evidence.statements.models import Statement
 

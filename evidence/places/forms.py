@@ -5,14 +5,14 @@ from __future__ import annotations
 from wtforms import FloatField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from evidence.services_common import (
+from evidence.vocabularies import PLACE_KINDS
+from evidence.web.forms import (
     RecordForm,
     aliases_field,
     key_field,
     reference_field,
     vocabulary_choices,
 )
-from evidence.vocabularies import PLACE_KINDS
 
 
 class PlaceForm(RecordForm):

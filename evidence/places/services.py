@@ -8,16 +8,13 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session, raiseload, selectinload
 
+from evidence.core.pagination import Page
+from evidence.core.validation import FieldErrors, check_choice, check_fields, clean_names
 from evidence.places.models import Place
-from evidence.services_common import (
-    FieldErrors,
-    Page,
+from evidence.records.editing import (
     Ref,
     apply_fields,
-    check_choice,
-    check_fields,
     clean_key,
-    clean_names,
     create,
     resolve,
     restore,

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from evidence.interchange.records import BATCH, chunks
+from evidence.core.records import BATCH, chunks
 from evidence.search.models import SearchDocument, SearchTerm
 
 PREFIX_FROM = 4  # shorter keys match only whole words, or "al" would match half the index

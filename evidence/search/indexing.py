@@ -25,7 +25,7 @@ from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import CREATED, TOUCHED
-from evidence.interchange.records import BATCH, Record, chunks, load_records
+from evidence.core.records import BATCH, Record, chunks
 from evidence.models import (
     Incident,
     IncidentViolation,
@@ -35,6 +35,7 @@ from evidence.models import (
     Unit,
     ViolationType,
 )
+from evidence.records.loading import load_records
 from evidence.search.engine import engine_for
 from evidence.search.models import SearchDocument, SearchTerm
 from evidence.search.normalise import keys

@@ -6,14 +6,14 @@ from wtforms import DateField, FieldList, Form, FormField, SelectField, StringFi
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from evidence.outbound import web_address_problem
-from evidence.services_common import (
+from evidence.vocabularies import CREDIBILITY, RELIABILITY, SOURCE_KINDS
+from evidence.web.forms import (
     RecordForm,
     edtf_field,
     key_field,
     reference_field,
     vocabulary_choices,
 )
-from evidence.vocabularies import CREDIBILITY, RELIABILITY, SOURCE_KINDS
 from evidence.web.input import BoundedSubform
 
 

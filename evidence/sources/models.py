@@ -5,8 +5,8 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
-from evidence.records import KeyedRecord
 
 
 class Source(KeyedRecord, Base):

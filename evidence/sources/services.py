@@ -11,19 +11,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from evidence.actors.models import Membership
-from evidence.incidents.models import Incident, Involvement
-from evidence.outbound import web_address_problem
-from evidence.services_common import (
+from evidence.core.validation import (
     FieldErrors,
-    apply_fields,
     check_choice,
-    check_date,
     check_fields,
-    clean_key,
     clean_text,
-    create,
     field_name,
     require_text,
+)
+from evidence.incidents.models import Incident, Involvement
+from evidence.outbound import web_address_problem
+from evidence.records.editing import (
+    apply_fields,
+    check_date,
+    clean_key,
+    create,
     resolve,
     restore,
     retract,

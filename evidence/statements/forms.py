@@ -5,14 +5,14 @@ from __future__ import annotations
 from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from evidence.services_common import (
+from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.forms import (
     RecordForm,
     edtf_field,
     key_field,
     reference_field,
     vocabulary_choices,
 )
-from evidence.vocabularies import PROTECTION_LEVELS
 from evidence.web.input import BoundedSubform
 
 

@@ -4,9 +4,9 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.actors.models import Person
+from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.incidents.models import Incident
-from evidence.records import KeyedRecord
 from evidence.sources.models import Source
 
 

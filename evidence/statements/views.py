@@ -17,7 +17,6 @@ from evidence.db import get_session
 from evidence.incidents.views import FormPage, restore_view, retract_view, save_form
 from evidence.permissions import requires
 from evidence.protection import current_protection
-from evidence.services_common import form_data
 from evidence.statements.forms import StatementForm
 from evidence.statements.models import Statement, StatementIncident
 from evidence.statements.services import (
@@ -28,6 +27,7 @@ from evidence.statements.services import (
     update_statement,
 )
 from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.forms import form_data
 from evidence.web.pagination import paginate
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")

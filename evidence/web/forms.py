@@ -1,8 +1,235 @@
-"""Connecting service errors to the form field they name."""
+"""The WTForms kit shared by the domain forms, and connecting service errors to fields.
+
+Kept here so each domain's forms.py stays small; forms never write to the database.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from typing import Any
+
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms.validators import ValidationError as FieldError
+
+from evidence import dates, limits
+from evidence.core.keys import KEY_PATTERN
+from evidence.core.validation import ValidationError, parse_aliases
+from evidence.core.versioning import KeyedRecord
+from evidence.date_phrases import to_edtf
+from evidence.records.loading import ENTITY_OF_MODEL, load_records
+from evidence.web.input import BoundedForm
+
+EDTF_EXAMPLES = dates.EXAMPLES
+
+
+class EdtfDate:
+    """WTForms validator: the field holds a date phrase or EDTF date (or is empty)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+
+        text = (field.data or "").strip()
+        if text:
+            try:
+                to_edtf(text)
+            except dates.InvalidDate as exc:
+                raise FieldError(str(exc)) from None
+
+
+class DatePhraseField(StringField):
+    """A date typed as people say it ("about August 2020") or as EDTF.
+
+    ``data`` is the EDTF to store; the form shows back what was typed.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        if text:
+            with suppress(dates.InvalidDate):  # EdtfDate reports it beside the field
+                self.data = to_edtf(text)
+
+    def _value(self) -> str:
+        return self.raw_data[0] if self.raw_data else super()._value()
+
+
+def edtf_field(label: str, *, required: bool = False) -> Any:
+
+    presence = InputRequired(f"{label} is required") if required else Optional()
+    return DatePhraseField(
+        label,
+        validators=[presence, EdtfDate()],
+        description=(
+            "As you would say it (10.08.2020, about August 2020, between 2000 and 2001,"
+            f" каля жніўня 2020, около 2001 года) or as EDTF: {EDTF_EXAMPLES}"
+        ),
+        render_kw={"data-edtf": "true", "placeholder": "e.g. 10.08.2020 or about August 2020"},
+    )
+
+
+class AliasLines:
+    """WTForms validator: at most limits.ALIASES aliases of at most limits.NAME characters."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        aliases = parse_aliases(field.data or "")
+        if len(aliases) > limits.ALIASES:
+            raise FieldError(f"at most {limits.ALIASES} aliases (this has {len(aliases)})")
+        too_long = next((alias for alias in aliases if len(alias) > limits.NAME), None)
+        if too_long is not None:
+            raise FieldError(
+                f"each alias at most {limits.NAME:,} characters"
+                f" (one has {len(too_long):,}: {too_long[:40]}…)"
+            )
+
+
+def aliases_field() -> Any:
+
+    return TextAreaField(
+        "Aliases",
+        validators=[AliasLines()],
+        description="One per line: other spellings and scripts of the name",
+    )
+
+
+def key_field() -> Any:
+
+    return StringField(
+        "Key",
+        validators=[
+            Optional(),
+            Regexp(KEY_PATTERN, message="Key: lower-case letters, digits and hyphens only"),
+        ],
+        description="A stable short name; generated from the title when left empty",
+    )
+
+
+def reference_field(label: str, kind: str, *, required: bool = False) -> Any:
+    """A text field holding a record's key, filled by autocomplete over ``kind``."""
+
+    presence = InputRequired(f"{label} is required") if required else Optional()
+    return StringField(
+        label,
+        validators=[presence],
+        description=f"Type to search {kind} by name or alias",
+        render_kw={"data-autocomplete": kind, "autocomplete": "off"},
+    )
+
+
+def vocabulary_choices(
+    values: Iterable[Any] | dict[Any, str], *, blank: str | None = None
+) -> list[SelectChoice]:
+    """Select options for a vocabulary; a dict's meanings are shown ("B — usually reliable")."""
+    choices = [SelectChoice("", blank)] if blank is not None else []
+    if isinstance(values, dict):
+        return choices + [SelectChoice(str(v), f"{v} — {text}") for v, text in values.items()]
+    return choices + [SelectChoice(str(value)) for value in values]
+
+
+def form_data(session: Session, record: KeyedRecord) -> dict[str, Any]:
+    """A record as an edit form's initial data (its evidence/1 form, with the form's names).
+
+    Nested citation lists are called ``citations`` in the forms and services.
+    """
+    entity = ENTITY_OF_MODEL[type(record)].name
+    data = _rename_sources(load_records(session, entity, [record.id])[record.id])
+    data.pop("retracted", None)
+    if "aliases" in data:
+        data["aliases"] = "\n".join(data["aliases"])
+    data["version"] = record.version
+    return data
+
+
+def _rename_sources(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            ("citations" if key == "sources" else key): _rename_sources(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_rename_sources(item) for item in value]
+    return value
+
+
+def show_errors(form: Any, error: ValidationError) -> None:
+    """Attach each service error to the form field of that name (nested ones included);
+    errors without a field go to ``form.form_errors``."""
+    fields = {field.name: field for field in _all_fields(form)}
+    for name, message in error.errors.items():
+        field = fields.get(name)
+        if field is None:
+            form.form_errors.append(f"{name}: {message}")
+        else:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+def _all_fields(form: Any) -> Iterator[Any]:
+    for field in form:
+        yield field
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                yield entry
+                if hasattr(entry, "form"):
+                    yield from _all_fields(entry.form)
+        elif hasattr(field, "form"):
+            yield from _all_fields(field.form)
+
+
+MISSING_VERSION = (
+    "The form came without the version of the record you opened, so nothing was saved "
+    "(a change made meanwhile would be overwritten). Open the record again and redo your change."
+)
+VERSION_RE = re.compile(r"^[0-9]{1,9}$")
+
+
+class VersionedForm(BoundedForm):
+    """A form that changes a stored record: it carries the version the editor saw.
+
+    Fails closed: an edit without a version, or with one that is not a number,
+    is refused (``version_given``), never saved without the conflict check.
+    """
+
+    version = HiddenField()
+
+    @property
+    def expected_version(self) -> int | None:
+        value = str(self.version.data or "").strip()
+        return int(value) if VERSION_RE.match(value) else None
+
+    def version_given(self) -> bool:
+        """True when the form carries a version; otherwise says so above the form."""
+        if self.expected_version is None:
+            self.form_errors.append(MISSING_VERSION)
+            return False
+        return True
+
+
+class RecordForm(VersionedForm):
+    """Base of every record form: the version the editor saw, and the data for the service."""
+
+    def service_fields(self) -> dict[str, Any]:
+        """The submitted fields under the names the services take (see *_FIELDS)."""
+        return {
+            name: value
+            for name, value in self.data.items()
+            if name not in ("csrf_token", "version", "submit")
+        }
+
+
+class RetractForm(VersionedForm):
+    reason = TextAreaField(
+        "Reason for retraction",
+        validators=[InputRequired("Reason for retraction is required")],
+        description="Why this record is withdrawn; it stays in the history",
+    )
+
+
+class RestoreForm(VersionedForm):
+    pass
 
 
 def attach_service_error(form: FlaskForm, error: Exception) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from flask import current_app, request, url_for
 from werkzeug.routing import BuildError
 
-from evidence.interchange.records import ENTITIES
 from evidence.permissions import can
+from evidence.records.loading import ENTITIES
 
 
 @dataclass(frozen=True)

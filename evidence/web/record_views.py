@@ -20,24 +20,16 @@ from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
 from evidence import dates, limits
+from evidence.core.matching import like_pattern, names_match
+from evidence.core.validation import ValidationError, parse_aliases
+from evidence.core.versioning import KeyedRecord
 from evidence.db import get_session
 from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput, current_protection
-from evidence.records import KeyedRecord
-from evidence.services_common import (
-    MISSING_VERSION,
-    Conflict,
-    RestoreForm,
-    RetractForm,
-    ValidationError,
-    form_data,
-    like_pattern,
-    names_match,
-    parse_aliases,
-    show_errors,
-)
+from evidence.records.editing import Conflict
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
 
 Page = str | Response | tuple[str, int]
 

@@ -13,7 +13,8 @@ from evidence.actors.services import (
     update_unit,
 )
 from evidence.audit.models import AuditEntry
-from evidence.services_common import Conflict, ValidationError
+from evidence.core.validation import ValidationError
+from evidence.records.editing import Conflict
 from tests.factories import (
     citation,
     involvement,

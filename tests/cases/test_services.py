@@ -9,7 +9,8 @@ from evidence.cases.services import (
     remove_case_incident,
     update_case,
 )
-from evidence.services_common import Conflict, ValidationError
+from evidence.core.validation import ValidationError
+from evidence.records.editing import Conflict
 from tests.factories import make_case, make_incident
 
 

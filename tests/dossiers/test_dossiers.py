@@ -12,15 +12,16 @@ from pypdf import PdfReader
 from sqlalchemy import event
 from weasyprint import HTML
 
+from evidence.core.records import record_hash
 from evidence.dossiers.manifest import read_manifest, verify
 from evidence.dossiers.render import RefusedURL, ReportFetcher
 from evidence.dossiers.services import generate_dossier, set_statement_included
 from evidence.dossiers.snapshot import build_snapshot
 from evidence.exhibits.services import add_exhibit
 from evidence.incidents.services import update_incident
-from evidence.interchange.records import load_records, record_hash
 from evidence.interchange.services import import_document
-from evidence.services_common import retract
+from evidence.records.editing import retract
+from evidence.records.loading import load_records
 from evidence.statements.models import Statement
 from evidence.store import Store
 from tests.factories import (

@@ -10,10 +10,11 @@ from sqlalchemy import select, text, update
 
 from evidence.audit.anchors import anchor, load_roots
 from evidence.audit.models import AuditEntry, AuditHead
+from evidence.core.records import record_hash
 from evidence.dossiers.manifest import TAMPERED, read_manifest, verify
 from evidence.dossiers.services import generate_dossier
 from evidence.incidents.services import update_incident
-from evidence.interchange.records import load_records, record_hash
+from evidence.records.loading import load_records
 from tests.audit.test_anchors import rewrite_chain_from
 from tests.audit.tsa import serve_tsa
 from tests.factories import citation, make_case, make_incident, make_source

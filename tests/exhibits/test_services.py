@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from evidence.audit.models import AuditEntry
+from evidence.core.validation import ValidationError
 from evidence.exhibits.services import (
     add_custody_event,
     add_exhibit,
@@ -19,7 +20,6 @@ from evidence.exhibits.services import (
     verify_exhibit,
 )
 from evidence.models import Exhibit
-from evidence.services_common import ValidationError
 from evidence.store import Store
 from tests.factories import make_incident, make_source, make_statement
 

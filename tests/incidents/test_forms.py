@@ -1,15 +1,10 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from evidence.core.validation import ValidationError
 from evidence.incidents.forms import IncidentForm
 from evidence.incidents.services import create_incident, update_incident
-from evidence.services_common import (
-    EDTF_EXAMPLES,
-    RetractForm,
-    ValidationError,
-    form_data,
-    show_errors,
-)
+from evidence.web.forms import EDTF_EXAMPLES, RetractForm, form_data, show_errors
 from tests.factories import citation, involvement, make_source, make_unit, make_violation_type
 
 

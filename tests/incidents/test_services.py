@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from evidence.audit.models import AuditEntry
+from evidence.core.validation import ValidationError
 from evidence.incidents.models import Incident, Involvement
 from evidence.incidents.services import (
     IncidentFilters,
@@ -13,7 +14,8 @@ from evidence.incidents.services import (
     retract_incident,
     update_incident,
 )
-from evidence.services_common import Conflict, ValidationError, autocomplete, retract
+from evidence.lookup.services import autocomplete
+from evidence.records.editing import Conflict, retract
 from tests.factories import (
     citation,
     involvement,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from evidence.exhibits.services import add_custody_event, add_exhibit
 from evidence.interchange.validate import schema_problems
-from evidence.services_common import retract
+from evidence.records.editing import retract
 from evidence.store import Store
 from tests.factories import (
     citation,

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
 from evidence.cli import DEMO_FILE
-from evidence.interchange.records import SECTIONS
 from evidence.interchange.services import ExportError, export_document, import_document
 from evidence.interchange.validate import REFERENCES, walk
+from evidence.records.loading import SECTIONS
 from tests.generate import document
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from flask import Flask
 
+from evidence.core.timestamps import utcnow
 from evidence.dossiers.services import queue_job
 from evidence.links.services import queue_capture, start_run
 from evidence.permissions import required_action, role_allows
-from evidence.records import utcnow
 from evidence.vocabularies import ROLES
 from tests.factories import make_case, make_incident, make_source
 from tests.records_web import counting_statements

@@ -9,11 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from evidence.core.timestamps import utcnow
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.services import queue_job
 from evidence.jobs.queue import job_context, task_queue
 from evidence.jobs.runner import KINDS, JobKind, RetryLater, recover_stale, run
-from evidence.records import utcnow
 from tests.factories import make_case, make_incident
 
 

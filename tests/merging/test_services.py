@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from evidence.actors.models import Person, Unit
 from evidence.audit.services import history
+from evidence.core.timestamps import utcnow
+from evidence.core.validation import ValidationError
 from evidence.db import Base
 from evidence.exhibits.models import ExhibitLink
 from evidence.incidents.models import Involvement
@@ -20,8 +22,6 @@ from evidence.merging.services import (
     merge_records,
 )
 from evidence.places.models import Place
-from evidence.records import utcnow
-from evidence.services_common import ValidationError
 from evidence.sources.models import Citation, Source
 from tests.factories import (
     citation,

@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
+from evidence.core.validation import ValidationError
 from evidence.places.models import Place
 from evidence.places.services import (
     load_place,
@@ -9,7 +10,7 @@ from evidence.places.services import (
     retract_place,
     update_place,
 )
-from evidence.services_common import Conflict, ValidationError
+from evidence.records.editing import Conflict
 from tests.factories import make_incident, make_place
 
 

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from evidence.services_common import Conflict, ValidationError
+from evidence.core.validation import ValidationError
+from evidence.records.editing import Conflict
 from evidence.sources.services import load_source, set_citations, update_source
 from tests.factories import (
     citation,

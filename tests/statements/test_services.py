@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
-from evidence.services_common import ValidationError
+from evidence.core.validation import ValidationError
 from evidence.statements.models import Statement
 from evidence.statements.services import (
     load_statement,

@@ -24,9 +24,9 @@ from evidence.exhibits.forms import CustodyForm, UploadForm
 from evidence.incidents.forms import IncidentForm, ViolationTypeForm
 from evidence.models import Case, Incident, Place, Unit
 from evidence.places.forms import PlaceForm
-from evidence.services_common import RetractForm
 from evidence.sources.forms import SourceForm
 from evidence.statements.forms import StatementForm
+from evidence.web.forms import RetractForm
 from evidence.web.input import BoundedText
 from tests.web.world import PNG
 

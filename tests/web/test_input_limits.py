@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from evidence import limits
-from evidence.services_common import MISSING_VERSION
+from evidence.web.forms import MISSING_VERSION
 from tests.records_web import counting_statements
 from tests.web.forms import FormCase, audit_count, form_cases, text_fields
 from tests.web.world import make_world

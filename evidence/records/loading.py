@@ -8,15 +8,16 @@ number of SQL statements per entity, whatever the number of records.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence.core.records import Record, chunks
+from evidence.core.timestamps import iso_utc
 from evidence.models import (
     Case,
     CaseIncident,
@@ -39,30 +40,6 @@ from evidence.models import (
     User,
     ViolationType,
 )
-from evidence.records import iso_utc
-
-Record = dict[str, Any]
-CHUNK = 900
-
-
-def canonical_json(data: Any) -> bytes:
-    """The byte form that hashes are computed over: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def record_hash(record: Record) -> str:
-    return hashlib.sha256(canonical_json(record)).hexdigest()
-
-
-T = TypeVar("T")
-# Rows per executemany batch, so a large import never builds one huge statement.
-BATCH = 5000
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most ``size`` items (CHUNK stays below bound-parameter limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _rows(session: Session, stmt: Any, column: Any, ids: Sequence[int] | None) -> Iterable[Any]:

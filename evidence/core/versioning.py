@@ -8,21 +8,6 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def iso_utc(value: dt.datetime | None) -> str | None:
-    """One textual form for timestamps, whatever the database hands back."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 class Versioned:
     """Optimistic concurrency: a stale edit raises StaleDataError, never overwrites."""

@@ -1,0 +1,35 @@
+"""Records as canonical bytes: the form hashes are computed over, and batching of ids.
+
+The evidence/1 form of each record (loaded by evidence.records.loading) is
+hashed here for the audit log, `audit verify` and dossier manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+Record = dict[str, Any]
+CHUNK = 900
+
+
+def canonical_json(data: Any) -> bytes:
+    """The byte form that hashes are computed over: sorted keys, no spaces, UTF-8."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_hash(record: Record) -> str:
+    return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+T = TypeVar("T")
+# Rows per executemany batch, so a large import never builds one huge statement.
+BATCH = 5000
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items (CHUNK stays below bound-parameter limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
