@@ -12,18 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from evidence.audit.log import default_actor
+from evidence.commandline import actor_option, cli_session, fail
 from evidence.links.models import PROBLEM_VERDICTS
 from evidence.store import store_for
-
-# evidence.cli imports this module for its COMMANDS, so its helpers are imported where used.
-actor_option = click.option(
-    "--as",
-    "actor",
-    default=default_actor,
-    show_default="the OS user name",
-    help="Name the audit log records for these writes.",
-)
 
 
 @click.group("links")
@@ -44,7 +35,6 @@ def links_check_command(concurrency: int, per_host: int, timeout: float, as_json
     Exits with status 1 when any link is flagged, or when this server cannot reach the
     internet at all (EVIDENCE_NETWORK_PROBE; then nothing is checked or marked).
     """
-    from evidence.cli import cli_session, fail
     from evidence.links.services import NoNetwork, check_as_json, check_links, sources_to_check
     from evidence.outbound import SettingError
 
@@ -89,7 +79,6 @@ def sources_group() -> None:
 @with_appcontext
 def sources_capture_command(key: str | None, capture_all: bool, timeout: float, actor: str) -> None:
     """Keep a source's page (KEY, or --all) as a WARC file in the store."""
-    from evidence.cli import cli_session, fail
     from evidence.links.services import CaptureError, capture, sources_to_check
     from evidence.sources.models import Source
 
@@ -143,7 +132,6 @@ def exhibits_add_command(
     actor: str,
 ) -> None:
     """Store FILE as an exhibit linked to incidents, sources or statements."""
-    from evidence.cli import cli_session, fail
     from evidence.core.validation import ValidationError
     from evidence.exhibits.services import add_exhibit
 
@@ -178,7 +166,6 @@ def exhibits_add_command(
 @with_appcontext
 def exhibits_verify_command() -> None:
     """Re-hash every stored file of exhibits and captures; exit 1 naming any missing or altered."""
-    from evidence.cli import cli_session, fail
     from evidence.exhibits.services import fixity_problems, stored_files
 
     store = store_for(current_app.config)
@@ -208,7 +195,6 @@ def store_group() -> None:
 @with_appcontext
 def store_check_command(sweep: bool) -> None:
     """Find files the database does not know; exit 1 naming them unless --sweep repairs them."""
-    from evidence.cli import cli_session, fail
     from evidence.exhibits.services import stored_files
 
     store = store_for(current_app.config)
@@ -244,7 +230,6 @@ def report_group() -> None:
 @with_appcontext
 def report_sourcing_command(as_json: bool) -> None:
     """Facts that rest on no source or a single one, weak sources, unlinked statements."""
-    from evidence.cli import cli_session
     from evidence.protection import INTERNAL, Protection
     from evidence.reports.services import report_as_text, sourcing_report
 
@@ -254,6 +239,3 @@ def report_sourcing_command(as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(report_as_text(report))
-
-
-COMMANDS = [links_group, sources_group, exhibits_group, store_group, report_group]

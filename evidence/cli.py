@@ -1,85 +1,138 @@
-"""The `evidence` command group (also `flask --app evidence ...`)."""
+"""The `evidence` command group (also `flask --app evidence ...`).
+
+Each domain defines its commands in its own cli.py; COMMANDS names them with
+their one-line help, so `evidence --help` imports none of them and a command
+imports only its own module (WeasyPrint, openpyxl, gunicorn load only for the
+commands that use them). A test checks the help lines against the commands'.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from importlib import import_module
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from evidence.audit.log import default_actor, set_actor
-from evidence.auditing_cli import COMMANDS as AUDITING_COMMANDS
-from evidence.backup.cli import COMMANDS as BACKUP_COMMANDS
-from evidence.dossiers.cli import (
-    bundle_command,
-    dossier_command,
-    verify_bundle_command,
-    verify_dossier_command,
-)
-from evidence.interchange.cli import import_sheet_command
-from evidence.jobs.cli import worker_command
-from evidence.merging.cli import merge_command
-from evidence.search.cli import search_group
-from evidence.vocabularies import AUDIENCES, ROLES
-from evidence.web.serve import serve_command
+# name -> (module:attribute of the command, its one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "evidence.cli:init_command",
+        "Create or upgrade the database schema to the newest revision (safe to repeat).",
+    ),
+    "demo": (
+        "evidence.interchange.cli:demo_command",
+        "Load the demo data set built from the seed interview.",
+    ),
+    "import": (
+        "evidence.interchange.cli:import_command",
+        "Import an evidence/1 JSON file: all of it, or nothing if anything is wrong.",
+    ),
+    "export": (
+        "evidence.interchange.cli:export_command",
+        "Write the data set (or one case) as an evidence/1 JSON document for an audience.",
+    ),
+    "import-sheet": (
+        "evidence.interchange.cli:import_sheet_command",
+        "Import the rows of FILE (.csv or .xlsx, headers in row 1) as records of one kind.",
+    ),
+    "audit": ("evidence.audit.cli:audit_group", "The tamper-evident audit log."),
+    "users": ("evidence.accounts.cli:users_group", "Accounts and roles."),
+    "dossier": (
+        "evidence.dossiers.cli:dossier_command",
+        "Export a case as a verifiable PDF dossier for an audience.",
+    ),
+    "verify-dossier": (
+        "evidence.dossiers.cli:verify_dossier_command",
+        "Check a dossier PDF against the database and the audit chain's time-stamp anchor:"
+        " exit 0 only if no record changed and nothing was tampered with.",
+    ),
+    "bundle": (
+        "evidence.dossiers.cli:bundle_command",
+        "Write a case bundle: a BagIt bag with the dossier, its exhibits, captures and schedule.",
+    ),
+    "verify-bundle": (
+        "evidence.dossiers.cli:verify_bundle_command",
+        "Check a case bundle: the bag, the dossier's records and every file against the database.",
+    ),
+    "links": (
+        "evidence.auditing_cli:links_group",
+        "Check that sources' web addresses still answer as they did.",
+    ),
+    "sources": ("evidence.auditing_cli:sources_group", "Sources' web pages."),
+    "exhibits": ("evidence.auditing_cli:exhibits_group", "Files held as evidence."),
+    "store": (
+        "evidence.auditing_cli:store_group",
+        "The file store under EVIDENCE_DATA_DIR (exhibits and web captures).",
+    ),
+    "report": ("evidence.auditing_cli:report_group", "Reports for auditors."),
+    "search": (
+        "evidence.search.cli:search_group",
+        "Search every record for QUERY, in any spelling (see `evidence search query --help`).",
+    ),
+    "backup": (
+        "evidence.backup.cli:backup_command",
+        "Write every table and every stored file into one encrypted archive.",
+    ),
+    "restore": (
+        "evidence.backup.cli:restore_command",
+        "Restore a backup into an empty database, after checking every hash in it.",
+    ),
+    "worker": (
+        "evidence.jobs.cli:worker_command",
+        "Run dossiers, link checks and captures from the task queue until stopped (Ctrl-C).",
+    ),
+    "serve": (
+        "evidence.web.serve:serve_command",
+        "Serve the web application with gunicorn (EVIDENCE_WEB_WORKERS x EVIDENCE_WEB_THREADS).",
+    ),
+    "merge": (
+        "evidence.merging.cli:merge_command",
+        "Merge the record OTHER into KEEP: move every link and citation to KEEP, add OTHER's"
+        ' names to KEEP\'s aliases and retract OTHER with "merged into KEEP".',
+    ),
+}
 
-if TYPE_CHECKING:
-    from evidence.interchange.services import ImportSummary
 
-DEMO_FILE = Path(__file__).parent / "demo" / "demo.json"
-
-
-def actor_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--as",
-        "actor",
-        default=default_actor,
-        show_default="the OS user name",
-        help="Name the audit log records for these writes.",
-    )(command)
+def load_command(name: str) -> click.Command:
+    module, _, attribute = COMMANDS[name][0].partition(":")
+    return getattr(import_module(module), attribute)
 
 
-@contextmanager
-def cli_session(actor: str | None = None, *, write: bool = False) -> Iterator[Session]:
-    """One transaction for one command: committed when it succeeds, rolled back otherwise.
+class _CommandTable(click.Group):
+    """A group whose commands come from COMMANDS, imported when one is run."""
 
-    Commands report what they wrote only after this block, once the commit succeeded;
-    a commit the database refuses ends the command with a message, not a traceback.
-    Commands that write say so: their transaction then waits its turn for the
-    write lock from the start instead of failing when it upgrades from reading.
-    """
-    factory = "evidence.writers" if write else "evidence.sessions"
-    session: Session = current_app.extensions[factory]()
-    if actor:
-        set_actor(session, actor)
-    try:
-        yield session
-        try:
-            session.commit()
-        except SQLAlchemyError as error:
-            session.rollback()
-            cause = getattr(error, "orig", None) or error
-            fail(f"The database did not accept the changes ({cause}); nothing was written.")
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        rows = [
+            (name, _short(COMMANDS[name][1], limit))
+            if name in COMMANDS
+            else (name, self.commands[name].get_short_help_str(limit))
+            for name in self.list_commands(ctx)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-def fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(1)
+def _short(help_line: str, limit: int) -> str:
+    return help_line if len(help_line) <= limit else help_line[: limit - 3].rstrip() + "..."
+
+
+class _AppCommands(_CommandTable, AppGroup):
+    """``app.cli`` for `flask --app evidence ...` and the test runner."""
+
+
+class _Main(_CommandTable, FlaskGroup):
+    """`evidence`: Flask's own commands (run, shell, routes) and ours, without building the
+    application to list them."""
 
 
 @click.command("init")
@@ -92,340 +145,8 @@ def init_command() -> None:
     click.echo("Database is at the newest schema revision.")
 
 
-DEMO_PASSWORD = "demo-password-change-me"
-
-
-@click.command("demo")
-@click.option("--if-empty", is_flag=True, help="Load only when the database holds no incidents.")
-@click.option(
-    "--with-accounts",
-    is_flag=True,
-    help="Also create demo-<role> accounts (password: EVIDENCE_DEMO_PASSWORD or a default"
-    " that must be changed before real use).",
-)
-@actor_option
-@with_appcontext
-def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
-    """Load the demo data set built from the seed interview."""
-    from evidence.accounts.services import create_user
-    from evidence.models import Incident, User
-
-    report = []
-    with cli_session(actor, write=True) as session:
-        if if_empty and session.scalar(select(func.count()).select_from(Incident)):
-            report.append("The database already holds data; demo data not loaded.")
-        else:
-            report.append(_import_file(session, DEMO_FILE).describe())
-        if with_accounts:
-            password = os.environ.get("EVIDENCE_DEMO_PASSWORD") or DEMO_PASSWORD
-            existing = set(session.scalars(select(User.name)))
-            for role in ROLES:
-                if f"demo-{role}" not in existing:
-                    create_user(session, name=f"demo-{role}", role=role, password=password)
-                    report.append(f"Created demo account demo-{role} ({role}).")
-    click.echo("\n".join(report))
-
-
-def _import_file(session: Session, path: Path) -> ImportSummary:
-    """Import a file in the session; the caller prints the summary once it has committed."""
-    from evidence.interchange.services import (
-        ImportRejected,
-        count_records,
-        import_document,
-        read_document,
-    )
-
-    try:
-        document = read_document(path)
-        with click.progressbar(
-            length=max(count_records(document), 1), label="Importing", file=sys.stderr
-        ) as bar:
-            summary = import_document(session, document, progress=bar.update)
-    except ImportRejected as rejected:
-        for problem in rejected.problems:
-            click.echo(problem, err=True)
-        fail(f"{path}: rejected, {len(rejected.problems)} problem(s); nothing was written.")
-    return summary
-
-
-@click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@actor_option
-@with_appcontext
-def import_command(file: Path, actor: str) -> None:
-    """Import an evidence/1 JSON file: all of it, or nothing if anything is wrong."""
-    from evidence.interchange.services import collector_paused
-
-    with collector_paused(), cli_session(actor, write=True) as session:
-        summary = _import_file(session, file)
-    click.echo(summary.describe())
-
-
-@click.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--case", "case_key", help="Only this case and the records it needs.")
-@click.option(
-    "--audience",
-    type=click.Choice(AUDIENCES),
-    default="internal",
-    show_default=True,
-    help="Apply witness protection for this audience (counsel, public).",
-)
-@with_appcontext
-def export_command(output: Path | None, case_key: str | None, audience: str) -> None:
-    """Write the data set (or one case) as an evidence/1 JSON document for an audience."""
-    from evidence.interchange.services import ExportError, export_document
-
-    with cli_session() as session:
-        try:
-            document = export_document(session, case_key=case_key, audience=audience)
-        except ExportError as error:
-            fail(str(error))
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The tamper-evident audit log."""
-
-
-def tsa_roots() -> list[Any] | None:
-    """The trusted time-stamp roots (EVIDENCE_TSA_CA_FILE); exits with a message when unreadable."""
-    from evidence.audit.anchors import AnchorError, configured_roots
-
-    try:
-        return configured_roots(current_app.config.get("TSA_CA_FILE"))
-    except AnchorError as error:
-        fail(str(error))
-        raise
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify_command() -> None:
-    """Check the hash chain, its time-stamp anchors and every record against its latest entry.
-
-    Anchor signatures are checked against the roots in EVIDENCE_TSA_CA_FILE (PEM).
-    """
-    from evidence.audit.verify import verify
-
-    roots = tsa_roots()
-    with cli_session() as session:
-        report = verify(session, roots)
-    for note in report.notes:
-        click.echo(f"Note: {note}", err=True)
-    if report.ok:
-        click.echo(
-            f"OK: {report.entries_checked} audit entries chained,"
-            f" {report.anchors_checked} time-stamp anchors hold,"
-            f" {report.records_checked} records match their latest entry."
-        )
-        return
-    for problem in report.problems:
-        click.echo(problem, err=True)
-    fail(f"FAILED: {len(report.problems)} problem(s); first: {report.problems[0]}")
-
-
-@audit_group.command("anchor")
-@click.option(
-    "--tsa",
-    "tsa_urls",
-    multiple=True,
-    metavar="URL",
-    help="RFC 3161 time-stamp authority (repeatable); default: EVIDENCE_TSA_URLS.",
-)
-@with_appcontext
-def audit_anchor_command(tsa_urls: tuple[str, ...]) -> None:
-    """Time-stamp the current audit head at one or more authorities and keep the tokens."""
-    from evidence.audit.anchors import AnchorError, anchor
-
-    urls = list(tsa_urls) or current_app.config.get("TSA_URLS") or []
-    if not urls:
-        fail("No time-stamp authority: give --tsa URL or set EVIDENCE_TSA_URLS.")
-    anchored = []
-    with cli_session(write=True) as session:
-        for url in urls:
-            try:
-                anchored.append(anchor(session, url))
-            except AnchorError as error:
-                fail(f"Nothing anchored: {error}")
-    for row in anchored:
-        click.echo(
-            f"Anchored audit entry #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}"
-        )
-
-
-@click.group("users")
-def users_group() -> None:
-    """Accounts and roles."""
-
-
-@users_group.command("create")
-@click.argument("name")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice(["admin", "documenter", "lawyer", "auditor", "viewer"]),
-)
-@actor_option
-@with_appcontext
-def users_create_command(name: str, role: str, actor: str) -> None:
-    """Create an account; the password comes from EVIDENCE_PASSWORD or a prompt."""
-    from evidence.accounts.services import AccountError, create_user
-
-    password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
-    with cli_session(actor, write=True) as session:
-        try:
-            create_user(session, name=name, role=role, password=password)
-        except AccountError as error:
-            fail(str(error))
-    click.echo(f"Created {role} account {name!r}.")
-
-
-def _account(session: Session, name: str) -> Any:
-    from evidence.accounts.services import find_user
-
-    user = find_user(session, name)
-    if user is None:
-        fail(f"NAME: no account named {name!r}")
-    return user
-
-
-@users_group.command("password")
-@click.argument("name")
-@actor_option
-@with_appcontext
-def users_password_command(name: str, actor: str) -> None:
-    """Set an account's password (from EVIDENCE_PASSWORD or a prompt); its sessions end."""
-    from evidence.accounts.services import AccountError, set_password
-
-    password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
-        "New password", hide_input=True, confirmation_prompt=True
-    )
-    with cli_session(actor, write=True) as session:
-        try:
-            set_password(session, _account(session, name), password)
-        except AccountError as error:
-            fail(str(error))
-    click.echo(f"Password of {name!r} changed; its open sessions were ended.")
-
-
-@users_group.command("unlock")
-@click.argument("name")
-@click.option(
-    "--address", help="Also clear the failed sign-ins counted against this client address."
-)
-@actor_option
-@with_appcontext
-def users_unlock_command(name: str, address: str | None, actor: str) -> None:
-    """Clear the failed sign-ins that make NAME wait (the cool-down) before signing in."""
-    from evidence.accounts.throttling import address_hash, clear_account, clear_address
-    from evidence.audit.log import log_event
-
-    with cli_session(actor, write=True) as session:
-        cleared = clear_account(session, name)
-        if address:
-            cleared += clear_address(session, address_hash(current_app.secret_key, address))
-        where = f" and address {address}" if address else ""
-        log_event(session, "unlocked", f"failed sign-ins of {name!r}{where} cleared ({cleared})")
-    click.echo(f"Unlocked {name!r}: {cleared} failed sign-in(s) cleared.")
-
-
-@users_group.group("totp")
-def totp_group() -> None:
-    """Two-factor sign-in (TOTP) of an account."""
-
-
-@totp_group.command("enable")
-@click.argument("name")
-@actor_option
-@with_appcontext
-def totp_enable_command(name: str, actor: str) -> None:
-    """Turn on two-factor sign-in; prints the otpauth:// URI and ten recovery codes.
-
-    Pass both to the account's owner over a safe channel; they are shown only once.
-    """
-    from evidence.accounts import two_factor as totp
-    from evidence.audit.log import log_event
-    from evidence.core.timestamps import utcnow
-
-    with cli_session(actor, write=True) as session:
-        user = _account(session, name)
-        secret = totp.new_secret()
-        try:
-            codes = totp.enable(session, user, secret, code=None, at=utcnow())
-        except totp.TwoFactorError as error:
-            fail(f"NAME: {str(error).partition(': ')[2]}; turn it off first to replace it")
-        log_event(session, "totp-enrolled", f"two-factor sign-in turned on for {name}")
-    click.echo(f"Two-factor sign-in is on for {name!r}. Add this to an authenticator app:")
-    click.echo(totp.provisioning_uri(secret, name, current_app.config["TOTP_ISSUER"]))
-    click.echo("Recovery codes (each works once; shown only now):")
-    for code in codes:
-        click.echo(f"  {code}")
-
-
-@totp_group.command("disable")
-@click.argument("name")
-@actor_option
-@with_appcontext
-def totp_disable_command(name: str, actor: str) -> None:
-    """Turn off two-factor sign-in (a lost phone); the owner can set it up again."""
-    from evidence.accounts import two_factor as totp
-    from evidence.audit.log import log_event
-
-    with cli_session(actor, write=True) as session:
-        user = _account(session, name)
-        if not user.has_two_factor:
-            fail(f"NAME: {name!r} has no two-factor sign-in")
-        totp.disable(session, user)
-        log_event(session, "totp-removed", f"two-factor sign-in turned off for {name}")
-    click.echo(f"Two-factor sign-in is off for {name!r}; its recovery codes no longer work.")
-
-
-@users_group.command("list")
-@with_appcontext
-def users_list_command() -> None:
-    """List accounts with their roles."""
-    from evidence.models import User
-
-    with cli_session() as session:
-        for user in session.scalars(select(User).order_by(User.name)):
-            state = "active" if user.active else "disabled"
-            two_factor = "2fa" if user.has_two_factor else "no-2fa"
-            click.echo(f"{user.name}\t{user.role}\t{state}\t{two_factor}")
-
-
-COMMANDS = [
-    init_command,
-    demo_command,
-    import_command,
-    export_command,
-    audit_group,
-    users_group,
-    dossier_command,
-    verify_dossier_command,
-    bundle_command,
-    verify_bundle_command,
-    *AUDITING_COMMANDS,
-    search_group,
-    *BACKUP_COMMANDS,
-    worker_command,
-    serve_command,
-    import_sheet_command,
-    merge_command,
-]
-
-
 def register_commands(app: Flask) -> None:
-    for command in COMMANDS:
-        app.cli.add_command(command)
+    app.cli = _AppCommands(app.name)
 
 
 def _create_app() -> Flask:
@@ -434,6 +155,6 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+@click.group(cls=_Main, create_app=_create_app, add_default_commands=True)
 def main() -> None:
     """evidence: an accountability evidence database."""

@@ -1,9 +1,13 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from evidence import create_app
-from evidence.cli import DEMO_FILE
+from evidence.cli import COMMANDS, load_command
 from evidence.config import config_for_tests
+from evidence.interchange.cli import DEMO_FILE
 
 
 def test_init_demo_export_round_trip_on_a_fresh_file(tmp_path: Path, monkeypatch):
@@ -47,3 +51,48 @@ def test_export_unknown_case_fails_clearly(runner):
     result = runner.invoke(args=["export", "--case", "nope"])
     assert result.exit_code != 0
     assert 'no case with key "nope"' in result.output
+
+
+def _run_evidence(tmp_path: Path, *commands: list[str]) -> list[str]:
+    """Run `evidence` commands in a fresh interpreter; the heavy libraries they imported."""
+    script = (
+        "import sys\n"
+        "from evidence.cli import main\n"
+        f"for args in {list(commands)!r}:\n"
+        "    main.main(args, prog_name='evidence', standalone_mode=False)\n"
+        "print('loaded:', *sorted(name for name in sys.argv[1:] if name in sys.modules))\n"
+    )
+    env = {
+        **os.environ,
+        "EVIDENCE_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}",
+        "EVIDENCE_DATA_DIR": str(tmp_path / "data"),
+        "EVIDENCE_SECRET_KEY": "a-test-secret-key-of-enough-length",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, *HEAVY],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return done.stdout.rpartition("loaded:")[2].split()
+
+
+HEAVY = ("weasyprint", "openpyxl", "gunicorn", "sqlalchemy", "evidence.models")
+
+
+def test_help_imports_no_command(tmp_path: Path) -> None:
+    assert _run_evidence(tmp_path, ["--help"]) == []
+
+
+def test_audit_verify_does_not_import_weasyprint(tmp_path: Path) -> None:
+    loaded = _run_evidence(tmp_path, ["init"], ["audit", "verify"])
+    assert "evidence.models" in loaded  # the command did its work
+    assert "weasyprint" not in loaded and "openpyxl" not in loaded and "gunicorn" not in loaded
+
+
+def test_the_help_table_matches_each_command() -> None:
+    for name, (_where, help_line) in COMMANDS.items():
+        command = load_command(name)
+        assert (command.name, command.get_short_help_str(limit=10**6)) == (name, help_line)

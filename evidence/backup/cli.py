@@ -12,6 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
+from evidence.commandline import fail
+
 if TYPE_CHECKING:
     from evidence.backup.services import OpenArchive
 
@@ -59,7 +61,6 @@ def backup_command(
     from evidence.backup import encryption
     from evidence.backup.archive import ChunkReader
     from evidence.backup.services import open_snapshot
-    from evidence.cli import fail
 
     if no_encrypt and (recipients or passphrase_file):
         fail("--no-encrypt: cannot be combined with --recipient or --passphrase-file")
@@ -134,7 +135,6 @@ def restore_command(
         target_problems,
         verify_backup,
     )
-    from evidence.cli import fail
 
     engine = current_app.extensions["evidence.engine"]
     size = max(file.stat().st_size, 1)
@@ -171,6 +171,3 @@ def restore_command(
         f"Restored {sum(summary.rows.values())} rows of {len(summary.rows)} tables"
         f" and {summary.files} files from {file}."
     )
-
-
-COMMANDS = [backup_command, restore_command]

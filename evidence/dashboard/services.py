@@ -27,7 +27,6 @@ from evidence.models import (
     Unit,
 )
 from evidence.protection import Protection
-from evidence.web.navigation import record_url
 
 COUNTED = (
     ("Incidents", "incidents", Incident),
@@ -85,7 +84,7 @@ class Change:
     action: str
     entity: str
     label: str
-    url: str | None
+    link_key: str | None  # the key to link to; None where the label hides it
     fields: list[str] = field(default_factory=list)
 
 
@@ -120,7 +119,7 @@ def recent_changes(
                 action=entry.action,
                 entity=entry.entity or "",
                 label=label,
-                url=record_url(entry.entity or "", key) if label == key else None,
+                link_key=key if label == key else None,
                 fields=sorted(entry.changes) if protection.is_internal else [],
             )
         )
@@ -153,7 +152,7 @@ class Unsourced:
 
     title: str
     total: int
-    items: list[tuple[str, str | None]]  # (label, url)
+    items: list[tuple[str, str, str | None]]  # (label, entity, key to link or None)
 
 
 def unsourced_facts(
@@ -190,7 +189,7 @@ def _unsourced_incidents(session: Session, protection: Protection, limit: int) -
         .order_by(Incident.id.desc())
     )
     items = [
-        (protection.scrub(incident.title) or "", record_url("incident", incident.key))
+        (protection.scrub(incident.title) or "", "incident", incident.key)
         for incident in _first(session, stmt, limit, total)
     ]
     return Unsourced("Incidents without a source", total, items)
@@ -243,7 +242,7 @@ def _unsourced_involvements(session: Session, protection: Protection, limit: int
             actor = protection.person_label(involvement.person)
         incident = involvement.incident
         label = f"{actor} — {involvement.role} in {protection.scrub(incident.title)}"
-        items.append((label, record_url("incident", incident.key)))
+        items.append((label, "incident", incident.key))
     return Unsourced("Involvements without a source", total, items)
 
 
@@ -261,6 +260,6 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
     for membership in _first(session, loaded, limit, total):
         person = membership.person
         label = f"{protection.person_label(person)} — member of {membership.unit.name}"
-        url = None if protection.is_protected(person) else record_url("person", person.key)
-        items.append((label, url))
+        key = None if protection.is_protected(person) else person.key
+        items.append((label, "person", key))
     return Unsourced("Memberships without a source", total, items)

@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from evidence.audit.log import default_actor
+from evidence.commandline import cli_session, fail, tsa_roots
 from evidence.vocabularies import AUDIENCES
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ def generate_with_progress(
     workers: int | None,
 ) -> Dossier:
     """Generate a dossier with a progress bar on stderr; a clear message and exit 1 on error."""
-    from evidence.cli import fail
     from evidence.core.validation import ValidationError
     from evidence.dossiers.render import RenderError
     from evidence.dossiers.services import generate_dossier
@@ -104,7 +104,6 @@ def dossier_command(
     workers: int | None,
 ) -> None:
     """Export a case as a verifiable PDF dossier for an audience."""
-    from evidence.cli import cli_session
     from evidence.dossiers.render import write_pdf
     from evidence.dossiers.sealed import sealed_path
 
@@ -129,7 +128,6 @@ def dossier_command(
 def verify_dossier_command(file: Path) -> None:
     """Check a dossier PDF against the database and the audit chain's time-stamp anchor:
     exit 0 only if no record changed and nothing was tampered with."""
-    from evidence.cli import cli_session, fail, tsa_roots
     from evidence.dossiers.manifest import ManifestError, verify
 
     roots = tsa_roots()
@@ -173,7 +171,6 @@ def bundle_command(
     workers: int | None,
 ) -> None:
     """Write a case bundle: a BagIt bag with the dossier, its exhibits, captures and schedule."""
-    from evidence.cli import cli_session, fail
     from evidence.dossiers.bundle import BundleError, write_bundle
     from evidence.store import store_for
 
@@ -195,7 +192,6 @@ def bundle_command(
 def verify_bundle_command(path: Path) -> None:
     """Check a case bundle: the bag, the dossier's records and every file against the
     database. Exit 0 only if everything matches."""
-    from evidence.cli import cli_session, fail, tsa_roots
     from evidence.dossiers.bundle import BundleError, verify_bundle
 
     roots = tsa_roots()

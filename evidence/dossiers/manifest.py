@@ -40,11 +40,11 @@ from evidence.audit.log import diff, latest_entries
 from evidence.audit.models import AuditEntry
 from evidence.core.records import record_hash
 from evidence.dossiers.models import DossierSecret
-from evidence.dossiers.render import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot, keyed_hash
 from evidence.records.loading import ENTITIES, load_records
 
 MANIFEST_FORMAT = "evidence-dossier-manifest/1"
+MANIFEST_NAME = "manifest.json"
 
 
 class ManifestError(ValueError):

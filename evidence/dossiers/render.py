@@ -39,12 +39,12 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.config import REPORTS_DIR
 from evidence.dossiers.figures import chain_svg, timeline_figures
+from evidence.dossiers.manifest import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
 SCHEME = "report:"
 PDF_VARIANT = "pdf/a-3b"
-MANIFEST_NAME = "manifest.json"
 # Characters of text per body part: big enough that the fixed cost of a part
 # (fonts, stylesheet) stays small, small enough that two cores share the work.
 PART_WEIGHT = 60_000

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from sqlalchemy import delete, select
@@ -21,11 +22,12 @@ from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
-from evidence.dossiers.render import Progress, render_pdf
-from evidence.dossiers.sealed import render_sealed_annex
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import AUDIENCES
+
+if TYPE_CHECKING:
+    from evidence.dossiers.render import Progress
 
 OUTPUT_DIR = "dossiers"
 
@@ -81,6 +83,10 @@ def render_dossier(
     snapshot: Snapshot, *, progress: Progress | None = None, workers: int | None = None
 ) -> Dossier:
     """The dossier PDF (and, for counsel, its sealed annex) of a snapshot; no database."""
+    # WeasyPrint takes a second to import: only the commands and jobs that render load it.
+    from evidence.dossiers.render import render_pdf
+    from evidence.dossiers.sealed import render_sealed_annex
+
     pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
     return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
 

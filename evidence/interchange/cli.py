@@ -1,14 +1,27 @@
-"""`evidence import-sheet`: a CSV or XLSX sheet, reviewed, then imported as evidence/1."""
+"""`evidence import`, `export`, `demo` (evidence/1 JSON) and `import-sheet` (a CSV or XLSX
+sheet, reviewed, then imported as evidence/1)."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from evidence.audit.log import default_actor
+from evidence.commandline import actor_option, cli_session, fail
 from evidence.interchange.sheets import KINDS
+from evidence.vocabularies import AUDIENCES, ROLES
+
+if TYPE_CHECKING:
+    from evidence.interchange.services import ImportSummary
+
+DEMO_FILE = Path(__file__).parents[1] / "demo" / "demo.json"
 
 
 @click.command("import-sheet")
@@ -25,13 +38,7 @@ from evidence.interchange.sheets import KINDS
 @click.option(
     "--create-missing", is_flag=True, help="Create the records that names in cells match none of."
 )
-@click.option(
-    "--as",
-    "actor",
-    default=default_actor,
-    show_default="the OS user name",
-    help="Name the audit log records for these writes.",
-)
+@actor_option
 @with_appcontext
 def import_sheet_command(
     file: Path, kind: str, mapping_file: Path, dry_run: bool, create_missing: bool, actor: str
@@ -43,7 +50,6 @@ def import_sheet_command(
     several records, or none without --create-missing, or any cell is wrong: each
     problem is listed by row and column.
     """
-    from evidence.cli import cli_session, fail
     from evidence.interchange.sheets import (
         SheetError,
         accept_review,
@@ -81,3 +87,100 @@ def import_sheet_command(
             fail(f"{file.name}: nothing was imported.")
             return
     click.echo(summary.describe())
+
+
+DEMO_PASSWORD = "demo-password-change-me"
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Load only when the database holds no incidents.")
+@click.option(
+    "--with-accounts",
+    is_flag=True,
+    help="Also create demo-<role> accounts (password: EVIDENCE_DEMO_PASSWORD or a default"
+    " that must be changed before real use).",
+)
+@actor_option
+@with_appcontext
+def demo_command(if_empty: bool, with_accounts: bool, actor: str) -> None:
+    """Load the demo data set built from the seed interview."""
+    from evidence.accounts.services import create_user
+    from evidence.models import Incident, User
+
+    report = []
+    with cli_session(actor, write=True) as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Incident)):
+            report.append("The database already holds data; demo data not loaded.")
+        else:
+            report.append(_import_file(session, DEMO_FILE).describe())
+        if with_accounts:
+            password = os.environ.get("EVIDENCE_DEMO_PASSWORD") or DEMO_PASSWORD
+            existing = set(session.scalars(select(User.name)))
+            for role in ROLES:
+                if f"demo-{role}" not in existing:
+                    create_user(session, name=f"demo-{role}", role=role, password=password)
+                    report.append(f"Created demo account demo-{role} ({role}).")
+    click.echo("\n".join(report))
+
+
+def _import_file(session: Session, path: Path) -> ImportSummary:
+    """Import a file in the session; the caller prints the summary once it has committed."""
+    from evidence.interchange.services import (
+        ImportRejected,
+        count_records,
+        import_document,
+        read_document,
+    )
+
+    try:
+        document = read_document(path)
+        with click.progressbar(
+            length=max(count_records(document), 1), label="Importing", file=sys.stderr
+        ) as bar:
+            summary = import_document(session, document, progress=bar.update)
+    except ImportRejected as rejected:
+        for problem in rejected.problems:
+            click.echo(problem, err=True)
+        fail(f"{path}: rejected, {len(rejected.problems)} problem(s); nothing was written.")
+    return summary
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@actor_option
+@with_appcontext
+def import_command(file: Path, actor: str) -> None:
+    """Import an evidence/1 JSON file: all of it, or nothing if anything is wrong."""
+    from evidence.interchange.services import collector_paused
+
+    with collector_paused(), cli_session(actor, write=True) as session:
+        summary = _import_file(session, file)
+    click.echo(summary.describe())
+
+
+@click.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--case", "case_key", help="Only this case and the records it needs.")
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="internal",
+    show_default=True,
+    help="Apply witness protection for this audience (counsel, public).",
+)
+@with_appcontext
+def export_command(output: Path | None, case_key: str | None, audience: str) -> None:
+    """Write the data set (or one case) as an evidence/1 JSON document for an audience."""
+    from evidence.interchange.services import ExportError, export_document
+
+    with cli_session() as session:
+        try:
+            document = export_document(session, case_key=case_key, audience=audience)
+        except ExportError as error:
+            fail(str(error))
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -14,7 +14,6 @@ from sqlalchemy import update
 
 from evidence.core.timestamps import utcnow
 from evidence.dossiers.models import DossierJob
-from evidence.dossiers.render import write_pdf
 from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
 from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
 from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
@@ -33,6 +32,8 @@ LINK_CHECK_SETTINGS = ("concurrency", "per_host", "timeout")
 
 def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
     """Render the job's dossier to a file under the data directory, reporting each step."""
+    from evidence.dossiers.render import write_pdf  # WeasyPrint: loaded by the jobs that render
+
     reported = [0]
 
     def progress(done: int, total: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from evidence.audit.log import default_actor
+from evidence.commandline import actor_option, cli_session, fail
 from evidence.merging.services import KINDS
 
 
@@ -13,18 +13,11 @@ from evidence.merging.services import KINDS
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("keep")
 @click.argument("other")
-@click.option(
-    "--as",
-    "actor",
-    default=default_actor,
-    show_default="the OS user name",
-    help="Name the audit log records for these writes.",
-)
+@actor_option
 @with_appcontext
 def merge_command(kind: str, keep: str, other: str, actor: str) -> None:
     """Merge the record OTHER into KEEP: move every link and citation to KEEP, add OTHER's
     names to KEEP's aliases and retract OTHER with "merged into KEEP"."""
-    from evidence.cli import cli_session, fail
     from evidence.core.validation import ValidationError
     from evidence.merging.services import merge_records
     from evidence.records.editing import Conflict

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session, raiseload, selectinload
 
-from evidence.core.pagination import Page
 from evidence.core.validation import FieldErrors, check_choice, check_fields, clean_names
 from evidence.places.models import Place
 from evidence.records.editing import (
@@ -115,14 +114,11 @@ class PlaceDetail:
     place: Place
     ancestors: list[Place]  # nearest first
     children: list[Place]
-    incidents: Page  # first page of incidents at the place or anywhere inside it
 
 
 def load_place(
-    session: Session, place_id: int, *, include_retracted: bool = False, per_page: int = 50
+    session: Session, place_id: int, *, include_retracted: bool = False
 ) -> PlaceDetail | None:
-    from evidence.incidents.services import IncidentFilters, list_incidents
-
     place = session.scalar(
         select(Place)
         .where(Place.id == place_id)
@@ -132,7 +128,6 @@ def load_place(
         return None
     ids = ancestor_ids(session, place_id)
     found = {p.id: p for p in session.scalars(select(Place).where(Place.id.in_(ids)))}
-    filters = IncidentFilters(place=place_id, include_retracted=include_retracted)
     return PlaceDetail(
         place=place,
         ancestors=[found[i] for i in ids],
@@ -140,5 +135,4 @@ def load_place(
             (c for c in place.children if include_retracted or not c.is_retracted),
             key=lambda c: c.name.casefold(),
         ),
-        incidents=list_incidents(session, filters, page=1, per_page=per_page),
     )

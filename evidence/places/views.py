@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from evidence.audit.services import history
 from evidence.db import get_session
+from evidence.incidents.services import IncidentFilters, list_incidents
 from evidence.permissions import requires
 from evidence.places.forms import PlaceForm
 from evidence.places.models import Place
@@ -59,9 +60,11 @@ def show(key: str) -> str:
     place_id = record_id_or_404(Place, key)
     include_retracted = request.args.get("retracted") == "1"
     detail = load_place(session, place_id, include_retracted=include_retracted)
+    inside = IncidentFilters(place=place_id, include_retracted=include_retracted)
     return render_template(
         "places/show.html",
         detail=detail,
+        incidents=list_incidents(session, inside),
         place=detail.place,
         include_retracted=include_retracted,
         history_entries=history(session, "place", place_id),

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from evidence.commandline import cli_session
 from evidence.search.indexing import SEARCHED
 from evidence.vocabularies import AUDIENCES
 
@@ -52,7 +53,6 @@ def search_query_command(
     words: tuple[str, ...], types: tuple[str, ...], audience: str, limit: int, as_json: bool
 ) -> None:
     """Search for WORDS (names match in any script or transliteration)."""
-    from evidence.cli import cli_session
     from evidence.protection import Protection
     from evidence.search.services import search
 
@@ -108,7 +108,6 @@ def _as_data(results: Any) -> dict[str, Any]:
 @with_appcontext
 def search_reindex_command() -> None:
     """Rebuild the search index from every record."""
-    from evidence.cli import cli_session
     from evidence.search.indexing import reindex
 
     with cli_session(write=True) as session:

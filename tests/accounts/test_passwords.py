@@ -15,7 +15,7 @@ from evidence.accounts import passwords
 from evidence.accounts.models import User
 from evidence.accounts.services import AccountError, authenticate, create_user
 from evidence.audit.models import AuditEntry
-from evidence.cli import DEMO_PASSWORD
+from evidence.interchange.cli import DEMO_PASSWORD
 from tests.webclient import PASSWORD, make_users, sign_in, without_csrf
 
 NEW_PASSWORD = "pelican orbit lantern gravel"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from evidence.audit.verify import verify
-from evidence.cli import DEMO_FILE
+from evidence.interchange.cli import DEMO_FILE
 from evidence.interchange.services import import_document
 from evidence.models import Incident
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -23,13 +20,6 @@ from tests.factories import (
     make_unit,
 )
 from tests.webclient import make_users, sign_in, without_csrf
-
-
-@pytest.fixture
-def in_request(app: Flask) -> Iterator[None]:
-    """Services build links with url_for, as they do inside a page."""
-    with app.test_request_context():
-        yield
 
 
 def _archive(session: Session) -> dict[str, object]:
@@ -71,21 +61,21 @@ def test_counts_hide_confidential_statements_from_the_public(session: Session) -
     assert internal["incidents"] == public["incidents"] == 1
 
 
-def test_unsourced_facts_are_listed_under_the_pseudonym(session: Session, in_request) -> None:
+def test_unsourced_facts_are_listed_under_the_pseudonym(session: Session) -> None:
     _archive(session)
     public = {
         group.title: group for group in unsourced_facts(session, Protection.load(session, "public"))
     }
-    shown = " ".join(label for group in public.values() for label, _url in group.items)
+    shown = " ".join(label for group in public.values() for label, _entity, _key in group.items)
     assert public["Incidents without a source"].total == 1
     assert public["Involvements without a source"].total == 1
     assert public["Memberships without a source"].total == 1
     assert "W-1" in shown and "Ivan" not in shown and "Petrov" not in shown
     internal = unsourced_facts(session, Protection.load(session, "internal"))
-    assert "Ivan Petrov" in " ".join(label for g in internal for label, _url in g.items)
+    assert "Ivan Petrov" in " ".join(label for g in internal for label, _entity, _key in g.items)
 
 
-def test_recent_changes_show_the_public_no_names(session: Session, in_request) -> None:
+def test_recent_changes_show_the_public_no_names(session: Session) -> None:
     _archive(session)
     public = recent_changes(session, Protection.load(session, "public"))
     text = " ".join(f"{c.entity} {c.label} {c.fields}" for c in public)
@@ -138,7 +128,7 @@ def test_counts_leave_out_retracted_and_hidden_records(session: Session) -> None
         assert counts["sources"] == 2
 
 
-def test_unsourced_totals_are_exact(session: Session, in_request) -> None:
+def test_unsourced_totals_are_exact(session: Session) -> None:
     """Cited, uncited and retracted incidents and involvements, some cited twice."""
     source, unit = make_source(session), make_unit(session)
     cited_twice = [citation(source), citation(source, locator="p. 2")]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
-from evidence.cli import DEMO_FILE
+from evidence.interchange.cli import DEMO_FILE
 from evidence.interchange.services import ExportError, export_document, import_document
 from evidence.interchange.validate import REFERENCES, walk
 from evidence.records.loading import SECTIONS

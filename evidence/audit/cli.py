@@ -1,0 +1,69 @@
+"""`evidence audit`: verify the tamper-evident audit log and anchor its head."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from evidence.commandline import cli_session, fail, tsa_roots
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the hash chain, its time-stamp anchors and every record against its latest entry.
+
+    Anchor signatures are checked against the roots in EVIDENCE_TSA_CA_FILE (PEM).
+    """
+    from evidence.audit.verify import verify
+
+    roots = tsa_roots()
+    with cli_session() as session:
+        report = verify(session, roots)
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
+    if report.ok:
+        click.echo(
+            f"OK: {report.entries_checked} audit entries chained,"
+            f" {report.anchors_checked} time-stamp anchors hold,"
+            f" {report.records_checked} records match their latest entry."
+        )
+        return
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    fail(f"FAILED: {len(report.problems)} problem(s); first: {report.problems[0]}")
+
+
+@audit_group.command("anchor")
+@click.option(
+    "--tsa",
+    "tsa_urls",
+    multiple=True,
+    metavar="URL",
+    help="RFC 3161 time-stamp authority (repeatable); default: EVIDENCE_TSA_URLS.",
+)
+@with_appcontext
+def audit_anchor_command(tsa_urls: tuple[str, ...]) -> None:
+    """Time-stamp the current audit head at one or more authorities and keep the tokens."""
+    from evidence.audit.anchors import AnchorError, anchor
+
+    urls = list(tsa_urls) or current_app.config.get("TSA_URLS") or []
+    if not urls:
+        fail("No time-stamp authority: give --tsa URL or set EVIDENCE_TSA_URLS.")
+    anchored = []
+    with cli_session(write=True) as session:
+        for url in urls:
+            try:
+                anchored.append(anchor(session, url))
+            except AnchorError as error:
+                fail(f"Nothing anchored: {error}")
+    for row in anchored:
+        click.echo(
+            f"Anchored audit entry #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}"
+        )
