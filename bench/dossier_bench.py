@@ -34,6 +34,7 @@ from evidence.dossiers.render import (  # noqa: E402
     toc_entries,  # noqa: E402
 )
 from evidence.dossiers.snapshot import build_snapshot  # noqa: E402
+from evidence.hooks import install_hooks  # noqa: E402
 from evidence.interchange.services import import_document  # noqa: E402
 from evidence.migrate import upgrade  # noqa: E402
 from tests.generate import document  # noqa: E402
@@ -101,7 +102,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         upgrade(url)
         engine = make_engine(url)
-        session = make_session_factory(engine)()
+        session = install_hooks(make_session_factory(engine))()
         import_document(session, bench_document(args.incidents))
         session.commit()
         snapshot = build_snapshot(session, "bench-case", "counsel", "2026-01-01T00:00:00Z", "bench")

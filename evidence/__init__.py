@@ -77,10 +77,9 @@ class _Application(Flask):
 
 
 def register_database(app: Flask, config: Config) -> None:
-    import evidence.audit.log  # noqa: F401  (installs the audit session hook)
-    import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
     from evidence.audit.log import set_seal_key
     from evidence.db import close_session, make_engine, make_session_factory, make_writer_factory
+    from evidence.hooks import install_hooks
 
     if config.DATABASE_URL.startswith("sqlite:///"):
         Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(
@@ -89,8 +88,8 @@ def register_database(app: Flask, config: Config) -> None:
     set_seal_key(config.SECRET_KEY)
     engine = make_engine(config.DATABASE_URL)
     app.extensions["evidence.engine"] = engine
-    app.extensions["evidence.sessions"] = make_session_factory(engine)
-    app.extensions["evidence.writers"] = make_writer_factory(engine)
+    app.extensions["evidence.sessions"] = install_hooks(make_session_factory(engine))
+    app.extensions["evidence.writers"] = install_hooks(make_writer_factory(engine))
     app.teardown_appcontext(close_session)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence import create_app
 from evidence.config import config_for_tests
 from evidence.db import make_engine
+from evidence.hooks import install_hooks
 from evidence.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -125,8 +126,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def share_connection(app: Flask, connection: Connection) -> Flask:
     """Make every session of ``app``, readers and writers alike, a savepoint inside the
     test's one transaction (a writer of its own would wait for that transaction's lock)."""
-    sessions = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    sessions = install_hooks(
+        sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
     )
     app.extensions["evidence.sessions"] = app.extensions["evidence.writers"] = sessions
     return app

@@ -1,4 +1,4 @@
-"""The hash-chained audit log, written by one session hook.
+"""The hash-chained audit log, written by one session hook (installed by evidence.hooks).
 
 After every flush the hook notes which top-level records were touched (a
 citation or an involvement counts as a change to its incident). Just before
@@ -15,10 +15,10 @@ import getpass
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -127,8 +127,16 @@ def _root_of(session: Session, obj: Any) -> tuple[str, int] | None:
     return None
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_touched(session: Session, _flush_context: Any) -> None:
+def pending_changes(
+    session: Session,
+) -> tuple[Mapping[str, set[int]], Mapping[str, Mapping[int, Record]]]:
+    """The records this transaction touched so far, and the new ones with their states,
+    by entity: what the audit entries will be written for (the search index reads it too)."""
+    return session.info.get(TOUCHED) or {}, session.info.get(CREATED) or {}
+
+
+def collect_touched(session: Session) -> None:
+    """After a flush: note the top-level records the flushed rows belong to."""
     changed = list(session.new) + list(session.deleted)
     changed += [obj for obj in session.dirty if session.is_modified(obj)]
     for obj in changed:
@@ -138,17 +146,16 @@ def _collect_touched(session: Session, _flush_context: Any) -> None:
             touch(session, entity, [record_id])
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_touched(session: Session, _previous_transaction: Any) -> None:
+def forget_touched(session: Session) -> None:
+    """After a rollback: nothing noted so far will be written."""
     session.info.pop(TOUCHED, None)
     session.info.pop(CREATED, None)
     session.info.pop(EVENTS, None)
     session.info.pop(NOTES, None)
 
 
-@event.listens_for(Session, "before_commit")
-def _append_entries(session: Session) -> None:
-    session.flush()
+def append_entries(session: Session) -> None:
+    """Before the commit: append an entry per changed record and per queued event."""
     touched: dict[str, set[int]] = session.info.pop(TOUCHED, {})
     created: dict[str, dict[int, Record]] = session.info.pop(CREATED, {})
     events: list[dict[str, Any]] = session.info.pop(EVENTS, [])

@@ -1,8 +1,8 @@
 """Keeping the search index in step with the records, in one place.
 
-A session hook runs just before every commit, ahead of the audit hook (it is
-inserted first in SQLAlchemy's listener list), and reindexes the top-level
-records the audit hook has noted as touched or created in the transaction —
+A session hook runs just before every commit, ahead of the audit hook (see
+evidence.hooks), and reindexes the top-level records the audit log has noted
+as touched or created in the transaction (audit.log.pending_changes) —
 so every writer (services, views, CLI, the bulk import) is covered without
 calling anything. Only those records are reindexed, plus the incidents that
 show the names of a touched person, unit, place or violation type.
@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from evidence.audit.log import CREATED, TOUCHED
+from evidence.audit.log import pending_changes
 from evidence.core.records import BATCH, Record, chunks
 from evidence.models import (
     Incident,
@@ -184,17 +184,11 @@ def reindex(session: Session) -> dict[str, int]:
     return counts
 
 
-def _index_before_commit(session: Session) -> None:
-    # Flushing first lets the audit hook note what the pending changes touch.
-    session.flush()
-    touched: Mapping[str, set[int]] = session.info.get(TOUCHED) or {}
-    created: Mapping[str, Mapping[int, Record]] = session.info.get(CREATED) or {}
+def index_pending(session: Session) -> None:
+    """Before the commit: index the records the transaction touched (see evidence.hooks)."""
+    touched, created = pending_changes(session)
     if not any(entity in touched or entity in created for entity in (*SEARCHED, "violation_type")):
         return
     ids = {entity: set(touched.get(entity, ())) for entity in SEARCHED}
     ids["incident"] |= incidents_naming(session, touched)
     index_records(session, ids, created)
-
-
-# ``insert=True`` puts this listener ahead of the audit hook's, which pops what it reads.
-event.listen(Session, "before_commit", _index_before_commit, insert=True)

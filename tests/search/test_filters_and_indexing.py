@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-import evidence.audit.log as audit_log
-import evidence.search.indexing as indexing
 import evidence.search.services as services
 from evidence.actors.services import retract_person, update_person
+from evidence.audit.models import AuditEntry
 from evidence.protection import Protection
 from evidence.search.models import SearchDocument
 from evidence.search.services import SearchFilters, search
@@ -56,11 +56,19 @@ def test_status_and_protection_level_filters(session, world):
     }
 
 
-def test_index_hook_runs_before_the_audit_hook_pops_what_it_reads(session):
-    # SQLAlchemy calls listeners in list order; the audit hook pops what indexing reads.
-    listeners = list(session.dispatch.before_commit)
-    assert listeners.index(indexing._index_before_commit) < listeners.index(
-        audit_log._append_entries
+def test_one_dispatcher_runs_the_hooks_and_importing_installs_none(session):
+    assert len(session.dispatch.before_commit) == 1
+    assert len(session.dispatch.after_flush) == 1
+    assert len(Session().dispatch.before_commit) == 0  # a session not made by the app
+
+
+def test_a_commit_indexes_then_audits(session, world):
+    make_person(session, name="Ales Bialiatski", key="bialiatski")
+    session.commit()
+    assert "person:bialiatski" in run(session, "Bialiatski")
+    assert (
+        session.scalar(select(AuditEntry.action).where(AuditEntry.record_key == "bialiatski"))
+        == "insert"
     )
 
 

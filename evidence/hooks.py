@@ -1,0 +1,42 @@
+"""The session hooks, installed on each session factory through one dispatcher.
+
+After a flush the audit log notes which records the flushed rows belong to.
+Before a commit the search index is brought up to date with those records,
+then the audit log appends its entries: in that order, since the audit hook
+consumes what it noted. Importing a module installs nothing; the app factory
+installs these on the sessionmakers it builds, so the web app, the CLI, the
+worker and the tests' sessions all run the same hooks, once each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence.audit.log import append_entries, collect_touched, forget_touched
+from evidence.search.indexing import index_pending
+
+
+def install_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Run the hooks on every session ``factory`` makes; returns it."""
+    event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "after_soft_rollback", _after_soft_rollback)
+    event.listen(factory, "before_commit", _before_commit)
+    return factory
+
+
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    collect_touched(session)
+
+
+def _after_soft_rollback(session: Session, _previous_transaction: Any) -> None:
+    forget_touched(session)
+
+
+def _before_commit(session: Session) -> None:
+    # Flushing first lets the audit log note what the pending changes touch.
+    session.flush()
+    index_pending(session)
+    append_entries(session)
