@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,7 +10,7 @@ from evidence.core.versioning import Versioned
 from evidence.db import Base
 
 
-class User(UserMixin, Versioned, Base):
+class User(Versioned, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,9 +31,20 @@ class User(UserMixin, Versioned, Base):
     def key(self) -> str:
         return self.name
 
+    # What Flask-Login asks of a user (its UserMixin, without models importing Flask):
+    # an account that is not active is refused.
+    is_anonymous = False
+
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+    def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     @property
     def has_two_factor(self) -> bool:
