@@ -304,10 +304,3 @@ def humanize(text: str | None) -> str:
             return f"from {_humanize_point(start)} (end unknown)"
         return f"between {_humanize_point(start)} and {_humanize_point(end)}"
     return _humanize_point(text)
-
-
-def overlaps(bounds: DateBounds, range_start: dt.date | None, range_end: dt.date | None) -> bool:
-    """Whether an uncertain date may fall within [range_start, range_end]."""
-    if range_start and bounds.latest and bounds.latest < range_start:
-        return False
-    return not (range_end and bounds.earliest and bounds.earliest > range_end)

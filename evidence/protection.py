@@ -829,43 +829,6 @@ class Protection:
         return [s for s in statements if self.visible(s)]
 
 
-@dataclass(frozen=True)
-class StatementView:
-    """A statement as one audience may see it; the witness link is kept only when allowed."""
-
-    key: str
-    witness_label: str
-    witness_key: str | None
-    protection: str
-    taken: str | None
-    taken_by: str | None
-    language: str | None
-    text: str
-    translation: str | None
-    retracted: bool
-
-
-def statement_view(statement: Statement, protection: Protection) -> StatementView | None:
-    """The statement with protection applied, or None when the audience may not see it."""
-    if not protection.statement_visible(statement):
-        return None
-    witness = statement.witness
-    return StatementView(
-        key=statement.key,
-        witness_label=protection.witness_label(statement),
-        # A protected witness's person page shows the pseudonym too, so the link is safe;
-        # it still is left out so the person's key (often their name) is not shown.
-        witness_key=None if witness is None or protection.is_protected(witness) else witness.key,
-        protection=statement.protection,
-        taken=statement.taken,
-        taken_by=statement.taken_by,
-        language=statement.language,
-        text=protection.scrub(statement.text) or "",
-        translation=protection.scrub(statement.translation),
-        retracted=statement.is_retracted,
-    )
-
-
 PREVIEW_ARGUMENT = "preview"
 
 

@@ -57,10 +57,3 @@ def test_bad_date_is_an_error_that_quotes_it(bad):
     with pytest.raises(dates.InvalidDate) as error:
         dates.parse(bad)
     assert f'"{bad}"' in str(error.value)
-
-
-def test_overlap_matches_uncertain_dates():
-    bounds = dates.parse("2000/2001")
-    assert dates.overlaps(bounds, dt.date(2001, 6, 1), dt.date(2002, 1, 1))
-    assert not dates.overlaps(bounds, dt.date(2002, 1, 1), dt.date(2003, 1, 1))
-    assert dates.overlaps(dates.parse("1998/.."), dt.date(2020, 1, 1), None)

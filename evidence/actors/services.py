@@ -307,25 +307,6 @@ def units_at(session: Session, unit_ids: Iterable[int], on: dt.date) -> dict[int
     return chains
 
 
-def posts_at(
-    session: Session, person_ids: Iterable[int], on: dt.date
-) -> dict[int, list[Membership]]:
-    """Each person's memberships that may have held on ``on`` (.unit loaded); one query."""
-    person_ids = sorted(set(person_ids))
-    posts: dict[int, list[Membership]] = {person_id: [] for person_id in person_ids}
-    if not person_ids:
-        return posts
-    found = session.scalars(
-        select(Membership)
-        .where(Membership.person_id.in_(person_ids), _active_on(Membership, on))
-        .options(joinedload(Membership.unit))
-        .order_by(Membership.person_id, Membership.position)
-    )
-    for membership in found:
-        posts[membership.person_id].append(membership)
-    return posts
-
-
 _CITATIONS = selectinload(Involvement.citations).joinedload(Citation.source)
 
 

@@ -124,10 +124,6 @@ def anchor(session: Session, url: str, post: Post = post_query) -> AuditAnchor:
     return row
 
 
-def latest_anchor(session: Session) -> AuditAnchor | None:
-    return session.scalars(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1)).first()
-
-
 def load_roots(path: str | Path) -> list[x509.Certificate]:
     """The trusted TSA roots of a PEM bundle (EVIDENCE_TSA_CA_FILE)."""
     return x509.load_pem_x509_certificates(Path(path).read_bytes())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -314,39 +314,3 @@ def linked_exhibits(
         .order_by(Exhibit.id)
     )
     return list(session.scalars(stmt))
-
-
-def exhibits_for(session: Session, incident_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The exhibits of these incidents, for a dossier's annex: key, file name, type, size,
-    SHA-256, acquisition and the keys of the incidents they belong to (two queries).
-
-    Exhibits linked to a confidential statement are included: the dossier's own
-    protection filter decides about statements, and an exhibit's hash names no one.
-    """
-    ids = list(incident_ids)
-    if not ids:
-        return []
-    rows = session.execute(
-        select(Exhibit, Incident.key)
-        .join(ExhibitLink, ExhibitLink.exhibit_id == Exhibit.id)
-        .join(Incident, Incident.id == ExhibitLink.incident_id)
-        .where(ExhibitLink.incident_id.in_(ids), Exhibit.retracted_at.is_(None))
-        .order_by(Exhibit.key, Incident.key)
-    ).all()
-    annex: dict[int, dict[str, Any]] = {}
-    for exhibit, incident_key in rows:
-        entry = annex.setdefault(
-            exhibit.id,
-            {
-                "key": exhibit.key,
-                "filename": exhibit.filename,
-                "media_type": exhibit.media_type,
-                "size": exhibit.size,
-                "sha256": exhibit.sha256,
-                "acquired": exhibit.acquired,
-                "acquired_from": exhibit.acquired_from,
-                "incidents": [],
-            },
-        )
-        entry["incidents"].append(incident_key)
-    return list(annex.values())

@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-JOB_STATES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")
 
 

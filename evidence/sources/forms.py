@@ -64,9 +64,3 @@ class SourceForm(RecordForm):
         description="How reliable the source is",
     )
     notes = TextAreaField("Notes")
-
-
-class CitationsForm(RecordForm):
-    """Edit the citations of one fact (incident, involvement or membership) on their own."""
-
-    citations = citations_field()

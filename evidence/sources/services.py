@@ -204,26 +204,6 @@ def citation_root(owner: CitationOwner) -> Incident | Any:
     return owner
 
 
-def set_citations(
-    session: Session,
-    owner: CitationOwner,
-    citations: Sequence[Mapping[str, Any]],
-    expected_version: int | None = None,
-) -> CitationOwner:
-    """Replace the citations of an incident, involvement or membership.
-
-    ``expected_version`` is the version of the incident (for an involvement) or
-    person (for a membership) the editor saw.
-    """
-    errors = FieldErrors()
-    cleaned = clean_citations(errors, session, "citations", citations)
-    errors.raise_if_any()
-    root = citation_root(owner)
-    with saving(session, root, expected_version, {"citations": list(citations)}):
-        owner.citations = build_citations(cleaned)
-    return owner
-
-
 # --- queries ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ from evidence.actors.models import Membership, UnitParent
 from evidence.actors.services import (
     load_person,
     load_unit,
-    posts_at,
     units_at,
     update_person,
     update_unit,
@@ -97,7 +96,7 @@ def test_units_at_follows_the_chain_of_command_at_a_date(session):
     assert [u.name for u in units_at(session, [almaz.id], dt.date(2010, 1, 1))[almaz.id]] == ["KGB"]
 
 
-def test_memberships_with_citations_and_posts_at(session):
+def test_memberships_with_citations(session):
     source = make_source(session)
     omon = make_unit(session, name="OMON")
     almaz = make_unit(session, name="Almaz")
@@ -118,10 +117,10 @@ def test_memberships_with_citations_and_posts_at(session):
     )
     assert person.aliases == ["Юрий Гаравский", "Garavsky"]
     assert person.memberships[0].citations[0].locator == "00:12:30"
-    posts = posts_at(session, [person.id], dt.date(1999, 3, 1))
-    assert [m.unit.name for m in posts[person.id]] == ["OMON"]
-    posts = posts_at(session, [person.id], dt.date(2005, 3, 1))
-    assert [m.unit.name for m in posts[person.id]] == ["Almaz"]
+    assert [(m.unit.name, m.start) for m in person.memberships] == [
+        ("OMON", "1997"),
+        ("Almaz", "1999-06"),
+    ]
 
 
 def test_membership_errors_name_nested_fields(session):

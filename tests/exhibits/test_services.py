@@ -14,7 +14,6 @@ from evidence.exhibits.services import (
     add_custody_event,
     add_exhibit,
     detect_media_type,
-    exhibits_for,
     fixity_problems,
     load_exhibit,
     verify_exhibit,
@@ -135,24 +134,3 @@ def test_fixity_names_missing_and_altered_files(session, tmp_path):
     assert verify_exhibit(session, store, gone, by="auditor") == "missing"
     assert gone.custody[-1].note == "FAILED: file missing"
     assert store.check(intact.sha256) is None
-
-
-def test_exhibits_for_a_dossier_annex(session, tmp_path):
-    store = Store(tmp_path)
-    first, second = make_incident(session), make_incident(session)
-    exhibit = _add(session, store, PDF, filename="scan.pdf", incidents=[first, second])
-    _add(session, store, PNG, incidents=[make_incident(session)])
-    annex = exhibits_for(session, [first.id, second.id])
-    assert annex == [
-        {
-            "key": exhibit.key,
-            "filename": "scan.pdf",
-            "media_type": "application/pdf",
-            "size": len(PDF),
-            "sha256": hashlib.sha256(PDF).hexdigest(),
-            "acquired": None,
-            "acquired_from": None,
-            "incidents": sorted([first.key, second.key]),
-        }
-    ]
-    assert exhibits_for(session, []) == []

@@ -3,8 +3,7 @@ import datetime as dt
 import pytest
 
 from evidence.core.validation import ValidationError
-from evidence.records.editing import Conflict
-from evidence.sources.services import load_source, set_citations, update_source
+from evidence.sources.services import load_source, update_source
 from tests.factories import (
     citation,
     involvement,
@@ -52,31 +51,6 @@ def test_invalid_source_fields(session, fields, field, words):
     for word in words:
         assert word in caught.value.errors[field]
     assert source.title == "Kept"
-
-
-def test_set_citations_on_each_kind_of_fact(session):
-    source = make_source(session)
-    unit = make_unit(session)
-    person = make_person(session, memberships=[{"unit": unit, "title": "commander"}])
-    incident = make_incident(session, involvements=[involvement(unit=unit)])
-    version = incident.version
-    set_citations(session, incident, [citation(source, locator="p. 1")], version)
-    set_citations(
-        session,
-        incident.involvements[0],
-        [citation(source.key, quote="they wore masks"), {"source": "", "locator": ""}],
-        incident.version,
-    )
-    set_citations(session, person.memberships[0], [citation(source.id, credibility=1)])
-    assert incident.citations[0].locator == "p. 1"
-    assert [c.quote for c in incident.involvements[0].citations] == ["they wore masks"]
-    assert person.memberships[0].citations[0].credibility == 1
-    assert incident.version == version + 2
-    with pytest.raises(Conflict):
-        set_citations(session, incident, [], version)
-    with pytest.raises(ValidationError) as caught:
-        set_citations(session, incident, [citation(source, credibility=0)])
-    assert "credibility" in caught.value.errors["citations-0-credibility"]
 
 
 def test_source_detail_lists_everything_citing_it(session):
