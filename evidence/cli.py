@@ -56,16 +56,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Check a case bundle: the bag, the dossier's records and every file against the database.",
     ),
     "links": (
-        "evidence.auditing_cli:links_group",
+        "evidence.links.cli:links_group",
         "Check that sources' web addresses still answer as they did.",
     ),
-    "sources": ("evidence.auditing_cli:sources_group", "Sources' web pages."),
-    "exhibits": ("evidence.auditing_cli:exhibits_group", "Files held as evidence."),
+    "sources": ("evidence.links.cli:sources_group", "Sources' web pages."),
+    "exhibits": ("evidence.exhibits.cli:exhibits_group", "Files held as evidence."),
     "store": (
-        "evidence.auditing_cli:store_group",
+        "evidence.exhibits.cli:store_group",
         "The file store under EVIDENCE_DATA_DIR (exhibits and web captures).",
     ),
-    "report": ("evidence.auditing_cli:report_group", "Reports for auditors."),
+    "report": ("evidence.reports.cli:report_group", "Reports for auditors."),
     "search": (
         "evidence.search.cli:search_group",
         "Search every record for QUERY, in any spelling (see `evidence search query --help`).",
