@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from evidence.actors.models import Membership, Person, Unit, UnitParent
+from evidence.actors.models import Membership, Person, Unit
+from evidence.actors.services import unit_ancestor_ids
 from evidence.audit.log import head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
@@ -398,7 +399,7 @@ class _Builder:
             for inv in record["involvements"]
             if inv["unit"]
         }
-        ancestor_ids = _ancestor_ids(session, involved_units)
+        ancestor_ids = unit_ancestor_ids(session, involved_units)
         member_rows = session.execute(
             select(Membership.person_id).where(
                 Membership.unit_id.in_(involved_units | ancestor_ids or [-1])
@@ -808,21 +809,6 @@ def _statement_citation(statement: Record) -> Record:
 
 def _id_map(session: Session, model: Any) -> dict[str, int]:
     return {key: record_id for record_id, key in session.execute(select(model.id, model.key))}
-
-
-def _ancestor_ids(session: Session, unit_ids: set[int]) -> set[int]:
-    """Every unit above the given ones at any time (one recursive query)."""
-    if not unit_ids:
-        return set()
-    chain = select(UnitParent.parent_id.label("id"), literal(1).label("depth")).where(
-        UnitParent.unit_id.in_(sorted(unit_ids))
-    )
-    chain = chain.cte("ancestors", recursive=True)
-    step = select(UnitParent.parent_id, chain.c.depth + 1).join(
-        chain, UnitParent.unit_id == chain.c.id
-    )
-    chain = chain.union_all(step.where(chain.c.depth < MAX_CHAIN_DEPTH))
-    return set(session.scalars(select(chain.c.id).distinct()))
 
 
 def dossier_id(case_key: str, audience: str, generated_at: str, audit_hash: str) -> str:

@@ -13,6 +13,7 @@ from evidence.incidents.services import (
     retract_incident,
     update_incident,
 )
+from evidence.search.services import SearchFilters
 from evidence.services_common import Conflict, ValidationError, autocomplete, retract
 from tests.factories import (
     citation,
@@ -199,6 +200,44 @@ def test_filters_by_place_subtree_unit_violation_status_and_retraction(session):
         "Shooting"
     ]
     assert titles(list_incidents(session, IncidentFilters(status="corroborated"))) == ["Shooting"]
+
+
+def test_unit_filter_includes_sub_units_while_they_were_under_it(session):
+    ministry = make_unit(session, name="MVD", kind="ministry")
+    kgb = make_unit(session, name="KGB", kind="security-service")
+    almaz = make_unit(
+        session,
+        name="Almaz",
+        parents=[
+            {"unit": ministry, "start": "2000", "end": "2015"},
+            {"unit": kgb, "start": "2016"},
+        ],
+    )
+    squad = make_unit(session, name="Squad", parents=[{"unit": almaz}])
+    make_incident(
+        session, title="Zhodino", date="2000/2001", involvements=[involvement(unit=almaz)]
+    )
+    make_incident(session, title="Raid", date="2019", involvements=[involvement(unit=squad)])
+    make_incident(session, title="Span", date="2014/2017", involvements=[involvement(unit=squad)])
+
+    def under(unit):
+        return titles(list_incidents(session, IncidentFilters(unit=unit.id)))
+
+    assert under(ministry) == ["Span", "Zhodino"]
+    assert under(kgb) == ["Raid", "Span"]
+    assert under(almaz) == ["Raid", "Span", "Zhodino"]
+    assert under(squad) == ["Raid", "Span"]
+
+
+def test_the_search_applies_the_incident_lists_filters(session):
+    ministry = make_unit(session, name="MVD", kind="ministry")
+    almaz = make_unit(session, name="Almaz", parents=[{"unit": ministry, "end": "2015"}])
+    make_incident(session, title="Zhodino", date="2001", involvements=[involvement(unit=almaz)])
+    make_incident(session, title="Raid", date="2019", involvements=[involvement(unit=almaz)])
+    filters = SearchFilters(unit=ministry.id, date_from=dt.date(2000, 1, 1))
+    listed = list_incidents(session, filters.incident_filters())
+    assert titles(listed) == ["Zhodino"]
+    assert filters.incident_filters().include_retracted  # the search marks retracted hits
 
 
 def test_text_search_matches_titles_and_aliases_of_linked_records(session):
