@@ -42,6 +42,7 @@ from evidence.places.models import Place
 from evidence.protection import COUNSEL, INTERNAL, PROTECTED_LEVELS, Protection
 from evidence.sources.models import Source
 from evidence.statements.models import StatementIncident
+from evidence.store import describe_size
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
 BANNERS = {
@@ -206,7 +207,7 @@ class ExhibitView:
     filename: str | None  # for the internal audience only: a file name may name anyone
     media_type: str
     size: int
-    size_words: str | None
+    size_words: str | None  # "2.36 MB" beside the byte count; None below 1 KB
     acquired: str | None
     acquired_from: str | None
     sha256: str
@@ -327,14 +328,6 @@ def _period_words(start: str | None, end: str | None) -> str:
         return "dates unknown"
     since = humanize(start) if start else "start unknown"
     return f"{since} – {humanize(end) if end else 'end unknown'}"
-
-
-def _size_words(size: int) -> str | None:
-    """ "2.4 MB" for a size the exact byte count makes hard to read; None below 1 KB."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return None
 
 
 def _paragraphs(text: str | None) -> list[str]:
@@ -663,7 +656,7 @@ class _Builder:
             filename=self.scrub(record["filename"]) if self.protection.shows_file_names else None,
             media_type=record["media_type"],
             size=record["size"],
-            size_words=_size_words(record["size"]),
+            size_words=describe_size(record["size"]) if record["size"] >= 1024 else None,
             acquired=humanize(record["acquired"]) if record["acquired"] else None,
             acquired_from=self.scrub(record["acquired_from"]),
             sha256=record["sha256"],
