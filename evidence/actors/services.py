@@ -39,8 +39,6 @@ from evidence.services_common import (
     field_name,
     key_taken,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation
@@ -198,10 +196,6 @@ def update_unit(session: Session, unit: Unit, expected_version: int, **fields: A
     return unit
 
 
-retract_unit = retract
-restore_unit = restore
-
-
 # --- persons ----------------------------------------------------------------------------
 
 
@@ -313,10 +307,6 @@ def update_person(
         cleaned = _clean_person(session, fields, person, protected_witness=protected_witness)
         apply_fields(person, cleaned)
     return person
-
-
-retract_person = retract
-restore_person = restore
 
 
 # --- queries ----------------------------------------------------------------------------

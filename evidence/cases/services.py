@@ -27,8 +27,6 @@ from evidence.services_common import (
     field_name,
     require_text,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Source
@@ -145,10 +143,6 @@ def move_case_incident(
 
 def _version(case: Case, expected_version: int | None) -> int:
     return case.version if expected_version is None else expected_version
-
-
-retract_case = retract
-restore_case = restore
 
 
 def load_case(session: Session, case_id: int) -> Case | None:

@@ -30,8 +30,6 @@ from evidence.services_common import (
     names_match,
     require_text,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation
@@ -85,10 +83,6 @@ def update_violation_type(
     with saving(session, violation_type, expected_version, fields):
         apply_fields(violation_type, _clean_violation_type(session, fields, violation_type))
     return violation_type
-
-
-retract_violation_type = retract
-restore_violation_type = restore
 
 
 def violation_types(session: Session, *, include_retracted: bool = False) -> list[ViolationType]:
@@ -248,10 +242,6 @@ def update_incident(
     with saving(session, incident, expected_version, fields):
         _apply_incident(incident, _clean_incident(session, fields, incident))
     return incident
-
-
-retract_incident = retract
-restore_incident = restore
 
 
 # --- queries ----------------------------------------------------------------------------

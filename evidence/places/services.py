@@ -20,8 +20,6 @@ from evidence.services_common import (
     clean_names,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.vocabularies import PLACE_KINDS
@@ -107,10 +105,6 @@ def update_place(session: Session, place: Place, expected_version: int, **fields
     with saving(session, place, expected_version, fields):
         apply_fields(place, _clean(session, fields, place))
     return place
-
-
-retract_place = retract
-restore_place = restore
 
 
 @dataclass

@@ -13,8 +13,6 @@ from evidence.places.models import Place
 from evidence.places.services import (
     create_place,
     load_place,
-    restore_place,
-    retract_place,
     update_place,
 )
 from evidence.web.pagination import paginate
@@ -35,8 +33,6 @@ add_write_routes(
         PlaceForm,
         create_place,
         update_place,
-        retract_place,
-        restore_place,
         template="places/form.html",
         noun="place",
         merge_kind="place",

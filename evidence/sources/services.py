@@ -25,8 +25,6 @@ from evidence.services_common import (
     field_name,
     require_text,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation, Source
@@ -128,10 +126,6 @@ def update_source(session: Session, source: Source, expected_version: int, **fie
     with saving(session, source, expected_version, fields):
         apply_fields(source, _clean(session, fields, source))
     return source
-
-
-retract_source = retract
-restore_source = restore
 
 
 # --- citations --------------------------------------------------------------------------

@@ -22,8 +22,6 @@ from evidence.services_common import (
     field_name,
     require_text,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Source
@@ -148,10 +146,6 @@ def update_statement(
     with saving(session, statement, expected_version, fields):
         apply_fields(statement, _clean(session, fields, statement))
     return statement
-
-
-retract_statement = retract
-restore_statement = restore
 
 
 def load_statement(session: Session, statement_id: int) -> Statement | None:

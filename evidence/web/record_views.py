@@ -1,9 +1,11 @@
-"""The steps every record section (places, units, persons, sources, cases, violation types)
-repeats: find a record by key, list with a quick filter, the create/edit form flow with
-its conflict page, and retract/restore.
+"""The steps every record section (incidents, statements, places, units, persons,
+sources, cases, violation types) repeats: find a record by key, list with a quick
+filter, and the one form flow — load, authorise, validate, call the service, commit
+once, render or redirect — for create/edit, retract/restore and merge, with one
+conflict page.
 
-A section's views.py stays a list of routes that call these with its own form,
-services and templates; the business rules live in the services.
+A section's views.py declares its RecordRoutes and keeps its own read pages; the
+business rules live in the services.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from evidence.services_common import (
     like_pattern,
     names_match,
     parse_aliases,
+    restore,
+    retract,
     show_errors,
 )
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
@@ -121,11 +125,18 @@ def list_query(
 # --- forms ------------------------------------------------------------------------------
 
 
-def record_form(form_class: type[FlaskForm], record: KeyedRecord | None) -> Any:
-    """The form of a new record, or of a stored one (its current data on GET, plus one
-    empty row in each list so a row can be added without JavaScript)."""
-    if record is None or request.method != "GET":
+def record_form(
+    form_class: type[FlaskForm],
+    record: KeyedRecord | None,
+    new_data: Callable[[], dict[str, Any]] | None = None,
+) -> Any:
+    """The form of a new record (``new_data`` fills it as first shown), or of a stored
+    one (its current data on GET, plus one empty row in each list so a row can be added
+    without JavaScript)."""
+    if request.method != "GET":
         return form_class()
+    if record is None:
+        return form_class(data=new_data()) if new_data else form_class()
     form = form_class(data=form_data(get_session(), record))
     _add_spare_rows(form)
     return form
@@ -173,6 +184,7 @@ def save_record(
     template: str,
     noun: str,
     duplicates_of: str | None = None,
+    saved_message: Callable[[Any], str] | None = None,
     **context: Any,
 ) -> Page:
     """Validate, then create or update through the services; one commit at the end.
@@ -207,7 +219,8 @@ def save_record(
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            flash(f"{noun.capitalize()} saved.", "success")
+            message = saved_message(saved) if saved_message else f"{noun.capitalize()} saved."
+            flash(message, "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
         status = 400
     elif form.is_submitted():
@@ -238,12 +251,16 @@ def _comparable(name: str, value: Any) -> Any:
     return value if value != "" else None
 
 
+# Form fields stored under another evidence/1 name.
+_STORED_NAMES = {"citations": "sources"}
+
+
 def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
     """Both versions side by side: what the editor submitted and what is stored now."""
     protection = current_protection()
     current = conflict.current or {}
     rows = [
-        ConflictRow(name, _comparable(name, value), current.get(name))
+        ConflictRow(name, _comparable(name, value), current.get(_STORED_NAMES.get(name, name)))
         for name, value in conflict.attempted.items()
         if name != "key" or value
     ]
@@ -263,36 +280,51 @@ def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class RecordRoutes:
-    """What a section's new/edit/retract/restore routes need to know about its records."""
+    """What a section's new/edit/retract/restore (and merge) routes need to know."""
 
     model: type[KeyedRecord]
     form: type[FlaskForm]
     create: Callable[..., KeyedRecord]
     update: Callable[..., KeyedRecord]
-    retract: Callable[..., Any]
-    restore: Callable[..., Any]
     template: str
     noun: str
     edit_action: str = "edit"
     retract_action: str = "retract"
     # Persons, units, places and sources: warn of likely duplicates, offer merging.
     merge_kind: str | None = None
+    # The record of a key, or 404 (default: find_or_404).
+    find: Callable[[str], KeyedRecord] | None = None
+    # Fills the form's choices from the database (e.g. the violation types).
+    prepare_form: Callable[[Any], None] | None = None
+    # A new record's form as first shown (e.g. linked to the incident it was opened from).
+    new_data: Callable[[], dict[str, Any]] | None = None
+    saved_message: Callable[[Any], str] | None = None
+    # A page asking for the reason (GET /<key>/retract); without one, the record's page
+    # carries the reason box and problems come back there as messages.
+    retract_page: str | None = None
+
+    def load(self, key: str) -> KeyedRecord:
+        return self.find(key) if self.find else find_or_404(self.model, key)
 
 
 def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
-    """Register ``new``, ``edit``, ``retract`` and ``restore`` on the section's blueprint,
-    each declaring its action (permissions.requires)."""
+    """Register ``new``, ``edit``, ``retract`` and ``restore`` (and ``merge``) on the
+    section's blueprint, each declaring its action (permissions.requires)."""
     from evidence.permissions import requires
 
     def save(record: KeyedRecord | None) -> Page:
+        form = record_form(routes.form, record, routes.new_data)
+        if routes.prepare_form:
+            routes.prepare_form(form)
         return save_record(
-            record_form(routes.form, record),
+            form,
             record,
             create=routes.create,
             update=routes.update,
             template=routes.template,
             noun=routes.noun,
             duplicates_of=routes.merge_kind,
+            saved_message=routes.saved_message,
         )
 
     @requires(routes.edit_action)
@@ -301,26 +333,27 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
 
     @requires(routes.edit_action)
     def edit(key: str) -> Page:
-        return save(find_or_404(routes.model, key))
+        return save(routes.load(key))
 
     @requires(routes.retract_action)
     def retract(key: str) -> Page:
-        return retract_record(find_or_404(routes.model, key), routes.retract, routes.noun)
+        return retract_record(routes.load(key), routes)
 
     @requires(routes.retract_action)
     def restore(key: str) -> Page:
-        return restore_record(find_or_404(routes.model, key), routes.restore, routes.noun)
+        return restore_record(routes.load(key), routes.noun)
 
+    retract_methods = ["GET", "POST"] if routes.retract_page else ["POST"]
     bp.add_url_rule("/new", "new", new, methods=["GET", "POST"])
     bp.add_url_rule("/<key>/edit", "edit", edit, methods=["GET", "POST"])
-    bp.add_url_rule("/<key>/retract", "retract", retract, methods=["POST"])
+    bp.add_url_rule("/<key>/retract", "retract", retract, methods=retract_methods)
     bp.add_url_rule("/<key>/restore", "restore", restore, methods=["POST"])
     if routes.merge_kind is not None:
         kind = routes.merge_kind
 
         @requires("merge")
         def merge(key: str) -> Page:
-            return merge_record(find_or_404(routes.model, key), kind, routes.noun)
+            return merge_record(routes.load(key), kind, routes.noun)
 
         bp.add_url_rule("/<key>/merge", "merge", merge, methods=["GET", "POST"])
 
@@ -361,14 +394,26 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
 # --- retract and restore ----------------------------------------------------------------
 
 
-def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) -> Page:
-    """Withdraw a record with the reason given on its page; it stays in the history."""
+def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
+    """Withdraw a record with the reason given; it stays in the history.
+
+    With a retract page, the page asks for the reason and comes back with problems
+    beside the field (400); without one, problems come back as messages on the record's
+    page.
+    """
+    noun, page = routes.noun, routes.retract_page
+    if request.method == "GET":
+        return render_template(page, form=RetractForm(version=record.version), record=record)
     form = RetractForm()
     session = get_session()
     if not form.validate_on_submit():
+        if page:
+            return render_template(page, form=form, record=record), 400
         problem = form.reason.errors[0] if form.reason.errors else "give a reason"
         flash(f"{noun.capitalize()} not retracted: reason for retraction: {problem}.", "error")
     elif not form.version_given():
+        if page:
+            return render_template(page, form=form, record=record), 400
         flash(f"{noun.capitalize()} not retracted. {MISSING_VERSION}", "error")
     else:
         try:
@@ -381,6 +426,9 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
             )
         except ValidationError as error:
             session.rollback()
+            if page:
+                show_errors(form, error)
+                return render_template(page, form=form, record=record), 400
             flash(
                 f"{noun.capitalize()} not retracted: {error.errors.get('reason', error)}", "error"
             )
@@ -393,7 +441,7 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
-def restore_record(record: KeyedRecord, restore: Callable[..., Any], noun: str) -> Page:
+def restore_record(record: KeyedRecord, noun: str) -> Page:
     form = RestoreForm()
     if not form.validate_on_submit() or not form.version_given():
         flash(f"{noun.capitalize()} not restored. {MISSING_VERSION}", "error")

@@ -10,7 +10,6 @@ from evidence.incidents.services import (
     citation_counts,
     list_incidents,
     load_incident,
-    retract_incident,
     update_incident,
 )
 from evidence.search.services import SearchFilters
@@ -121,7 +120,7 @@ def test_every_change_is_audited_and_child_edits_bump_the_version(session):
     update_incident(session, incident, version, citations=[citation(source)])
     session.commit()
     assert incident.version == version + 1
-    retract_incident(session, incident, "entered twice", by="tester")
+    retract(session, incident, "entered twice", by="tester")
     session.commit()
     actions = session.scalars(
         select(AuditEntry.action)
@@ -189,7 +188,7 @@ def test_filters_by_place_subtree_unit_violation_status_and_retraction(session):
     )
     make_incident(session, title="Abroad", place=elsewhere)
     gone = make_incident(session, title="Retracted", place=city)
-    retract_incident(session, gone, "wrong", by="tester")
+    retract(session, gone, "wrong", by="tester")
 
     assert titles(list_incidents(session, IncidentFilters(place=country.id))) == ["Shooting"]
     assert titles(list_incidents(session, IncidentFilters(place=street.id))) == ["Shooting"]

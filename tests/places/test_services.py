@@ -5,11 +5,9 @@ from evidence.audit.models import AuditEntry
 from evidence.places.models import Place
 from evidence.places.services import (
     load_place,
-    restore_place,
-    retract_place,
     update_place,
 )
-from evidence.services_common import Conflict, ValidationError
+from evidence.services_common import Conflict, ValidationError, restore, retract
 from tests.factories import make_incident, make_place
 
 
@@ -33,10 +31,10 @@ def test_update_retract_restore_are_audited(session):
     session.commit()
     update_place(session, place, place.version, name="Жодино", aliases=["Zhodino"])
     session.commit()
-    retract_place(session, place, "duplicate entry", by="tester")
+    retract(session, place, "duplicate entry", by="tester")
     session.commit()
     assert place.is_retracted and place.retraction_reason == "duplicate entry"
-    restore_place(session, place)
+    restore(session, place)
     session.commit()
     assert audit_actions(session, "place", place.id) == ["insert", "update", "retract", "restore"]
 
@@ -103,7 +101,7 @@ def test_stale_version_raises_conflict_with_both_versions(session):
 def test_retract_requires_a_reason(session):
     place = make_place(session)
     with pytest.raises(ValidationError) as caught:
-        retract_place(session, place, "  ", by="tester")
+        retract(session, place, "  ", by="tester")
     assert "reason" in caught.value.errors
     assert not place.is_retracted
 

@@ -6,6 +6,7 @@ import json
 
 from evidence.protection import INTERNAL, PUBLIC, Protection
 from evidence.reports.services import sourcing_report
+from evidence.services_common import retract
 from tests.factories import (
     citation,
     involvement,
@@ -104,7 +105,6 @@ def test_report_sourcing_command(runner, session):
 
 def test_the_dashboard_and_the_report_flag_the_same_unsourced_incidents(app, session):
     from evidence.dashboard.services import unsourced_facts
-    from evidence.incidents.services import retract_incident
 
     source = make_source(session)
     unit = make_unit(session)
@@ -118,7 +118,7 @@ def test_the_dashboard_and_the_report_flag_the_same_unsourced_incidents(app, ses
     )
     for key, citations in (("gone-cited", [citation(source)]), ("gone-bare", [])):
         gone = make_incident(session, key=key, citations=citations)
-        retract_incident(session, gone, "wrong", by="tester")
+        retract(session, gone, "wrong", by="tester")
     protection = Protection.load(session, INTERNAL)
 
     report = [row.key for row in sourcing_report(session, protection).unsourced_incidents]

@@ -9,10 +9,11 @@ from sqlalchemy import delete, func, select
 import evidence.audit.log as audit_log
 import evidence.search.indexing as indexing
 import evidence.search.services as services
-from evidence.actors.services import retract_person, update_person
+from evidence.actors.services import update_person
 from evidence.protection import Protection
 from evidence.search.models import SearchDocument
 from evidence.search.services import SearchFilters, search
+from evidence.services_common import retract
 from tests.factories import make_person
 from tests.search.conftest import run
 
@@ -71,7 +72,7 @@ def test_create_update_and_retract_through_services_reindex(session, world):
     update_person(session, person, person.version, aliases=["Nikolai Statkevich"])
     session.commit()
     assert "person:statkevich" in run(session, "Nikolay")
-    retract_person(session, person, "duplicate", "tester")
+    retract(session, person, "duplicate", "tester")
     session.commit()
     assert "person:statkevich" not in run(session, "Statkevich")
 
