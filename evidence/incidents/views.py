@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from evidence import dates, limits
 from evidence.actors.models import Unit
@@ -42,7 +41,6 @@ from evidence.web.record_views import RecordRoutes, add_write_routes
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 PER_PAGE = 50
-FormPage = str | tuple[str, int] | Response
 
 
 # --- the list ---------------------------------------------------------------------------
