@@ -194,8 +194,17 @@ def save_record(
     ``duplicates_of`` that looks like existing ones is not saved at first: the form
     comes back listing them, with a "save anyway" box.
     """
-    status = 200
-    if form.validate_on_submit() and (record is None or form.version_given()):
+    if not form.is_submitted():
+        return render_template(template, form=form, record=record, **context)
+    valid = form.validate_on_submit()
+    if record is not None and not form.version_given():
+        pass  # the form now says that the version is missing
+    elif not valid:
+        # One round of errors: what the service would refuse too, not only the form.
+        problems = _service_problems(form, record, create, update)
+        if problems is not None:
+            show_errors(form, _in_the_forms_words(form, problems, skip_fields_with_errors=True))
+    else:
         session = get_session()
         duplicates = (
             _duplicates_of_new(duplicates_of, form.service_fields())
@@ -213,7 +222,7 @@ def save_record(
                 saved = update(session, record, form.expected_version, **form.service_fields())
         except ValidationError as error:
             session.rollback()
-            show_errors(form, error)
+            show_errors(form, _in_the_forms_words(form, error))
         except Conflict as conflict:
             session.rollback()
             return conflict_page(conflict, noun)
@@ -222,10 +231,73 @@ def save_record(
             message = saved_message(saved) if saved_message else f"{noun.capitalize()} saved."
             flash(message, "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
-        status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template(template, form=form, record=record, **context), status
+    return render_template(template, form=form, record=record, **context), 400
+
+
+def _service_problems(
+    form: Any,
+    record: KeyedRecord | None,
+    create: Callable[..., KeyedRecord],
+    update: Callable[..., KeyedRecord],
+) -> ValidationError | None:
+    """What the service refuses in the submitted fields, found by a trial in a savepoint
+    that is rolled back: nothing is written."""
+    session = get_session()
+    trial = session.begin_nested()
+    try:
+        if record is None:
+            create(session, **form.service_fields())
+        else:
+            update(session, record, form.expected_version, **form.service_fields())
+        session.flush()
+    except ValidationError as error:
+        return error
+    except Conflict:
+        return None
+    finally:
+        trial.rollback()
+    return None
+
+
+def _in_the_forms_words(
+    form: Any, error: ValidationError, *, skip_fields_with_errors: bool = False
+) -> ValidationError:
+    """The service's messages as the form's reader sees them: a message that begins with
+    a field's internal name (``citations-0-source is required``) begins with its label
+    instead (``Source is required``). With ``skip_fields_with_errors``, a field the form
+    already complains about keeps only the form's message."""
+    messages = {}
+    for name, message in error.errors.items():
+        field = _field_named(form, name)
+        if field is None:
+            messages[name] = message
+            continue
+        if skip_fields_with_errors and field.errors:
+            continue
+        if message.startswith(f"{name} "):
+            message = f"{field.label.text}{message[len(name) :]}"
+        messages[name] = message
+    return ValidationError(messages)
+
+
+def _field_named(form: Any, name: str) -> Any:
+    """The field a service error names: ``title``, ``citations-0-source``, ..."""
+    field: Any = form
+    parts = name.split("-")
+    while parts:
+        part = parts.pop(0)
+        if part.isdigit() and hasattr(field, "entries"):
+            index = int(part)
+            if index >= len(field.entries):
+                return None
+            field = field.entries[index]
+            field = getattr(field, "form", field)
+        else:
+            try:
+                field = field[part]
+            except (KeyError, TypeError):
+                return None
+    return None if field is form or not hasattr(field, "label") else field
 
 
 @dataclass(frozen=True)
