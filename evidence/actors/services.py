@@ -90,7 +90,7 @@ def _ancestry(unit_ids: Sequence[int], held: ColumnElement[bool] | None = None) 
     chain = chain.cte("unit_ancestry", recursive=True)
     step = select(chain.c.origin, UnitParent.parent_id, chain.c.depth + 1, UnitParent.position)
     step = step.join(chain, UnitParent.unit_id == chain.c.id)
-    return chain.union_all(step.where(held, chain.c.depth < MAX_DEPTH))
+    return chain.union(step.where(held, chain.c.depth < MAX_DEPTH))
 
 
 def unit_ancestor_ids(session: Session, unit_ids: Iterable[int]) -> set[int]:
