@@ -189,8 +189,9 @@ def save_record(
 ) -> Page:
     """Validate, then create or update through the services; one commit at the end.
 
-    Errors keep what was typed and name the field (HTTP 400); a concurrent change
-    shows the conflict page (HTTP 409) and writes nothing. A new record of kind
+    Errors keep what was typed and name the field by its label (HTTP 400), all in one
+    round: the form's own checks and the service's; a concurrent change shows the
+    conflict page (HTTP 409) and writes nothing. A new record of kind
     ``duplicates_of`` that looks like existing ones is not saved at first: the form
     comes back listing them, with a "save anyway" box.
     """
@@ -198,7 +199,7 @@ def save_record(
         return render_template(template, form=form, record=record, **context)
     valid = form.validate_on_submit()
     if record is not None and not form.version_given():
-        pass  # the form now says that the version is missing
+        pass  # version_given() has put "the version is missing" on the form
     elif not valid:
         # One round of errors: what the service would refuse too, not only the form.
         problems = _service_problems(form, record, create, update)
@@ -312,15 +313,30 @@ class ConflictRow:
 
 
 def _comparable(name: str, value: Any) -> Any:
-    """A submitted value in the shape of the stored one (aliases as a list, nested
-    ``citations`` under their evidence/1 name ``sources``), so equal values compare equal."""
+    """A submitted or stored value in one shape (aliases as a list, nested ``citations``
+    under their evidence/1 name ``sources``, numbers as the text typed, blank form rows
+    left out), so equal values compare equal."""
     if name == "aliases" and isinstance(value, str):
         return parse_aliases(value)
     if isinstance(value, dict):
-        return {("sources" if k == "citations" else k): _comparable(k, v) for k, v in value.items()}
+        return {_STORED_NAMES.get(k, k): _comparable(k, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_comparable(name, item) for item in value]
-    return value if value != "" else None
+        items = [_comparable(name, item) for item in value]
+        return [item for item in items if not _blank_row(item)]
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+# A row of a list whose references are all empty is a blank form row: services skip it.
+_REFERENCES = ("unit", "person", "source", "incident")
+
+
+def _blank_row(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    references = [name for name in _REFERENCES if name in item]
+    return bool(references) and not any(item[name] for name in references)
 
 
 # Form fields stored under another evidence/1 name.
@@ -332,7 +348,11 @@ def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
     protection = current_protection()
     current = conflict.current or {}
     rows = [
-        ConflictRow(name, _comparable(name, value), current.get(_STORED_NAMES.get(name, name)))
+        ConflictRow(
+            name,
+            _comparable(name, value),
+            _comparable(name, current.get(_STORED_NAMES.get(name, name))),
+        )
         for name, value in conflict.attempted.items()
         if name != "key" or value
     ]

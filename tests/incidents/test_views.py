@@ -347,6 +347,10 @@ def test_stale_edit_shows_both_versions_and_overwrites_nothing(
     assert "Nothing was saved" in page or "not</strong> saved" in page
     assert "Second editor" in page and "First editor" in page
     assert "Your version" in page and "Stored version" in page
+    # What the second editor left alone (citations, involvements) is not marked as changed.
+    rows = re.findall(r'<tr( class="differs")?>\s*<th scope="row">(\w+)', page)
+    assert {name for marked, name in rows if marked} == {"title", "date"}
+    assert {name for _marked, name in rows} >= {"citations", "involvements"}
     session.refresh(incident)
     assert incident.title == "First editor" and incident.date == "2020-08-10"
 
