@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from evidence.store import Store, TooLarge
+from evidence.store import Store, TooLarge, describe_size
 
 
 def test_a_file_is_kept_under_its_hash_and_read_only(tmp_path):
@@ -49,3 +49,18 @@ def test_verify_all_names_missing_and_altered_files(tmp_path):
     problems = store.verify_all({kept: ["exhibit a"], missing: ["exhibit b"]})
     assert {(p.sha256, p.problem) for p in problems} == {(altered, "altered"), (missing, "missing")}
     assert "missing: " + missing + " (exhibit b)" in [str(p) for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [
+        (0, "0 bytes"),
+        (1023, "1023 bytes"),
+        (1024, "1 KB"),
+        (2_478_000, "2.36 MB"),
+        (50 * 1024**2, "50 MB"),
+        (3 * 1024**3 + 1, "3 GB"),
+    ],
+)
+def test_sizes_read_in_the_largest_unit_with_three_figures(size, words):
+    assert describe_size(size) == words

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.commandline import actor_option, cli_session, fail
+from evidence.core.validation import ValidationError
 
 
 @click.group("users")
@@ -30,7 +31,7 @@ def users_group() -> None:
 @with_appcontext
 def users_create_command(name: str, role: str, actor: str) -> None:
     """Create an account; the password comes from EVIDENCE_PASSWORD or a prompt."""
-    from evidence.accounts.services import AccountError, create_user
+    from evidence.accounts.services import create_user
 
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
@@ -38,7 +39,7 @@ def users_create_command(name: str, role: str, actor: str) -> None:
     with cli_session(actor, write=True) as session:
         try:
             create_user(session, name=name, role=role, password=password)
-        except AccountError as error:
+        except ValidationError as error:
             fail(str(error))
     click.echo(f"Created {role} account {name!r}.")
 
@@ -58,7 +59,7 @@ def _account(session: Session, name: str) -> Any:
 @with_appcontext
 def users_password_command(name: str, actor: str) -> None:
     """Set an account's password (from EVIDENCE_PASSWORD or a prompt); its sessions end."""
-    from evidence.accounts.services import AccountError, set_password
+    from evidence.accounts.services import set_password
 
     password = os.environ.get("EVIDENCE_PASSWORD") or click.prompt(
         "New password", hide_input=True, confirmation_prompt=True
@@ -66,7 +67,7 @@ def users_password_command(name: str, actor: str) -> None:
     with cli_session(actor, write=True) as session:
         try:
             set_password(session, _account(session, name), password)
-        except AccountError as error:
+        except ValidationError as error:
             fail(str(error))
     click.echo(f"Password of {name!r} changed; its open sessions were ended.")
 
@@ -115,7 +116,7 @@ def totp_enable_command(name: str, actor: str) -> None:
         secret = totp.new_secret()
         try:
             codes = totp.enable(session, user, secret, code=None, at=utcnow())
-        except totp.TwoFactorError as error:
+        except ValidationError as error:
             fail(f"NAME: {str(error).partition(': ')[2]}; turn it off first to replace it")
         log_event(session, "totp-enrolled", f"two-factor sign-in turned on for {name}")
     click.echo(f"Two-factor sign-in is on for {name!r}. Add this to an authenticator app:")

@@ -22,29 +22,26 @@ from evidence.accounts.passwords import (
 )
 from evidence.accounts.sessions import end_sessions
 from evidence.audit.log import log_event
+from evidence.core.validation import ValidationError
 from evidence.vocabularies import ROLES
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 
 
-class AccountError(ValueError):
-    """A user-caused problem with account data; the message names the field."""
-
-
 def validate_password(password: str, account_name: str = "", field: str = "password") -> None:
     problem = password_problem(password, account_name)
     if problem:
-        raise AccountError(f"{field}: {problem}")
+        raise ValidationError({field: problem})
 
 
 def create_user(session: Session, *, name: str, role: str, password: str) -> User:
     if not NAME_PATTERN.match(name):
-        raise AccountError("name: use 1-80 letters, digits, '.', '_', '-' or '@'")
+        raise ValidationError({"name": "use 1-80 letters, digits, '.', '_', '-' or '@'"})
     if role not in ROLES:
-        raise AccountError(f"role: must be one of {', '.join(ROLES)}")
+        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
     validate_password(password, name)
     if session.scalar(select(User.id).where(User.name == name)):
-        raise AccountError(f"name: an account named {name!r} already exists")
+        raise ValidationError({"name": f"an account named {name!r} already exists"})
     user = User(name=name, role=role, password_hash=hash_password(password), active=True)
     session.add(user)
     session.flush()
@@ -90,13 +87,13 @@ def _active_admins(session: Session) -> int:
 
 def _keep_an_admin(session: Session, user: User, field: str) -> None:
     if user.role == "admin" and user.active and _active_admins(session) <= 1:
-        raise AccountError(f"{field}: {user.name} is the last active admin; make another first")
+        raise ValidationError({field: f"{user.name} is the last active admin; make another first"})
 
 
 def change_role(session: Session, user: User, role: str) -> None:
     """Give the account another role (ending its sessions); the last active admin keeps theirs."""
     if role not in ROLES:
-        raise AccountError(f"role: must be one of {', '.join(ROLES)}")
+        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
     if role != user.role:
         _keep_an_admin(session, user, "role")
         user.role = role
@@ -131,9 +128,9 @@ def change_own_password(
 ) -> None:
     """The owner changes their password: the current one is required; other sessions end."""
     if not password_matches(user.password_hash, current):
-        raise AccountError("current_password: this is not your current password")
+        raise ValidationError({"current_password": "this is not your current password"})
     if new == current:
-        raise AccountError("password: must differ from the current password")
+        raise ValidationError({"password": "must differ from the current password"})
     validate_password(new, user.name)
     set_password(session, user, new, keep=keep)
 

@@ -22,14 +22,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from evidence.accounts.models import RecoveryCode, User
+from evidence.core.validation import ValidationError
 
 ISSUER = "evidence"
 RECOVERY_CODE_COUNT = 10
 ALLOWED_DRIFT_STEPS = 1
-
-
-class TwoFactorError(ValueError):
-    """A user-caused problem with two-factor data; the message names the field."""
 
 
 def new_secret() -> str:
@@ -107,13 +104,15 @@ def enable(
     the URI on. Returns the new recovery codes.
     """
     if user.has_two_factor:
-        raise TwoFactorError("code: two-factor sign-in is already on for this account")
+        raise ValidationError({"code": "two-factor sign-in is already on for this account"})
     if code is not None:
         step = _step_of(secret, _clean_code(code), at)
         if step is None:
-            raise TwoFactorError(
-                "code: this is not the code your app shows now; check the app's clock and"
-                " type the 6 digits again"
+            raise ValidationError(
+                {
+                    "code": "this is not the code your app shows now; check the app's clock"
+                    " and type the 6 digits again"
+                }
             )
         user.totp_last_step = step
     user.totp_secret = secret

@@ -58,7 +58,6 @@ from evidence.accounts.forms import (
 )
 from evidence.accounts.models import User, UserSession
 from evidence.accounts.services import (
-    AccountError,
     authenticate,
     change_own_password,
     change_role,
@@ -93,9 +92,10 @@ from evidence.accounts.throttling import (
 )
 from evidence.audit.log import log_event, set_actor
 from evidence.core.timestamps import utcnow
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
-from evidence.web.forms import attach_service_error
+from evidence.web.forms import show_errors
 
 bp = Blueprint("accounts", __name__)
 
@@ -436,9 +436,9 @@ def change_my_password() -> Response | tuple[str, int] | str:
                 new=form.password.data,
                 keep=current_user_session(),
             )
-        except AccountError as error:
+        except ValidationError as error:
             db.rollback()
-            attach_service_error(form, error)
+            show_errors(form, error)
             if form.current_password.errors:
                 _refuse(name, f"current password refused on the password page of {name!r}")
             return render_template("accounts/change_password.html", form=form), 400
@@ -461,9 +461,9 @@ def two_factor() -> Response | tuple[str, int] | str:
     if form.validate_on_submit():
         try:
             codes = totp.enable(db, current_user, secret, code=form.code.data, at=now())
-        except totp.TwoFactorError as error:
+        except ValidationError as error:
             db.rollback()
-            attach_service_error(form, error)
+            show_errors(form, error)
             status = 400
         else:
             log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
@@ -526,8 +526,8 @@ def new() -> str | Response:
             user = create_user(
                 db, name=form.name.data.strip(), role=form.role.data, password=form.password.data
             )
-        except AccountError as error:
-            attach_service_error(form, error)
+        except ValidationError as error:
+            show_errors(form, error)
         else:
             db.commit()
             flash(f"Account {user.name} created as {user.role}.", "success")
@@ -568,9 +568,9 @@ def _apply(
     if form.validate_on_submit():
         try:
             change()
-        except AccountError as error:
+        except ValidationError as error:
             get_session().rollback()
-            attach_service_error(form, error)
+            show_errors(form, error)
         else:
             get_session().commit()
             flash(done, "success")
@@ -625,7 +625,7 @@ def _set_active(user_id: int, active: bool) -> Response:
     if form.validate_on_submit():
         try:
             set_active(get_session(), user, active)
-        except AccountError as error:
+        except ValidationError as error:
             get_session().rollback()
             flash(str(error).partition(": ")[2], "error")
         else:

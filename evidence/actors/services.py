@@ -7,7 +7,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import DatedLink, Membership, Person, Unit, UnitParent
@@ -28,8 +41,6 @@ from evidence.records.editing import (
     create,
     key_taken,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation
@@ -68,21 +79,64 @@ def _is_blank(item: Mapping[str, Any], names: Iterable[str]) -> bool:
 # --- units ------------------------------------------------------------------------------
 
 
-def unit_ancestor_ids(session: Session, unit_id: int) -> set[int]:
-    """Every unit above ``unit_id`` at any time (one recursive query)."""
-    tree = select(UnitParent.parent_id.label("id"), literal(1).label("depth"))
-    tree = tree.where(UnitParent.unit_id == unit_id).cte("unit_ancestors", recursive=True)
-    step = select(UnitParent.parent_id, tree.c.depth + 1).join(
-        tree, UnitParent.unit_id == tree.c.id
+def _ancestry(unit_ids: Sequence[int], held: ColumnElement[bool] | None = None) -> CTE:
+    """A recursive CTE (origin, id, depth, position): every unit above each of ``unit_ids``,
+    through parent links that satisfy ``held`` (any link when None)."""
+    held = true() if held is None else held
+    chain = select(
+        UnitParent.unit_id.label("origin"),
+        UnitParent.parent_id.label("id"),
+        literal(1).label("depth"),
+        UnitParent.position.label("position"),
+    ).where(UnitParent.unit_id.in_(unit_ids), held)
+    chain = chain.cte("unit_ancestry", recursive=True)
+    step = select(chain.c.origin, UnitParent.parent_id, chain.c.depth + 1, UnitParent.position)
+    step = step.join(chain, UnitParent.unit_id == chain.c.id)
+    return chain.union(step.where(held, chain.c.depth < MAX_DEPTH))
+
+
+def unit_ancestor_ids(session: Session, unit_ids: Iterable[int]) -> set[int]:
+    """Every unit above any of ``unit_ids`` at any time (one recursive query)."""
+    unit_ids = sorted(set(unit_ids))
+    if not unit_ids:
+        return set()
+    chain = _ancestry(unit_ids)
+    return set(session.scalars(select(chain.c.id).distinct()))
+
+
+def units_under(unit_id: int) -> CTE:
+    """A recursive CTE (id, since, until): the unit and every unit below it, with the span
+    in which the whole chain of parent links up to ``unit_id`` held (None: open)."""
+    tree = select(
+        literal(unit_id).label("id"),
+        cast(null(), Date).label("since"),
+        cast(null(), Date).label("until"),
+        literal(0).label("depth"),
+    ).cte("units_under", recursive=True)
+    since = case(
+        (tree.c.since.is_(None), UnitParent.valid_from),
+        (UnitParent.valid_from.is_(None), tree.c.since),
+        (UnitParent.valid_from > tree.c.since, UnitParent.valid_from),
+        else_=tree.c.since,
     )
-    tree = tree.union(step.where(tree.c.depth < MAX_DEPTH))
-    return set(session.scalars(select(tree.c.id)))
+    until = case(
+        (tree.c.until.is_(None), UnitParent.valid_until),
+        (UnitParent.valid_until.is_(None), tree.c.until),
+        (UnitParent.valid_until < tree.c.until, UnitParent.valid_until),
+        else_=tree.c.until,
+    )
+    step = (
+        select(UnitParent.unit_id, since, until, tree.c.depth + 1)
+        .join(tree, UnitParent.parent_id == tree.c.id)
+        .where(tree.c.depth < MAX_DEPTH, or_(since.is_(None), until.is_(None), since <= until))
+    )
+    return tree.union(step)
 
 
 def _is_own_ancestor(session: Session, unit: Unit | None, parent: Unit | None) -> bool:
     if parent is None or unit is None or unit.id is None:
         return False
-    return parent.id == unit.id or unit.id in unit_ancestor_ids(session, parent.id)
+    return parent.id == unit.id or unit.id in unit_ancestor_ids(session, [parent.id])
 
 
 def _clean_unit(session: Session, fields: dict[str, Any], unit: Unit | None = None) -> dict:
@@ -142,10 +196,6 @@ def update_unit(session: Session, unit: Unit, expected_version: int, **fields: A
     with saving(session, unit, expected_version, fields):
         apply_fields(unit, _clean_unit(session, fields, unit))
     return unit
-
-
-retract_unit = retract
-restore_unit = restore
 
 
 # --- persons ----------------------------------------------------------------------------
@@ -261,10 +311,6 @@ def update_person(
     return person
 
 
-retract_person = retract
-restore_person = restore
-
-
 # --- queries ----------------------------------------------------------------------------
 
 
@@ -284,17 +330,7 @@ def units_at(session: Session, unit_ids: Iterable[int], on: dt.date) -> dict[int
     unit_ids = sorted(set(unit_ids))
     if not unit_ids:
         return {}
-    active = _active_on(UnitParent, on)
-    chain = select(
-        UnitParent.unit_id.label("origin"),
-        UnitParent.parent_id.label("id"),
-        literal(1).label("depth"),
-        UnitParent.position.label("position"),
-    ).where(UnitParent.unit_id.in_(unit_ids), active)
-    chain = chain.cte("chain", recursive=True)
-    step = select(chain.c.origin, UnitParent.parent_id, chain.c.depth + 1, UnitParent.position)
-    step = step.join(chain, UnitParent.unit_id == chain.c.id)
-    chain = chain.union_all(step.where(active, chain.c.depth < MAX_DEPTH))
+    chain = _ancestry(unit_ids, _active_on(UnitParent, on))
     rows = session.execute(
         select(chain.c.origin, chain.c.id).order_by(chain.c.origin, chain.c.depth, chain.c.position)
     ).all()

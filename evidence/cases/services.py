@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
+from evidence.actors.models import Membership, Person, Unit
+from evidence.actors.services import unit_ancestor_ids
 from evidence.cases.models import Case, CaseIncident
+from evidence.core.records import Record, chunks
 from evidence.core.validation import (
     FieldErrors,
     ValidationError,
@@ -17,17 +21,19 @@ from evidence.core.validation import (
     field_name,
     require_text,
 )
-from evidence.incidents.models import Incident, IncidentViolation
+from evidence.incidents.models import Incident, IncidentViolation, ViolationType
+from evidence.places.models import Place
 from evidence.records.editing import (
     Ref,
     apply_fields,
     clean_key,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
+from evidence.records.loading import load_records
+from evidence.sources.models import Source
+from evidence.statements.models import StatementIncident
 
 CASE_FIELDS = ("key", "title", "summary", "incidents")
 
@@ -142,10 +148,6 @@ def _version(case: Case, expected_version: int | None) -> int:
     return case.version if expected_version is None else expected_version
 
 
-retract_case = retract
-restore_case = restore
-
-
 def load_case(session: Session, case_id: int) -> Case | None:
     """A case with its incidents in order (.incident with .place and violations loaded)."""
     return session.scalar(
@@ -161,3 +163,113 @@ def load_case(session: Session, case_id: int) -> Case | None:
             ),
         )
     )
+
+
+# --- the records a case reaches -----------------------------------------------------------
+
+
+@dataclass
+class CaseClosure:
+    """A case and the records it reaches, as canonical records by entity and id."""
+
+    case: Record
+    incident_order: list[int]  # the case's incidents, in the case's order
+    records: dict[str, dict[int, Record]]
+
+    def id_of(self, entity: str, key: str) -> int:
+        return self._ids(entity)[key]
+
+    def _ids(self, entity: str) -> dict[str, int]:
+        if entity not in self._by_key:
+            self._by_key[entity] = {r["key"]: i for i, r in self.records[entity].items()}
+        return self._by_key[entity]
+
+    def __post_init__(self) -> None:
+        self._by_key: dict[str, dict[str, int]] = {}
+
+
+def case_closure(
+    session: Session,
+    case_id: int,
+    *,
+    keep_statement: Callable[[Record], bool] | None = None,
+    chain_members: bool = False,
+) -> CaseClosure:
+    """What a case's dossier and its export are made of, loading only what the case reaches.
+
+    The case's incidents; the statements about them (those ``keep_statement`` keeps); the
+    places, violation types, units and persons (involved, witnesses) they name; with
+    ``chain_members``, every person who held a post in an involved unit or a unit above
+    it; the units those persons held posts in; every unit above any of these units; and
+    every source cited along the way. A query or two per entity, whatever the archive's
+    size.
+    """
+    case = load_records(session, "case", [case_id])[case_id]
+    incident_order = list(
+        session.scalars(
+            select(CaseIncident.incident_id)
+            .where(CaseIncident.case_id == case_id)
+            .order_by(CaseIncident.position)
+        )
+    )
+    incidents = load_records(session, "incident", incident_order)
+    statement_ids = session.scalars(
+        select(StatementIncident.statement_id).where(
+            StatementIncident.incident_id.in_(incident_order or [-1])
+        )
+    )
+    statements = {
+        statement_id: record
+        for statement_id, record in load_records(session, "statement", list(statement_ids)).items()
+        if keep_statement is None or keep_statement(record)
+    }
+    involvements = [inv for record in incidents.values() for inv in record["involvements"]]
+    involved_units = _ids_of(session, Unit, {inv["unit"] for inv in involvements})
+    above = unit_ancestor_ids(session, involved_units)
+    person_keys = {inv["person"] for inv in involvements}
+    person_keys |= {s["witness"] for s in statements.values()}
+    person_ids = _ids_of(session, Person, person_keys)
+    if chain_members:
+        person_ids |= set(
+            session.scalars(
+                select(Membership.person_id).where(
+                    Membership.unit_id.in_(sorted(involved_units | above) or [-1])
+                )
+            )
+        )
+    persons = load_records(session, "person", person_ids)
+    memberships = [m for person in persons.values() for m in person["memberships"]]
+    post_units = _ids_of(session, Unit, {m["unit"] for m in memberships}) - involved_units - above
+    unit_ids = involved_units | above | post_units | unit_ancestor_ids(session, post_units)
+
+    citation_lists = [record["sources"] for record in incidents.values()]
+    citation_lists += [inv["sources"] for inv in involvements]
+    citation_lists += [m["sources"] for m in memberships]
+    source_keys = {c["source"] for citations in citation_lists for c in citations}
+    source_keys |= {s["source"] for s in statements.values()}
+    violation_keys = {key for record in incidents.values() for key in record["violations"]}
+    place_keys = {record["place"] for record in incidents.values()}
+    return CaseClosure(
+        case=case,
+        incident_order=incident_order,
+        records={
+            "case": {case_id: case},
+            "incident": incidents,
+            "statement": statements,
+            "person": persons,
+            "unit": load_records(session, "unit", unit_ids),
+            "source": load_records(session, "source", _ids_of(session, Source, source_keys)),
+            "place": load_records(session, "place", _ids_of(session, Place, place_keys)),
+            "violation_type": load_records(
+                session, "violation_type", _ids_of(session, ViolationType, violation_keys)
+            ),
+        },
+    )
+
+
+def _ids_of(session: Session, model: Any, keys: Iterable[str | None]) -> set[int]:
+    wanted = sorted(key for key in keys if key)
+    ids: set[int] = set()
+    for chunk in chunks(wanted):
+        ids.update(session.scalars(select(model.id).where(model.key.in_(chunk))))
+    return ids

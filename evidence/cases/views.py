@@ -25,8 +25,6 @@ from evidence.cases.services import (
     load_case,
     move_case_incident,
     remove_case_incident,
-    restore_case,
-    retract_case,
     update_case,
 )
 from evidence.core.timestamps import iso_utc, utcnow
@@ -61,8 +59,6 @@ add_write_routes(
         CaseForm,
         create_case,
         update_case,
-        retract_case,
-        restore_case,
         template="cases/form.html",
         noun=NOUN,
         edit_action="cases",

@@ -27,6 +27,7 @@ from evidence.models import (
     Unit,
 )
 from evidence.protection import Protection
+from evidence.reports.services import unsourced_incidents
 
 COUNTED = (
     ("Incidents", "incidents", Incident),
@@ -181,13 +182,7 @@ def _unsourced_incidents(session: Session, protection: Protection, limit: int) -
             + _count(Incident, retracted, exists().where(Citation.incident_id == Incident.id))
         )
     ).scalar_one()
-    stmt = (
-        select(Incident)
-        .where(
-            Incident.retracted_at.is_(None), ~exists().where(Citation.incident_id == Incident.id)
-        )
-        .order_by(Incident.id.desc())
-    )
+    stmt = unsourced_incidents().order_by(Incident.id.desc())
     items = [
         (protection.scrub(incident.title) or "", "incident", incident.key)
         for incident in _first(session, stmt, limit, total)

@@ -23,25 +23,22 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.log import head
 from evidence.audit.models import AuditAnchor
-from evidence.cases.models import Case, CaseIncident
+from evidence.cases.models import Case
+from evidence.cases.services import case_closure
 from evidence.core.records import Record, canonical_json, record_hash
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
-from evidence.incidents.models import ViolationType
-from evidence.places.models import Place
 from evidence.protection import COUNSEL, INTERNAL, PROTECTED_LEVELS, Protection
 from evidence.records.loading import load_records
-from evidence.sources.models import Source
-from evidence.statements.models import StatementIncident
+from evidence.statements.models import Statement
+from evidence.store import describe_size
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 
 BANNERS = {
@@ -206,7 +203,7 @@ class ExhibitView:
     filename: str | None  # for the internal audience only: a file name may name anyone
     media_type: str
     size: int
-    size_words: str | None
+    size_words: str | None  # "2.36 MB" beside the byte count; None below 1 KB
     acquired: str | None
     acquired_from: str | None
     sha256: str
@@ -329,14 +326,6 @@ def _period_words(start: str | None, end: str | None) -> str:
     return f"{since} – {humanize(end) if end else 'end unknown'}"
 
 
-def _size_words(size: int) -> str | None:
-    """ "2.4 MB" for a size the exact byte count makes hard to read; None below 1 KB."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return None
-
-
 def _paragraphs(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split("\n\n") if part.strip()]
 
@@ -354,8 +343,6 @@ class _Builder:
         self.case = case
         self.protection = Protection.load(session, audience)
         self.scrub = self.protection.scrub
-        self.ids = {model: _id_map(session, model) for model in (Unit, Person, Source, Place)}
-        self.ids[ViolationType] = _id_map(session, ViolationType)
         self.included: dict[str, dict[int, Record]] = {}
         self.source_numbers: dict[str, int] = {}
         # Units and persons the dossier shows: only these go into the manifest and annexes.
@@ -366,77 +353,44 @@ class _Builder:
 
     def load(self) -> None:
         session, case = self.session, self.case
-        incident_ids = list(
+        excluded = set(
             session.scalars(
-                select(CaseIncident.incident_id)
-                .where(CaseIncident.case_id == case.id)
-                .order_by(CaseIncident.position)
+                select(Statement.key)
+                .join(CaseStatementExclusion, CaseStatementExclusion.statement_id == Statement.id)
+                .where(CaseStatementExclusion.case_id == case.id)
             )
         )
-        self.incident_order = incident_ids
-        self._include("case", [case.id])
-        incidents = self._include("incident", incident_ids)
-        excluded = select(CaseStatementExclusion.statement_id).where(
-            CaseStatementExclusion.case_id == case.id
+        closure = case_closure(
+            session,
+            case.id,
+            keep_statement=lambda record: (
+                record["key"] not in excluded
+                and "retracted" not in record
+                and self.protection.statement_visible(
+                    SimpleNamespace(protection=record["protection"])
+                )
+            ),
+            chain_members=True,
         )
-        statement_ids = session.scalars(
-            select(StatementIncident.statement_id)
-            .where(StatementIncident.incident_id.in_(incident_ids or [-1]))
-            .where(StatementIncident.statement_id.not_in(excluded))
-        )
-        statements = load_records(session, "statement", list(statement_ids))
-        self.statements = {
-            sid: record
-            for sid, record in statements.items()
-            if "retracted" not in record
-            and self.protection.statement_visible(SimpleNamespace(protection=record["protection"]))
-        }
-        self.included["statement"] = self.statements
-
-        involved_units = {
-            self.ids[Unit][inv["unit"]]
-            for record in incidents.values()
-            for inv in record["involvements"]
-            if inv["unit"]
-        }
-        ancestor_ids = _ancestor_ids(session, involved_units)
-        member_rows = session.execute(
-            select(Membership.person_id).where(
-                Membership.unit_id.in_(involved_units | ancestor_ids or [-1])
-            )
-        )
-        person_ids = {row.person_id for row in member_rows}
-        person_ids |= {
-            self.ids[Person][inv["person"]]
-            for record in incidents.values()
-            for inv in record["involvements"]
-            if inv["person"]
-        }
-        person_ids |= {
-            self.ids[Person][s["witness"]] for s in self.statements.values() if s["witness"]
-        }
-        persons = self._include("person", person_ids)
+        self.closure = closure
+        self.incident_order = closure.incident_order
+        self.included = closure.records
+        self.statements = closure.records["statement"]
+        incidents = closure.records["incident"]
+        persons = closure.records["person"]
         self.members_of: dict[str, list[tuple[str, Record]]] = defaultdict(list)
         for person in persons.values():
             for membership in person["memberships"]:
                 self.members_of[membership["unit"]].append((person["key"], membership))
-        post_units = {self.ids[Unit][m["unit"]] for p in persons.values() for m in p["memberships"]}
-        self.annex_unit_ids = sorted(involved_units)
-        self._include("unit", involved_units | ancestor_ids | post_units)
-
-        source_keys = {c["source"] for record in incidents.values() for c in record["sources"]}
-        source_keys |= {
-            c["source"]
-            for record in incidents.values()
-            for inv in record["involvements"]
-            for c in inv["sources"]
-        }
-        source_keys |= {
-            c["source"] for p in persons.values() for m in p["memberships"] for c in m["sources"]
-        }
-        source_keys |= {s["source"] for s in self.statements.values() if s["source"]}
-        source_ids = [self.ids[Source][key] for key in source_keys]
-        self._include("source", source_ids)
+        self.annex_unit_ids = sorted(
+            {
+                closure.id_of("unit", inv["unit"])
+                for record in incidents.values()
+                for inv in record["involvements"]
+                if inv["unit"]
+            }
+        )
+        source_ids = sorted(closure.records["source"])
         archive_rows = session.execute(
             select(ExhibitLink.exhibit_id, ExhibitLink.source_id).where(
                 ExhibitLink.source_id.in_(source_ids or [-1])
@@ -448,13 +402,6 @@ class _Builder:
         self.archives: dict[int, list[str]] = defaultdict(list)
         for row in sorted(archive_rows):
             self.archives[row.source_id].append(exhibits[row.exhibit_id]["sha256"])
-        self._include(
-            "place", [self.ids[Place][r["place"]] for r in incidents.values() if r["place"]]
-        )
-        self._include(
-            "violation_type",
-            [self.ids[ViolationType][v] for r in incidents.values() for v in r["violations"]],
-        )
         self.audit_seq, self.audit_hash = head(session)
 
     def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
@@ -491,16 +438,15 @@ class _Builder:
 
     def record(self, entity: str, key: str) -> Record:
         """The record, counted as shown in the dossier."""
-        model = {"unit": Unit, "person": Person, "source": Source, "place": Place}[entity]
         if entity in self.shown:
             self.shown[entity].add(key)
-        return self.included[entity][self.ids[model][key]]
+        return self.included[entity][self.closure.id_of(entity, key)]
 
     # -- views --------------------------------------------------------------------------
 
     def person(self, key: str) -> SimpleNamespace:
         record = self.record("person", key)
-        return SimpleNamespace(id=self.ids[Person][key], name=record["name"])
+        return SimpleNamespace(id=self.closure.id_of("person", key), name=record["name"])
 
     def person_label(self, key: str) -> str:
         return self.scrub(self.protection.person_label(self.person(key)))
@@ -635,7 +581,7 @@ class _Builder:
         )
 
     def violation_label(self, key: str) -> str:
-        return self.included["violation_type"][self.ids[ViolationType][key]]["label"]
+        return self.included["violation_type"][self.closure.id_of("violation_type", key)]["label"]
 
     def source(self, key: str, number: int) -> SourceView:
         record = self.record("source", key)
@@ -650,7 +596,7 @@ class _Builder:
             url=self.scrub(record["url"]),
             accessed=record["accessed"],
             reliability=f"{reliability} — {RELIABILITY[reliability]}" if reliability else None,
-            archive_hashes=self.archives.get(self.ids[Source][key], []),
+            archive_hashes=self.archives.get(self.closure.id_of("source", key), []),
             retraction=self.scrub(_retraction(record)),
         )
 
@@ -663,7 +609,7 @@ class _Builder:
             filename=self.scrub(record["filename"]) if self.protection.shows_file_names else None,
             media_type=record["media_type"],
             size=record["size"],
-            size_words=_size_words(record["size"]),
+            size_words=describe_size(record["size"]) if record["size"] >= 1024 else None,
             acquired=humanize(record["acquired"]) if record["acquired"] else None,
             acquired_from=self.scrub(record["acquired_from"]),
             sha256=record["sha256"],
@@ -721,7 +667,9 @@ class _Builder:
             if statement["protection"] == "public":
                 continue
             label = self.witness_label(statement)
-            person_id = self.ids[Person][statement["witness"]] if statement["witness"] else None
+            person_id = (
+                self.closure.id_of("person", statement["witness"]) if statement["witness"] else None
+            )
             person = self.included["person"][person_id] if person_id else None
             if label in rows and label not in found:
                 row = rows[label]
@@ -805,25 +753,6 @@ class _Builder:
 
 def _statement_citation(statement: Record) -> Record:
     return {"source": statement["source"], "locator": None, "quote": None, "credibility": None}
-
-
-def _id_map(session: Session, model: Any) -> dict[str, int]:
-    return {key: record_id for record_id, key in session.execute(select(model.id, model.key))}
-
-
-def _ancestor_ids(session: Session, unit_ids: set[int]) -> set[int]:
-    """Every unit above the given ones at any time (one recursive query)."""
-    if not unit_ids:
-        return set()
-    chain = select(UnitParent.parent_id.label("id"), literal(1).label("depth")).where(
-        UnitParent.unit_id.in_(sorted(unit_ids))
-    )
-    chain = chain.cte("ancestors", recursive=True)
-    step = select(UnitParent.parent_id, chain.c.depth + 1).join(
-        chain, UnitParent.unit_id == chain.c.id
-    )
-    chain = chain.union_all(step.where(chain.c.depth < MAX_CHAIN_DEPTH))
-    return set(session.scalars(select(chain.c.id).distinct()))
 
 
 def dossier_id(case_key: str, audience: str, generated_at: str, audit_hash: str) -> str:

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person, Unit
+from evidence.actors.services import units_under
 from evidence.core.matching import like_pattern, names_match
 from evidence.core.pagination import Page
 from evidence.core.validation import (
@@ -30,8 +31,6 @@ from evidence.records.editing import (
     clean_key,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation
@@ -85,10 +84,6 @@ def update_violation_type(
     with saving(session, violation_type, expected_version, fields):
         apply_fields(violation_type, _clean_violation_type(session, fields, violation_type))
     return violation_type
-
-
-retract_violation_type = retract
-restore_violation_type = restore
 
 
 def violation_types(session: Session, *, include_retracted: bool = False) -> list[ViolationType]:
@@ -250,10 +245,6 @@ def update_incident(
     return incident
 
 
-retract_incident = retract
-restore_incident = restore
-
-
 # --- queries ----------------------------------------------------------------------------
 
 
@@ -264,6 +255,9 @@ class IncidentFilters:
     date_from: dt.date | None = None  # uncertain dates match when they may overlap the range
     date_to: dt.date | None = None
     place: int | None = None  # a place id; places inside it match too
+    # A unit id. Its sub-units match too, for incidents that may have happened while the
+    # sub-unit was under it: every parent link on the way up may have held at some time
+    # the incident may have taken place (unknown dates and open links count as holding).
     unit: int | None = None
     person: int | None = None
     violation_type: int | None = None
@@ -274,8 +268,9 @@ class IncidentFilters:
     hidden_person_ids: frozenset[int] = field(default_factory=frozenset)
 
 
-def _conditions(session: Session, filters: IncidentFilters) -> list[Any]:
-    conditions: list[Any] = []
+def incident_conditions(session: Session, filters: IncidentFilters) -> list[ColumnElement[bool]]:
+    """Conditions on ``Incident`` for the filters: the incident list's and the search's."""
+    conditions: list[ColumnElement[bool]] = []
     if not filters.include_retracted:
         conditions.append(Incident.retracted_at.is_(None))
     if filters.date_from:
@@ -284,12 +279,19 @@ def _conditions(session: Session, filters: IncidentFilters) -> list[Any]:
         conditions.append(or_(Incident.earliest.is_(None), Incident.earliest <= filters.date_to))
     if filters.place is not None:
         conditions.append(Incident.place_id.in_(subtree_ids(filters.place)))
-    involved = ((Involvement.unit_id, filters.unit), (Involvement.person_id, filters.person))
-    for column, value in involved:
-        if value is not None:
-            conditions.append(
-                exists().where(Involvement.incident_id == Incident.id, column == value)
+    if filters.unit is not None:
+        tree = units_under(filters.unit)
+        conditions.append(
+            exists()
+            .where(Involvement.incident_id == Incident.id, Involvement.unit_id == tree.c.id)
+            .where(_may_overlap(tree.c.since, tree.c.until))
+        )
+    if filters.person is not None:
+        conditions.append(
+            exists().where(
+                Involvement.incident_id == Incident.id, Involvement.person_id == filters.person
             )
+        )
     if filters.violation_type is not None:
         conditions.append(
             exists().where(
@@ -303,6 +305,15 @@ def _conditions(session: Session, filters: IncidentFilters) -> list[Any]:
     if text:
         conditions.append(_text_matches(session, text, filters.hidden_person_ids))
     return conditions
+
+
+def _may_overlap(since: Any, until: Any) -> ColumnElement[bool]:
+    """The incident's dates may overlap the span [since, until]; an unknown end is open."""
+    earliest, latest = Incident.earliest, Incident.latest
+    return and_(
+        or_(since.is_(None), latest.is_(None), since <= latest),
+        or_(until.is_(None), earliest.is_(None), until >= earliest),
+    )
 
 
 def _text_matches(session: Session, text: str, hidden_person_ids: frozenset[int]) -> Any:
@@ -332,7 +343,7 @@ def list_incidents(
     """
     filters = filters or IncidentFilters()
     page, per_page = max(1, page), max(1, min(per_page, 500))
-    conditions = _conditions(session, filters)
+    conditions = incident_conditions(session, filters)
     total = session.scalar(select(func.count()).select_from(Incident).where(*conditions)) or 0
     page = min(page, max(1, -(-total // per_page)))  # past the end: the last page
     items = session.scalars(

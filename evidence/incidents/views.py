@@ -1,4 +1,5 @@
-"""Incident pages: the filtered list, the incident page, create/edit forms, retract/restore.
+"""Incident pages: the filtered list, the incident page; create/edit and retract/restore
+through the one form flow (web.record_views).
 
 Every page passes through the protection filter: titles and narratives are
 scrubbed, protected persons appear only under their pseudonym (and unlinked,
@@ -8,20 +9,16 @@ so their key never shows), hidden statements are left out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from evidence import dates, limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
 from evidence.core.pagination import Page
-from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.incidents.forms import IncidentForm
 from evidence.incidents.models import Incident, ViolationType
@@ -31,24 +28,20 @@ from evidence.incidents.services import (
     create_incident,
     list_incidents,
     load_incident,
-    restore_incident,
-    retract_incident,
     update_incident,
     violation_types,
 )
 from evidence.permissions import requires
 from evidence.places.models import Place
 from evidence.protection import Protection, ViewerInput, current_protection
-from evidence.records.editing import Conflict
 from evidence.sources.models import Citation
 from evidence.vocabularies import CREDIBILITY, INCIDENT_STATUSES
-from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
 from evidence.web.pagination import page_number
+from evidence.web.record_views import RecordRoutes, add_write_routes
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 PER_PAGE = 50
-FormPage = str | tuple[str, int] | Response
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -184,201 +177,25 @@ def show(key: str) -> str:
     )
 
 
-# --- forms ------------------------------------------------------------------------------
+# --- forms, retract and restore -------------------------------------------------------
 
 
-def _form(data: Mapping[str, Any] | None = None) -> IncidentForm:
-    form = IncidentForm(data=data) if data is not None else IncidentForm()
+def _with_violation_choices(form: IncidentForm) -> None:
     form.set_violation_choices(violation_types(get_session()))
-    return form
 
 
-def _render_form(form: IncidentForm, incident: Incident | None, status: int = 200) -> FormPage:
-    return render_template("incidents/form.html", form=form, incident=incident), status
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@requires("edit")
-def new() -> FormPage:
-    form = _form()
-    if request.method == "GET":
-        return _render_form(form, None)
-    return save_form(form, None, create_incident, update_incident, _render_form, _saved)
-
-
-@bp.route("/<key>/edit", methods=["GET", "POST"])
-@requires("edit")
-def edit(key: str) -> FormPage:
-    incident = _incident(key)
-    if request.method == "GET":
-        return _render_form(_form(form_data(get_session(), incident)), incident)
-    return save_form(_form(), incident, create_incident, update_incident, _render_form, _saved)
-
-
-def _saved(incident: Incident) -> str:
-    return f"Incident “{incident.title}” saved."
-
-
-def save_form(
-    form: Any,
-    record: Any,
-    create: Callable[..., Any],
-    update: Callable[..., Any],
-    render_form: Callable[[Any, Any, int], FormPage],
-    saved: Callable[[Any], str],
-) -> FormPage:
-    """The posted form flow shared by the sections: validate, create or update, commit.
-
-    Errors go back beside their fields with what was typed (400); a stale version
-    shows the conflict page (409); success goes to the record's page.
-    """
-    if not (form.validate_on_submit() and (record is None or form.version_given())):
-        return render_form(form, record, 400)
-    session = get_session()
-    try:
-        if record is None:
-            record = create(session, **form.service_fields())
-        else:
-            update(session, record, form.expected_version, **form.service_fields())
-    except ValidationError as error:
-        session.rollback()
-        show_errors(form, error)
-        return render_form(form, record, 400)
-    except Conflict as conflict:
-        return conflict_page(conflict, record, form.service_fields())
-    session.commit()
-    flash(saved(record), "success")
-    return redirect(url_for(f"{request.blueprint}.show", key=record.key))
-
-
-# --- conflicts --------------------------------------------------------------------------
-
-# A row of a list whose references are all empty is a blank form row: services skip it.
-REFERENCES = ("unit", "person", "source", "incident")
-
-
-def plain(value: Any) -> str:
-    """A submitted or stored value as comparable text: lists one item per line."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, Mapping):
-        return "; ".join(f"{name}: {text}" for name, item in value.items() if (text := plain(item)))
-    if isinstance(value, list | tuple):
-        items = [item for item in value if not _blank_row(item)]
-        separator = "\n" if any(isinstance(item, Mapping) for item in items) else ", "
-        return separator.join(text for item in items if (text := plain(item)))
-    return str(value)
-
-
-def _blank_row(item: Any) -> bool:
-    if not isinstance(item, Mapping):
-        return False
-    references = [name for name in REFERENCES if name in item]
-    return bool(references) and not any(item[name] for name in references)
-
-
-@dataclass(frozen=True)
-class ConflictRow:
-    name: str
-    yours: str
-    stored: str
-
-    @property
-    def differs(self) -> bool:
-        return self.yours != self.stored
-
-
-def conflict_rows(attempted: Mapping[str, Any], stored: Mapping[str, Any]) -> list[ConflictRow]:
-    """Each field the editor sent, as they sent it and as it is stored now."""
-    return [
-        ConflictRow(name, plain(value), plain(stored.get(name)))
-        for name, value in attempted.items()
-    ]
-
-
-def conflict_page(conflict: Conflict, record: Any, attempted: Mapping[str, Any]) -> FormPage:
-    """Nothing was written: show the editor's version beside the stored one (HTTP 409)."""
-    session = get_session()
-    session.rollback()
-    session.expire(record)
-    stored = form_data(session, record)
-    protection = current_protection()
-    rows = [
-        ConflictRow(row.name, row.yours, protection.scrub(row.stored) or "")
-        for row in conflict_rows(attempted, stored)
-    ]
-    page = render_template(
-        "incidents/conflict.html",
-        record=record,
-        entity=conflict.entity,
-        rows=rows,
-        expected_version=conflict.expected_version,
-        current_version=record.version,
-    )
-    return page, 409
-
-
-# --- retract and restore ----------------------------------------------------------------
-
-
-@bp.route("/<key>/retract", methods=["GET", "POST"])
-@requires("retract")
-def retract(key: str) -> FormPage:
-    incident = _incident(key)
-    return retract_view(incident, retract_incident, f"Incident “{incident.title}”")
-
-
-@bp.post("/<key>/restore")
-@requires("retract")
-def restore(key: str) -> FormPage:
-    incident = _incident(key)
-    return restore_view(incident, restore_incident, f"Incident “{incident.title}”")
-
-
-def retract_view(record: Any, retract_record: Callable[..., Any], label: str) -> FormPage:
-    """Ask for a reason (GET), then retract the record (POST); shared by the sections."""
-    form = RetractForm() if request.method == "POST" else RetractForm(version=record.version)
-    if not (form.validate_on_submit() and form.version_given()):
-        return _render_retract(form, record, 400 if form.is_submitted() else 200)
-    session = get_session()
-    try:
-        retract_record(
-            session,
-            record,
-            form.reason.data,
-            current_user.name,
-            expected_version=form.expected_version,
-        )
-    except ValidationError as error:
-        session.rollback()
-        show_errors(form, error)
-        return _render_retract(form, record, 400)
-    except Conflict as conflict:
-        return conflict_page(conflict, record, {"retracted": form.reason.data})
-    session.commit()
-    flash(f"{label} retracted. It stays in the history.", "success")
-    return redirect(url_for(f"{request.blueprint}.show", key=record.key))
-
-
-def _render_retract(form: RetractForm, record: Any, status: int) -> tuple[str, int]:
-    return render_template("incidents/retract.html", form=form, record=record), status
-
-
-def restore_view(record: Any, restore_record: Callable[..., Any], label: str) -> FormPage:
-    """Undo a retraction (POST with the version seen); shared by the sections."""
-    form = RestoreForm()
-    if not (form.validate_on_submit() and form.version_given()):
-        flash(f"Not restored. {MISSING_VERSION}", "error")
-        return redirect(url_for(f"{request.blueprint}.show", key=record.key))
-    session = get_session()
-    try:
-        restore_record(session, record, expected_version=form.expected_version)
-    except ValidationError as error:
-        session.rollback()
-        flash(f"Not restored: {next(iter(error.errors.values()))}", "error")
-    except Conflict as conflict:
-        return conflict_page(conflict, record, {"retracted": None})
-    else:
-        session.commit()
-        flash(f"{label} restored.", "success")
-    return redirect(url_for(f"{request.blueprint}.show", key=record.key))
+add_write_routes(
+    bp,
+    RecordRoutes(
+        Incident,
+        IncidentForm,
+        create_incident,
+        update_incident,
+        template="incidents/form.html",
+        noun="incident",
+        find=_incident,
+        prepare_form=_with_violation_choices,
+        saved_message=lambda incident: f"Incident “{incident.title}” saved.",
+        retract_page="incidents/retract.html",
+    ),
+)

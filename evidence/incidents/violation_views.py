@@ -10,8 +10,6 @@ from evidence.incidents.forms import ViolationTypeForm
 from evidence.incidents.models import ViolationType
 from evidence.incidents.services import (
     create_violation_type,
-    restore_violation_type,
-    retract_violation_type,
     update_violation_type,
     violation_types,
 )
@@ -31,8 +29,6 @@ add_write_routes(
         ViolationTypeForm,
         create_violation_type,
         update_violation_type,
-        retract_violation_type,
-        restore_violation_type,
         template="violation_types/form.html",
         noun="violation type",
     ),

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.audit.log import touch, touch_created
+from evidence.cases.services import case_closure
 from evidence.core.records import BATCH, Record, chunks
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
@@ -32,7 +33,6 @@ from evidence.models import (
     Citation,
     CustodyEvent,
     ExhibitLink,
-    Incident,
     IncidentViolation,
     Involvement,
     Membership,
@@ -41,6 +41,7 @@ from evidence.models import (
     StatementIncident,
     UnitParent,
 )
+from evidence.places.services import ancestor_ids
 from evidence.protection import INTERNAL, Protection, document_for_audience
 from evidence.records.loading import SECTIONS, load_records
 
@@ -560,80 +561,35 @@ def _export_document(session: Session, case_key: str | None) -> Document:
 
 
 def _case_closure(session: Session, case_key: str) -> dict[str, Any]:
-    """Ids per section of everything a case's records refer to, transitively."""
+    """Ids and keys per section of everything a case's records refer to, transitively:
+    the case closure, the places above its places (so the file imports on its own) and
+    the exhibits of its incidents and statements."""
     case_id = session.scalar(select(Case.id).where(Case.key == case_key))
     if case_id is None:
         raise ExportError(f'--case: no case with key "{case_key}"')
-    case = load_records(session, "case", [case_id])[case_id]
-    incident_ids = list(
-        session.scalars(select(Incident.id).where(Incident.key.in_(case["incidents"])))
-    )
-    incidents = load_records(session, "incident", incident_ids)
-    statement_ids = set(
-        session.scalars(
-            select(StatementIncident.statement_id).where(
-                StatementIncident.incident_id.in_(incident_ids)
-            )
-        )
-    )
-    statements = load_records(session, "statement", statement_ids)
-    exhibit_ids = set(
+    closure = case_closure(session, case_id)
+    wanted: dict[str, Any] = {
+        entity.section: set(closure.records.get(entity.name, {})) for entity in SECTIONS.values()
+    }
+    wanted["places"] |= set().union(*(ancestor_ids(session, i) for i in wanted["places"]))
+    wanted["exhibits"] = set(
         session.scalars(
             select(ExhibitLink.exhibit_id).where(
-                ExhibitLink.incident_id.in_(incident_ids)
-                | ExhibitLink.statement_id.in_(statement_ids)
+                ExhibitLink.incident_id.in_(sorted(wanted["incidents"]) or [-1])
+                | ExhibitLink.statement_id.in_(sorted(wanted["statements"]) or [-1])
             )
         )
     )
-    keys: dict[str, set[str]] = {s: set() for s in SECTIONS}
-    keys["cases"].add(case_key)
-    keys["incidents"].update(case["incidents"])
-    keys["statements"].update(r["key"] for r in statements.values())
-    for incident in incidents.values():
-        keys["places"].add(incident["place"])
-        keys["violation_types"].update(incident["violations"])
-        keys["sources"].update(c["source"] for c in incident["sources"])
-        for inv in incident["involvements"]:
-            keys["units"].add(inv["unit"])
-            keys["persons"].add(inv["person"])
-            keys["sources"].update(c["source"] for c in inv["sources"])
-    for statement in statements.values():
-        keys["persons"].add(statement["witness"])
-        keys["sources"].add(statement["source"])
-    persons = _load_by_keys(session, "persons", keys["persons"])
-    for person in persons.values():
-        for membership in person["memberships"]:
-            keys["units"].add(membership["unit"])
-            keys["sources"].update(c["source"] for c in membership["sources"])
-    _add_ancestors(session, "units", keys["units"], lambda r: [p["unit"] for p in r["parents"]])
-    _add_ancestors(session, "places", keys["places"], lambda r: [r["parent"]])
-    for names in keys.values():
-        names.discard(None)
-    wanted: dict[str, Any] = {"keys": keys}
-    for section in SECTIONS:
-        model = SECTIONS[section].model
-        wanted[section] = set(
-            session.scalars(select(model.id).where(model.key.in_(sorted(keys[section]))))
-        )
-    wanted["exhibits"] = exhibit_ids
-    keys["exhibits"] = {r["key"] for r in load_records(session, "exhibit", exhibit_ids).values()}
+    wanted["keys"] = {section: _keys_of(session, section, wanted[section]) for section in SECTIONS}
     return wanted
 
 
-def _load_by_keys(session: Session, section: str, keys: set[str]) -> dict[int, Record]:
+def _keys_of(session: Session, section: str, ids: set[int]) -> set[str]:
     model = SECTIONS[section].model
-    ids = list(session.scalars(select(model.id).where(model.key.in_(sorted(k for k in keys if k)))))
-    return load_records(session, SECTIONS[section].name, ids)
-
-
-def _add_ancestors(session: Session, section: str, keys: set[str], parents_of: Callable) -> None:
-    frontier = {k for k in keys if k}
-    while frontier:
-        found = {
-            p for r in _load_by_keys(session, section, frontier).values() for p in parents_of(r)
-        }
-        frontier = {p for p in found if p and p not in keys}
-        keys.update(frontier)
+    found: set[str] = set()
+    for chunk in chunks(sorted(ids)):
+        found.update(session.scalars(select(model.key).where(model.id.in_(chunk))))
+    return found
 
 
 def _trim_links(section: str, record: Record, keys: dict[str, set[str]]) -> Record:

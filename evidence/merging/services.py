@@ -10,7 +10,7 @@ histories carry a "merge" entry naming the other.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,17 +137,22 @@ def _refuse_impossible(session: Session, kind: str, kept: Any, merged: Any) -> N
         )
     if merged.is_retracted:
         raise ValidationError({"other": f"{kind} {merged.key} is already retracted"})
-    ancestors_of = {"unit": unit_ancestor_ids, "place": ancestor_ids}.get(kind)
-    if ancestors_of is None:
+    if kind not in ("unit", "place"):
         return
-    if merged.id in ancestors_of(session, kept.id):
+    if merged.id in _ancestors(session, kind, kept.id):
         raise ValidationError(
             {"keep": f"{kind} {kept.key} lies inside {merged.key}: merging would make a cycle"}
         )
-    if kept.id in ancestors_of(session, merged.id):
+    if kept.id in _ancestors(session, kind, merged.id):
         raise ValidationError(
             {"other": f"{kind} {merged.key} lies inside {kept.key}: merging would make a cycle"}
         )
+
+
+def _ancestors(session: Session, kind: str, record_id: int) -> Collection[int]:
+    if kind == "unit":
+        return unit_ancestor_ids(session, [record_id])
+    return ancestor_ids(session, record_id)
 
 
 def _add_aliases(kept: Any, merged: Any) -> list[str]:

@@ -16,8 +16,6 @@ from evidence.records.editing import (
     clean_key,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.vocabularies import PLACE_KINDS
@@ -103,10 +101,6 @@ def update_place(session: Session, place: Place, expected_version: int, **fields
     with saving(session, place, expected_version, fields):
         apply_fields(place, _clean(session, fields, place))
     return place
-
-
-retract_place = retract
-restore_place = restore
 
 
 @dataclass

@@ -14,8 +14,6 @@ from evidence.places.models import Place
 from evidence.places.services import (
     create_place,
     load_place,
-    restore_place,
-    retract_place,
     update_place,
 )
 from evidence.web.pagination import paginate
@@ -36,8 +34,6 @@ add_write_routes(
         PlaceForm,
         create_place,
         update_place,
-        retract_place,
-        restore_place,
         template="places/form.html",
         noun="place",
         merge_kind="place",

@@ -52,8 +52,15 @@ def _rows(session: Session, stmt: Any, column: Any, ids: Sequence[int] | None) -
     return rows
 
 
-def _key_map(session: Session, model: Any) -> dict[int, str]:
-    return dict(session.execute(select(model.id, model.key)).all())
+def _keys(
+    session: Session, model: Any, loading: Sequence[int] | None, refs: Iterable[int | None]
+) -> dict[int, str]:
+    """id -> key of the ``model`` records that ``refs`` point to; the whole table when
+    ``loading`` is None (every record is being loaded), so a few records cost a few rows."""
+    stmt = select(model.id, model.key)
+    if loading is None:
+        return dict(session.execute(stmt).all())
+    return dict(_rows(session, stmt, model.id, sorted({i for i in refs if i is not None})))
 
 
 def _retraction(row: Any) -> dict[str, Any] | None:
@@ -74,7 +81,7 @@ def _finish(record: Record, row: Any) -> Record:
 
 
 def _citations_by_owner(
-    session: Session, owner_column: Any, owner_ids: Sequence[int] | None, source_keys: dict
+    session: Session, owner_column: Any, owner_ids: Sequence[int] | None
 ) -> dict[int, list[Record]]:
     stmt = select(
         owner_column,
@@ -85,10 +92,10 @@ def _citations_by_owner(
     ).order_by(owner_column, Citation.position, Citation.id)
     if owner_ids is None:
         stmt = stmt.where(owner_column.is_not(None))
+    rows = _rows(session, stmt, owner_column, owner_ids)
+    source_keys = _keys(session, Source, owner_ids, (row.source_id for row in rows))
     found: dict[int, list[Record]] = defaultdict(list)
-    for owner, source_id, locator, quote, credibility in _rows(
-        session, stmt, owner_column, owner_ids
-    ):
+    for owner, source_id, locator, quote, credibility in rows:
         found[owner].append(
             {
                 "source": source_keys[source_id],
@@ -109,7 +116,8 @@ def _violation_types(session: Session, ids: Sequence[int] | None) -> dict[int, R
 
 
 def _places(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    keys = _key_map(session, Place)
+    rows = _rows(session, select(Place.__table__), Place.id, ids)
+    keys = _keys(session, Place, ids, (p.parent_id for p in rows))
     return {
         p.id: _finish(
             {
@@ -123,17 +131,18 @@ def _places(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
             },
             p,
         )
-        for p in _rows(session, select(Place.__table__), Place.id, ids)
+        for p in rows
     }
 
 
 def _units(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    keys = _key_map(session, Unit)
     parents: dict[int, list[Record]] = defaultdict(list)
     link_stmt = select(UnitParent.__table__).order_by(
         UnitParent.unit_id, UnitParent.position, UnitParent.id
     )
-    for link in _rows(session, link_stmt, UnitParent.unit_id, ids):
+    links = _rows(session, link_stmt, UnitParent.unit_id, ids)
+    keys = _keys(session, Unit, ids, (link.parent_id for link in links))
+    for link in links:
         parents[link.unit_id].append(
             {"unit": keys[link.parent_id], "start": link.start, "end": link.end}
         )
@@ -153,17 +162,13 @@ def _units(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
 
 
 def _persons(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    unit_keys = _key_map(session, Unit)
-    source_keys = _key_map(session, Source)
     membership_stmt = select(Membership.__table__).order_by(
         Membership.person_id, Membership.position, Membership.id
     )
     memberships = list(_rows(session, membership_stmt, Membership.person_id, ids))
+    unit_keys = _keys(session, Unit, ids, (m.unit_id for m in memberships))
     citations = _citations_by_owner(
-        session,
-        Citation.membership_id,
-        None if ids is None else [m.id for m in memberships],
-        source_keys,
+        session, Citation.membership_id, None if ids is None else [m.id for m in memberships]
     )
     by_person: dict[int, list[Record]] = defaultdict(list)
     for m in memberships:
@@ -214,29 +219,24 @@ def _sources(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
 
 
 def _incidents(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    place_keys = _key_map(session, Place)
-    unit_keys = _key_map(session, Unit)
-    person_keys = _key_map(session, Person)
-    source_keys = _key_map(session, Source)
-    violation_keys = _key_map(session, ViolationType)
-
     violations: dict[int, list[str]] = defaultdict(list)
     violation_stmt = select(IncidentViolation.incident_id, IncidentViolation.violation_type_id)
     violation_stmt = violation_stmt.order_by(
         IncidentViolation.incident_id, IncidentViolation.position
     )
-    for incident_id, type_id in _rows(session, violation_stmt, IncidentViolation.incident_id, ids):
+    violation_rows = _rows(session, violation_stmt, IncidentViolation.incident_id, ids)
+    violation_keys = _keys(session, ViolationType, ids, (row[1] for row in violation_rows))
+    for incident_id, type_id in violation_rows:
         violations[incident_id].append(violation_keys[type_id])
 
     involvement_stmt = select(Involvement.__table__).order_by(
         Involvement.incident_id, Involvement.position, Involvement.id
     )
     involvements = list(_rows(session, involvement_stmt, Involvement.incident_id, ids))
+    unit_keys = _keys(session, Unit, ids, (inv.unit_id for inv in involvements))
+    person_keys = _keys(session, Person, ids, (inv.person_id for inv in involvements))
     involvement_citations = _citations_by_owner(
-        session,
-        Citation.involvement_id,
-        None if ids is None else [i.id for i in involvements],
-        source_keys,
+        session, Citation.involvement_id, None if ids is None else [i.id for i in involvements]
     )
     by_incident: dict[int, list[Record]] = defaultdict(list)
     for inv in involvements:
@@ -249,7 +249,9 @@ def _incidents(session: Session, ids: Sequence[int] | None) -> dict[int, Record]
                 "sources": involvement_citations.get(inv.id, []),
             }
         )
-    incident_citations = _citations_by_owner(session, Citation.incident_id, ids, source_keys)
+    incident_citations = _citations_by_owner(session, Citation.incident_id, ids)
+    rows = _rows(session, select(Incident.__table__), Incident.id, ids)
+    place_keys = _keys(session, Place, ids, (i.place_id for i in rows))
     return {
         i.id: _finish(
             {
@@ -265,22 +267,24 @@ def _incidents(session: Session, ids: Sequence[int] | None) -> dict[int, Record]
             },
             i,
         )
-        for i in _rows(session, select(Incident.__table__), Incident.id, ids)
+        for i in rows
     }
 
 
 def _statements(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    person_keys = _key_map(session, Person)
-    source_keys = _key_map(session, Source)
-    incident_keys = _key_map(session, Incident)
     links: dict[int, list[Record]] = defaultdict(list)
     link_stmt = select(StatementIncident.__table__).order_by(
         StatementIncident.statement_id, StatementIncident.position, StatementIncident.id
     )
-    for link in _rows(session, link_stmt, StatementIncident.statement_id, ids):
+    link_rows = _rows(session, link_stmt, StatementIncident.statement_id, ids)
+    incident_keys = _keys(session, Incident, ids, (link.incident_id for link in link_rows))
+    for link in link_rows:
         links[link.statement_id].append(
             {"incident": incident_keys[link.incident_id], "excerpt": link.excerpt}
         )
+    rows = _rows(session, select(Statement.__table__), Statement.id, ids)
+    person_keys = _keys(session, Person, ids, (s.witness_id for s in rows))
+    source_keys = _keys(session, Source, ids, (s.source_id for s in rows))
     return {
         s.id: _finish(
             {
@@ -298,24 +302,24 @@ def _statements(session: Session, ids: Sequence[int] | None) -> dict[int, Record
             },
             s,
         )
-        for s in _rows(session, select(Statement.__table__), Statement.id, ids)
+        for s in rows
     }
 
 
 def _cases(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    incident_keys = _key_map(session, Incident)
     incidents: dict[int, list[str]] = defaultdict(list)
     link_stmt = select(CaseIncident.case_id, CaseIncident.incident_id).order_by(
         CaseIncident.case_id, CaseIncident.position
     )
-    for case_id, incident_id in _rows(session, link_stmt, CaseIncident.case_id, ids):
+    link_rows = _rows(session, link_stmt, CaseIncident.case_id, ids)
+    incident_keys = _keys(session, Incident, ids, (row[1] for row in link_rows))
+    for case_id, incident_id in link_rows:
         incidents[case_id].append(incident_keys[incident_id])
-    statement_keys = _key_map(session, Statement)
     excluded: dict[int, list[str]] = defaultdict(list)
     exclusion_stmt = select(CaseStatementExclusion.case_id, CaseStatementExclusion.statement_id)
-    for case_id, statement_id in _rows(
-        session, exclusion_stmt, CaseStatementExclusion.case_id, ids
-    ):
+    exclusion_rows = _rows(session, exclusion_stmt, CaseStatementExclusion.case_id, ids)
+    statement_keys = _keys(session, Statement, ids, (row[1] for row in exclusion_rows))
+    for case_id, statement_id in exclusion_rows:
         excluded[case_id].append(statement_keys[statement_id])
     return {
         c.id: _finish(
@@ -335,16 +339,17 @@ def _cases(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
 
 
 def _exhibits(session: Session, ids: Sequence[int] | None) -> dict[int, Record]:
-    incident_keys = _key_map(session, Incident)
-    statement_keys = _key_map(session, Statement)
-    source_keys = _key_map(session, Source)
     links: dict[int, dict[str, list[str]]] = defaultdict(
         lambda: {"incidents": [], "statements": [], "sources": []}
     )
     link_stmt = select(ExhibitLink.__table__).order_by(
         ExhibitLink.exhibit_id, ExhibitLink.position, ExhibitLink.id
     )
-    for link in _rows(session, link_stmt, ExhibitLink.exhibit_id, ids):
+    link_rows = _rows(session, link_stmt, ExhibitLink.exhibit_id, ids)
+    incident_keys = _keys(session, Incident, ids, (link.incident_id for link in link_rows))
+    statement_keys = _keys(session, Statement, ids, (link.statement_id for link in link_rows))
+    source_keys = _keys(session, Source, ids, (link.source_id for link in link_rows))
+    for link in link_rows:
         target = links[link.exhibit_id]
         if link.incident_id:
             target["incidents"].append(incident_keys[link.incident_id])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from evidence.actors.models import Membership, Person
@@ -61,6 +61,14 @@ class SourcingReport:
         return {name: [asdict(row) for row in rows] for name, _title, rows in self.sections()}
 
 
+def unsourced_incidents() -> Select[tuple[Incident]]:
+    """Live incidents that cite no source themselves (what their involvements cite does not
+    count: the incident's own claim is what stands unsupported)."""
+    return select(Incident).where(
+        Incident.retracted_at.is_(None), ~exists().where(Citation.incident_id == Incident.id)
+    )
+
+
 def _source_count(owner_column: Any) -> Any:
     """Distinct sources cited by each owner (involvement or membership id)."""
     return (
@@ -80,12 +88,7 @@ def _plural(count: int) -> str:
 def sourcing_report(session: Session, protection: Protection) -> SourcingReport:
     """The report for an audience (a constant number of queries)."""
     unsourced = session.scalars(
-        select(Incident)
-        .where(
-            Incident.retracted_at.is_(None),
-            ~select(Citation.id).where(Citation.incident_id == Incident.id).exists(),
-        )
-        .order_by(Incident.earliest.nulls_last(), Incident.key)
+        unsourced_incidents().order_by(Incident.earliest.nulls_last(), Incident.key)
     )
     incidents = [Row("incident", i.key, protection.scrub(i.title), i.date or "") for i in unsourced]
 

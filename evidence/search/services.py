@@ -27,14 +27,9 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
-    Date,
     and_,
     case,
-    cast,
-    exists,
     func,
-    literal,
-    null,
     or_,
     select,
     union_all,
@@ -42,22 +37,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from evidence import limits
-from evidence.actors.services import MAX_DEPTH
 from evidence.dates import humanize
+from evidence.incidents.services import IncidentFilters, incident_conditions
 from evidence.models import (
     Case,
     Incident,
-    IncidentViolation,
-    Involvement,
     Person,
     Place,
     Source,
     Statement,
     StatementIncident,
     Unit,
-    UnitParent,
 )
-from evidence.places.services import subtree_ids
 from evidence.protection import Protection
 from evidence.search.engine import engine_for, is_indexed, near_spellings
 from evidence.search.indexing import SEARCHED
@@ -87,10 +78,23 @@ class SearchFilters:
     date_from: dt.date | None = None  # uncertain dates match when they may overlap the range
     date_to: dt.date | None = None
     place: int | None = None  # a place id; places inside it match too
-    unit: int | None = None  # a unit id; its sub-units as at the incident's date match too
+    unit: int | None = None  # as IncidentFilters.unit: sub-units match while under it
     violation_type: int | None = None
     status: str | None = None
     protection: str | None = None  # statements only
+
+    def incident_filters(self) -> IncidentFilters:
+        """The incident filters as the incident list applies them; retracted incidents stay,
+        as the search documents say which records are retracted."""
+        return IncidentFilters(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            place=self.place,
+            unit=self.unit,
+            violation_type=self.violation_type,
+            status=self.status,
+            include_retracted=True,
+        )
 
     @property
     def on_incidents(self) -> bool:
@@ -176,71 +180,6 @@ def _prepare(session: Session, query: str, protection: Protection) -> _Query:
     return _Query(words=prepared, phrase=f" {' '.join(query_keys)} ")
 
 
-def _overlapping(earliest: Any, latest: Any, since: Any, until: Any) -> ColumnElement[bool]:
-    """Two spans that may overlap; an unknown end is open."""
-    return and_(
-        or_(since.is_(None), latest.is_(None), since <= latest),
-        or_(until.is_(None), earliest.is_(None), until >= earliest),
-    )
-
-
-def _units_under(unit_id: int) -> Any:
-    """A recursive CTE (id, since, until): the unit and every unit below it, with the span
-    in which the whole chain of parent links up to ``unit_id`` held (None: open)."""
-    tree = select(
-        literal(unit_id).label("id"),
-        cast(null(), Date).label("since"),
-        cast(null(), Date).label("until"),
-        literal(0).label("depth"),
-    ).cte("units_under", recursive=True)
-    since = case(
-        (tree.c.since.is_(None), UnitParent.valid_from),
-        (UnitParent.valid_from.is_(None), tree.c.since),
-        (UnitParent.valid_from > tree.c.since, UnitParent.valid_from),
-        else_=tree.c.since,
-    )
-    until = case(
-        (tree.c.until.is_(None), UnitParent.valid_until),
-        (UnitParent.valid_until.is_(None), tree.c.until),
-        (UnitParent.valid_until < tree.c.until, UnitParent.valid_until),
-        else_=tree.c.until,
-    )
-    step = (
-        select(UnitParent.unit_id, since, until, tree.c.depth + 1)
-        .join(tree, UnitParent.parent_id == tree.c.id)
-        .where(tree.c.depth < MAX_DEPTH, or_(since.is_(None), until.is_(None), since <= until))
-    )
-    return tree.union(step)
-
-
-def incident_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
-    """Conditions on ``Incident`` for the incident filters."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.date_from:
-        conditions.append(or_(Incident.latest.is_(None), Incident.latest >= filters.date_from))
-    if filters.date_to:
-        conditions.append(or_(Incident.earliest.is_(None), Incident.earliest <= filters.date_to))
-    if filters.place is not None:
-        conditions.append(Incident.place_id.in_(subtree_ids(filters.place)))
-    if filters.unit is not None:
-        tree = _units_under(filters.unit)
-        conditions.append(
-            exists()
-            .where(Involvement.incident_id == Incident.id, Involvement.unit_id == tree.c.id)
-            .where(_overlapping(Incident.earliest, Incident.latest, tree.c.since, tree.c.until))
-        )
-    if filters.violation_type is not None:
-        conditions.append(
-            exists().where(
-                IncidentViolation.incident_id == Incident.id,
-                IncidentViolation.violation_type_id == filters.violation_type,
-            )
-        )
-    if filters.status:
-        conditions.append(Incident.status == filters.status)
-    return conditions
-
-
 def _type_conditions(
     entity: str, filters: SearchFilters, protection: Protection, incidents: Any
 ) -> list[ColumnElement[bool]]:
@@ -293,7 +232,7 @@ def _page_ids(
     capped_matches = engine.matching_ids(prepared.words).limit(RANKED_AT_MOST + 1).subquery()
     many = session.scalar(select(func.count()).select_from(capped_matches)) > RANKED_AT_MOST
     # Built once: the unit filter's recursive CTE may appear only once in the statement.
-    incidents = select(Incident.id).where(*incident_conditions(filters))
+    incidents = select(Incident.id).where(*incident_conditions(session, filters.incident_filters()))
     per_type = {
         entity: and_(
             SearchDocument.entity == entity,

@@ -27,8 +27,6 @@ from evidence.records.editing import (
     clean_key,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Citation, Source
@@ -130,10 +128,6 @@ def update_source(session: Session, source: Source, expected_version: int, **fie
     with saving(session, source, expected_version, fields):
         apply_fields(source, _clean(session, fields, source))
     return source
-
-
-retract_source = retract
-restore_source = restore
 
 
 # --- citations --------------------------------------------------------------------------

@@ -13,8 +13,6 @@ from evidence.sources.models import Source
 from evidence.sources.services import (
     create_source,
     load_source,
-    restore_source,
-    retract_source,
     update_source,
 )
 from evidence.web.pagination import paginate
@@ -35,8 +33,6 @@ add_write_routes(
         SourceForm,
         create_source,
         update_source,
-        retract_source,
-        restore_source,
         template="sources/form.html",
         noun="source",
         merge_kind="source",

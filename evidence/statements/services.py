@@ -24,8 +24,6 @@ from evidence.records.editing import (
     clean_key,
     create,
     resolve,
-    restore,
-    retract,
     saving,
 )
 from evidence.sources.models import Source
@@ -150,10 +148,6 @@ def update_statement(
     with saving(session, statement, expected_version, fields):
         apply_fields(statement, _clean(session, fields, statement))
     return statement
-
-
-retract_statement = retract
-restore_statement = restore
 
 
 def load_statement(session: Session, statement_id: int) -> Statement | None:

@@ -1,4 +1,5 @@
-"""Witness statements: list, page, create/edit form, retract/restore — protection applied.
+"""Witness statements: list and page (protection applied); create/edit and retract/restore
+through the one form flow (web.record_views).
 
 A viewer (the public audience) never sees who gave a pseudonymous or
 confidential statement, and a confidential statement does not exist for them:
@@ -14,7 +15,6 @@ from sqlalchemy.orm import joinedload, raiseload, selectinload
 from evidence import dates
 from evidence.audit.services import history
 from evidence.db import get_session
-from evidence.incidents.views import FormPage, restore_view, retract_view, save_form
 from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.statements.forms import StatementForm
@@ -22,13 +22,11 @@ from evidence.statements.models import Statement, StatementIncident
 from evidence.statements.services import (
     create_statement,
     load_statement,
-    restore_statement,
-    retract_statement,
     update_statement,
 )
 from evidence.vocabularies import PROTECTION_LEVELS
-from evidence.web.forms import form_data
 from evidence.web.pagination import paginate
+from evidence.web.record_views import RecordRoutes, add_write_routes
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
 
@@ -99,50 +97,22 @@ def show(key: str) -> str:
     )
 
 
-def _render_form(
-    form: StatementForm, statement: Statement | None, status: int = 200
-) -> tuple[str, int]:
-    return render_template("statements/form.html", form=form, statement=statement), status
+def _linked_to_the_incident_opened_from() -> dict[str, object]:
+    return {"incidents": [{"incident": request.args.get("incident", ""), "excerpt": ""}]}
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@requires("edit")
-def new() -> FormPage:
-    if request.method == "GET":
-        # Opened from an incident page: the statement is linked to that incident already.
-        incident = request.args.get("incident", "")
-        form = StatementForm(data={"incidents": [{"incident": incident, "excerpt": ""}]})
-        return _render_form(form, None)
-    return save_form(
-        StatementForm(), None, create_statement, update_statement, _render_form, _saved
-    )
-
-
-@bp.route("/<key>/edit", methods=["GET", "POST"])
-@requires("edit")
-def edit(key: str) -> FormPage:
-    statement = _statement(key)
-    if request.method == "GET":
-        form = StatementForm(data=form_data(get_session(), statement))
-        return _render_form(form, statement)
-    return save_form(
-        StatementForm(), statement, create_statement, update_statement, _render_form, _saved
-    )
-
-
-def _saved(statement: Statement) -> str:
-    return f"Statement {statement.key} saved."
-
-
-@bp.route("/<key>/retract", methods=["GET", "POST"])
-@requires("retract")
-def retract(key: str) -> FormPage:
-    statement = _statement(key)
-    return retract_view(statement, retract_statement, f"Statement {statement.key}")
-
-
-@bp.post("/<key>/restore")
-@requires("retract")
-def restore(key: str) -> FormPage:
-    statement = _statement(key)
-    return restore_view(statement, restore_statement, f"Statement {statement.key}")
+add_write_routes(
+    bp,
+    RecordRoutes(
+        Statement,
+        StatementForm,
+        create_statement,
+        update_statement,
+        template="statements/form.html",
+        noun="statement",
+        find=_statement,
+        new_data=_linked_to_the_incident_opened_from,
+        saved_message=lambda statement: f"Statement {statement.key} saved.",
+        retract_page="incidents/retract.html",
+    ),
+)

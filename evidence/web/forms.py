@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -230,18 +229,3 @@ class RetractForm(VersionedForm):
 
 class RestoreForm(VersionedForm):
     pass
-
-
-def attach_service_error(form: FlaskForm, error: Exception) -> None:
-    """Show a service error ("field: message") under that field, else above the form.
-
-    Services raise errors whose text starts with the field name (``"date:
-    '2020-13' is not a date"``); a view catches them and calls this so the
-    page shows the message next to what the user typed.
-    """
-    field_name, separator, message = str(error).partition(": ")
-    field = getattr(form, field_name, None) if separator else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message]
-    else:
-        form.form_errors.append(str(error))

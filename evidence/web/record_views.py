@@ -1,9 +1,11 @@
-"""The steps every record section (places, units, persons, sources, cases, violation types)
-repeats: find a record by key, list with a quick filter, the create/edit form flow with
-its conflict page, and retract/restore.
+"""The steps every record section (incidents, statements, places, units, persons,
+sources, cases, violation types) repeats: find a record by key, list with a quick
+filter, and the one form flow — load, authorise, validate, call the service, commit
+once, render or redirect — for create/edit, retract/restore and merge, with one
+conflict page.
 
-A section's views.py stays a list of routes that call these with its own form,
-services and templates; the business rules live in the services.
+A section's views.py declares its RecordRoutes and keeps its own read pages; the
+business rules live in the services.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from evidence.db import get_session
 from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput, current_protection
-from evidence.records.editing import Conflict
+from evidence.records.editing import Conflict, restore, retract
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
 
@@ -113,11 +115,18 @@ def list_query(
 # --- forms ------------------------------------------------------------------------------
 
 
-def record_form(form_class: type[FlaskForm], record: KeyedRecord | None) -> Any:
-    """The form of a new record, or of a stored one (its current data on GET, plus one
-    empty row in each list so a row can be added without JavaScript)."""
-    if record is None or request.method != "GET":
+def record_form(
+    form_class: type[FlaskForm],
+    record: KeyedRecord | None,
+    new_data: Callable[[], dict[str, Any]] | None = None,
+) -> Any:
+    """The form of a new record (``new_data`` fills it as first shown), or of a stored
+    one (its current data on GET, plus one empty row in each list so a row can be added
+    without JavaScript)."""
+    if request.method != "GET":
         return form_class()
+    if record is None:
+        return form_class(data=new_data()) if new_data else form_class()
     form = form_class(data=form_data(get_session(), record))
     _add_spare_rows(form)
     return form
@@ -165,17 +174,28 @@ def save_record(
     template: str,
     noun: str,
     duplicates_of: str | None = None,
+    saved_message: Callable[[Any], str] | None = None,
     **context: Any,
 ) -> Page:
     """Validate, then create or update through the services; one commit at the end.
 
-    Errors keep what was typed and name the field (HTTP 400); a concurrent change
-    shows the conflict page (HTTP 409) and writes nothing. A new record of kind
+    Errors keep what was typed and name the field by its label (HTTP 400), all in one
+    round: the form's own checks and the service's; a concurrent change shows the
+    conflict page (HTTP 409) and writes nothing. A new record of kind
     ``duplicates_of`` that looks like existing ones is not saved at first: the form
     comes back listing them, with a "save anyway" box.
     """
-    status = 200
-    if form.validate_on_submit() and (record is None or form.version_given()):
+    if not form.is_submitted():
+        return render_template(template, form=form, record=record, **context)
+    valid = form.validate_on_submit()
+    if record is not None and not form.version_given():
+        pass  # version_given() has put "the version is missing" on the form
+    elif not valid:
+        # One round of errors: what the service would refuse too, not only the form.
+        problems = _service_problems(form, record, create, update)
+        if problems is not None:
+            show_errors(form, _in_the_forms_words(form, problems, skip_fields_with_errors=True))
+    else:
         session = get_session()
         duplicates = (
             _duplicates_of_new(duplicates_of, form.service_fields())
@@ -193,18 +213,82 @@ def save_record(
                 saved = update(session, record, form.expected_version, **form.service_fields())
         except ValidationError as error:
             session.rollback()
-            show_errors(form, error)
+            show_errors(form, _in_the_forms_words(form, error))
         except Conflict as conflict:
             session.rollback()
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            flash(f"{noun.capitalize()} saved.", "success")
+            message = saved_message(saved) if saved_message else f"{noun.capitalize()} saved."
+            flash(message, "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
-        status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template(template, form=form, record=record, **context), status
+    return render_template(template, form=form, record=record, **context), 400
+
+
+def _service_problems(
+    form: Any,
+    record: KeyedRecord | None,
+    create: Callable[..., KeyedRecord],
+    update: Callable[..., KeyedRecord],
+) -> ValidationError | None:
+    """What the service refuses in the submitted fields, found by a trial in a savepoint
+    that is rolled back: nothing is written."""
+    session = get_session()
+    trial = session.begin_nested()
+    try:
+        if record is None:
+            create(session, **form.service_fields())
+        else:
+            update(session, record, form.expected_version, **form.service_fields())
+        session.flush()
+    except ValidationError as error:
+        return error
+    except Conflict:
+        return None
+    finally:
+        trial.rollback()
+    return None
+
+
+def _in_the_forms_words(
+    form: Any, error: ValidationError, *, skip_fields_with_errors: bool = False
+) -> ValidationError:
+    """The service's messages as the form's reader sees them: a message that begins with
+    a field's internal name (``citations-0-source is required``) begins with its label
+    instead (``Source is required``). With ``skip_fields_with_errors``, a field the form
+    already complains about keeps only the form's message."""
+    messages = {}
+    for name, message in error.errors.items():
+        field = _field_named(form, name)
+        if field is None:
+            messages[name] = message
+            continue
+        if skip_fields_with_errors and field.errors:
+            continue
+        if message.startswith(f"{name} "):
+            message = f"{field.label.text}{message[len(name) :]}"
+        messages[name] = message
+    return ValidationError(messages)
+
+
+def _field_named(form: Any, name: str) -> Any:
+    """The field a service error names: ``title``, ``citations-0-source``, ..."""
+    field: Any = form
+    parts = name.split("-")
+    while parts:
+        part = parts.pop(0)
+        if part.isdigit() and hasattr(field, "entries"):
+            index = int(part)
+            if index >= len(field.entries):
+                return None
+            field = field.entries[index]
+            field = getattr(field, "form", field)
+        else:
+            try:
+                field = field[part]
+            except (KeyError, TypeError):
+                return None
+    return None if field is form or not hasattr(field, "label") else field
 
 
 @dataclass(frozen=True)
@@ -219,15 +303,34 @@ class ConflictRow:
 
 
 def _comparable(name: str, value: Any) -> Any:
-    """A submitted value in the shape of the stored one (aliases as a list, nested
-    ``citations`` under their evidence/1 name ``sources``), so equal values compare equal."""
+    """A submitted or stored value in one shape (aliases as a list, nested ``citations``
+    under their evidence/1 name ``sources``, numbers as the text typed, blank form rows
+    left out), so equal values compare equal."""
     if name == "aliases" and isinstance(value, str):
         return parse_aliases(value)
     if isinstance(value, dict):
-        return {("sources" if k == "citations" else k): _comparable(k, v) for k, v in value.items()}
+        return {_STORED_NAMES.get(k, k): _comparable(k, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_comparable(name, item) for item in value]
-    return value if value != "" else None
+        items = [_comparable(name, item) for item in value]
+        return [item for item in items if not _blank_row(item)]
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+# A row of a list whose references are all empty is a blank form row: services skip it.
+_REFERENCES = ("unit", "person", "source", "incident")
+
+
+def _blank_row(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    references = [name for name in _REFERENCES if name in item]
+    return bool(references) and not any(item[name] for name in references)
+
+
+# Form fields stored under another evidence/1 name.
+_STORED_NAMES = {"citations": "sources"}
 
 
 def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
@@ -235,7 +338,11 @@ def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
     protection = current_protection()
     current = conflict.current or {}
     rows = [
-        ConflictRow(name, _comparable(name, value), current.get(name))
+        ConflictRow(
+            name,
+            _comparable(name, value),
+            _comparable(name, current.get(_STORED_NAMES.get(name, name))),
+        )
         for name, value in conflict.attempted.items()
         if name != "key" or value
     ]
@@ -255,36 +362,51 @@ def conflict_page(conflict: Conflict, noun: str) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class RecordRoutes:
-    """What a section's new/edit/retract/restore routes need to know about its records."""
+    """What a section's new/edit/retract/restore (and merge) routes need to know."""
 
     model: type[KeyedRecord]
     form: type[FlaskForm]
     create: Callable[..., KeyedRecord]
     update: Callable[..., KeyedRecord]
-    retract: Callable[..., Any]
-    restore: Callable[..., Any]
     template: str
     noun: str
     edit_action: str = "edit"
     retract_action: str = "retract"
     # Persons, units, places and sources: warn of likely duplicates, offer merging.
     merge_kind: str | None = None
+    # The record of a key, or 404 (default: find_or_404).
+    find: Callable[[str], KeyedRecord] | None = None
+    # Fills the form's choices from the database (e.g. the violation types).
+    prepare_form: Callable[[Any], None] | None = None
+    # A new record's form as first shown (e.g. linked to the incident it was opened from).
+    new_data: Callable[[], dict[str, Any]] | None = None
+    saved_message: Callable[[Any], str] | None = None
+    # A page asking for the reason (GET /<key>/retract); without one, the record's page
+    # carries the reason box and problems come back there as messages.
+    retract_page: str | None = None
+
+    def load(self, key: str) -> KeyedRecord:
+        return self.find(key) if self.find else find_or_404(self.model, key)
 
 
 def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
-    """Register ``new``, ``edit``, ``retract`` and ``restore`` on the section's blueprint,
-    each declaring its action (permissions.requires)."""
+    """Register ``new``, ``edit``, ``retract`` and ``restore`` (and ``merge``) on the
+    section's blueprint, each declaring its action (permissions.requires)."""
     from evidence.permissions import requires
 
     def save(record: KeyedRecord | None) -> Page:
+        form = record_form(routes.form, record, routes.new_data)
+        if routes.prepare_form:
+            routes.prepare_form(form)
         return save_record(
-            record_form(routes.form, record),
+            form,
             record,
             create=routes.create,
             update=routes.update,
             template=routes.template,
             noun=routes.noun,
             duplicates_of=routes.merge_kind,
+            saved_message=routes.saved_message,
         )
 
     @requires(routes.edit_action)
@@ -293,26 +415,27 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
 
     @requires(routes.edit_action)
     def edit(key: str) -> Page:
-        return save(find_or_404(routes.model, key))
+        return save(routes.load(key))
 
     @requires(routes.retract_action)
     def retract(key: str) -> Page:
-        return retract_record(find_or_404(routes.model, key), routes.retract, routes.noun)
+        return retract_record(routes.load(key), routes)
 
     @requires(routes.retract_action)
     def restore(key: str) -> Page:
-        return restore_record(find_or_404(routes.model, key), routes.restore, routes.noun)
+        return restore_record(routes.load(key), routes.noun)
 
+    retract_methods = ["GET", "POST"] if routes.retract_page else ["POST"]
     bp.add_url_rule("/new", "new", new, methods=["GET", "POST"])
     bp.add_url_rule("/<key>/edit", "edit", edit, methods=["GET", "POST"])
-    bp.add_url_rule("/<key>/retract", "retract", retract, methods=["POST"])
+    bp.add_url_rule("/<key>/retract", "retract", retract, methods=retract_methods)
     bp.add_url_rule("/<key>/restore", "restore", restore, methods=["POST"])
     if routes.merge_kind is not None:
         kind = routes.merge_kind
 
         @requires("merge")
         def merge(key: str) -> Page:
-            return merge_record(find_or_404(routes.model, key), kind, routes.noun)
+            return merge_record(routes.load(key), kind, routes.noun)
 
         bp.add_url_rule("/<key>/merge", "merge", merge, methods=["GET", "POST"])
 
@@ -353,14 +476,26 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
 # --- retract and restore ----------------------------------------------------------------
 
 
-def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) -> Page:
-    """Withdraw a record with the reason given on its page; it stays in the history."""
+def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
+    """Withdraw a record with the reason given; it stays in the history.
+
+    With a retract page, the page asks for the reason and comes back with problems
+    beside the field (400); without one, problems come back as messages on the record's
+    page.
+    """
+    noun, page = routes.noun, routes.retract_page
+    if request.method == "GET":
+        return render_template(page, form=RetractForm(version=record.version), record=record)
     form = RetractForm()
     session = get_session()
     if not form.validate_on_submit():
+        if page:
+            return render_template(page, form=form, record=record), 400
         problem = form.reason.errors[0] if form.reason.errors else "give a reason"
         flash(f"{noun.capitalize()} not retracted: reason for retraction: {problem}.", "error")
     elif not form.version_given():
+        if page:
+            return render_template(page, form=form, record=record), 400
         flash(f"{noun.capitalize()} not retracted. {MISSING_VERSION}", "error")
     else:
         try:
@@ -373,6 +508,9 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
             )
         except ValidationError as error:
             session.rollback()
+            if page:
+                show_errors(form, error)
+                return render_template(page, form=form, record=record), 400
             flash(
                 f"{noun.capitalize()} not retracted: {error.errors.get('reason', error)}", "error"
             )
@@ -385,7 +523,7 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
-def restore_record(record: KeyedRecord, restore: Callable[..., Any], noun: str) -> Page:
+def restore_record(record: KeyedRecord, noun: str) -> Page:
     form = RestoreForm()
     if not form.validate_on_submit() or not form.version_given():
         flash(f"{noun.capitalize()} not restored. {MISSING_VERSION}", "error")

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from evidence.accounts import passwords
 from evidence.accounts.models import User
-from evidence.accounts.services import AccountError, authenticate, create_user
+from evidence.accounts.services import authenticate, create_user
 from evidence.audit.models import AuditEntry
+from evidence.core.validation import ValidationError
 from evidence.interchange.cli import DEMO_PASSWORD
 from tests.webclient import PASSWORD, make_users, sign_in, without_csrf
 
@@ -48,7 +49,7 @@ def admin(app: Flask, session: Session) -> FlaskClient:
 def test_weak_passwords_are_refused_with_the_reason(
     session: Session, password: str, message: str
 ) -> None:
-    with pytest.raises(AccountError) as refused:
+    with pytest.raises(ValidationError) as refused:
         create_user(session, name="a.petrova", role="viewer", password=password)
     assert str(refused.value).startswith(f"password: {message}")
     assert session.scalar(select(User).where(User.name == "a.petrova")) is None

@@ -7,7 +7,9 @@ from evidence.actors.models import Membership, UnitParent
 from evidence.actors.services import (
     load_person,
     load_unit,
+    unit_ancestor_ids,
     units_at,
+    units_under,
     update_person,
     update_unit,
 )
@@ -72,6 +74,35 @@ def test_a_unit_cannot_be_its_own_ancestor(session):
     with pytest.raises(ValidationError):
         update_unit(session, ministry, ministry.version, parents=[{"unit": ministry}])
     assert session.scalars(select(UnitParent).where(UnitParent.unit_id == ministry.id)).all() == []
+
+
+def test_unit_ancestor_ids_climbs_every_parent_link_of_every_unit(session):
+    kgb = make_unit(session, name="KGB", kind="security-service")
+    mvd = make_unit(session, name="MVD", kind="ministry")
+    guard = make_unit(session, name="Guard", parents=[{"unit": mvd, "end": "2000"}])
+    almaz = make_unit(session, name="Almaz", parents=[{"unit": guard}, {"unit": kgb}])
+    lone = make_unit(session, name="Lone")
+    assert unit_ancestor_ids(session, [almaz.id]) == {guard.id, mvd.id, kgb.id}
+    assert unit_ancestor_ids(session, [guard.id, lone.id]) == {mvd.id}
+    assert unit_ancestor_ids(session, []) == set()
+
+
+def test_units_under_spans_the_time_every_link_on_the_way_down_held(session):
+    mvd = make_unit(session, name="MVD", kind="ministry")
+    guard = make_unit(
+        session, name="Guard", parents=[{"unit": mvd, "start": "1995", "end": "2005"}]
+    )
+    almaz = make_unit(session, name="Almaz", parents=[{"unit": guard, "start": "2000"}])
+    make_unit(session, name="Elsewhere")
+    tree = units_under(mvd.id)
+    rows = session.execute(select(tree.c.id, tree.c.since, tree.c.until)).all()
+    assert sorted(rows) == sorted(
+        [
+            (mvd.id, None, None),
+            (guard.id, dt.date(1995, 1, 1), dt.date(2005, 12, 31)),
+            (almaz.id, dt.date(2000, 1, 1), dt.date(2005, 12, 31)),
+        ]
+    )
 
 
 def test_units_at_follows_the_chain_of_command_at_a_date(session):

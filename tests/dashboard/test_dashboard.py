@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from evidence.audit.services import history
 from evidence.dashboard.services import recent_changes, record_counts, unsourced_facts
-from evidence.incidents.services import retract_incident
 from evidence.models import Incident, Involvement, Membership, Person, Statement, Unit
 from evidence.protection import Protection
-from evidence.statements.services import retract_statement
+from evidence.records.editing import retract
 from tests.factories import (
     citation,
     involvement,
@@ -113,11 +112,11 @@ def test_counts_leave_out_retracted_and_hidden_records(session: Session) -> None
     make_source(session)
     make_incident(session)
     retracted = make_incident(session)
-    retract_incident(session, retracted, "duplicate", "tester")
+    retract(session, retracted, "duplicate", "tester")
     make_statement(session, text="Seen.", protection="public")
     make_statement(session, text="Secret.", protection="confidential", pseudonym="W-9")
     gone = make_statement(session, text="Withdrawn.", protection="public")
-    retract_statement(session, gone, "withdrawn", "tester")
+    retract(session, gone, "withdrawn", "tester")
     make_source(session)
     session.commit()
     for audience, statements in (("internal", 2), ("public", 1)):
@@ -141,7 +140,7 @@ def test_unsourced_totals_are_exact(session: Session) -> None:
             citations=citations,
             involvements=[involvement(unit=unit, citations=citations), involvement(unit=unit)],
         )
-        retract_incident(session, gone, "duplicate", "tester")
+        retract(session, gone, "duplicate", "tester")
     session.commit()
     groups = unsourced_facts(session, Protection.load(session, "internal"), limit=2)
     totals = {group.title: (group.total, len(group.items)) for group in groups}

@@ -505,3 +505,39 @@ def test_public_dossiers_list_only_the_redacted_copy_of_a_witness_file(
     public = listed("public")
     assert copy.key in public and signed.key not in public
     assert {signed.key, copy.key} <= listed("internal")
+
+
+def _cost_of_snapshot(session, case) -> tuple[int, int]:
+    """(statements run, rows fetched) to snapshot the case for the team."""
+    statements = rows = 0
+
+    def counting(state):
+        nonlocal statements, rows
+        frozen = state.invoke_statement().freeze()
+        statements += 1
+        rows += len(frozen().all())
+        return frozen()
+
+    event.listen(session, "do_orm_execute", counting)
+    try:
+        build_snapshot(session, case.key, "internal", AT, "tester")
+    finally:
+        event.remove(session, "do_orm_execute", counting)
+    return statements, rows
+
+
+def test_the_snapshot_reads_what_the_case_touches_not_the_archive(session, witnessed_case):
+    before = _cost_of_snapshot(session, witnessed_case)
+    for n in range(200):
+        unit = make_unit(session, name=f"Unrelated unit {n}")
+        make_incident(
+            session,
+            title=f"Unrelated incident {n}",
+            citations=[citation(make_source(session, title=f"Unrelated source {n}"))],
+            involvements=[
+                involvement(unit=unit),
+                involvement(person=make_person(session, name=f"Unrelated person {n}")),
+            ],
+        )
+    session.flush()
+    assert _cost_of_snapshot(session, witnessed_case) == before

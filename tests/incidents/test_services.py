@@ -11,11 +11,11 @@ from evidence.incidents.services import (
     citation_counts,
     list_incidents,
     load_incident,
-    retract_incident,
     update_incident,
 )
 from evidence.lookup.services import autocomplete
 from evidence.records.editing import Conflict, retract
+from evidence.search.services import SearchFilters
 from tests.factories import (
     citation,
     involvement,
@@ -122,7 +122,7 @@ def test_every_change_is_audited_and_child_edits_bump_the_version(session):
     update_incident(session, incident, version, citations=[citation(source)])
     session.commit()
     assert incident.version == version + 1
-    retract_incident(session, incident, "entered twice", by="tester")
+    retract(session, incident, "entered twice", by="tester")
     session.commit()
     actions = session.scalars(
         select(AuditEntry.action)
@@ -190,7 +190,7 @@ def test_filters_by_place_subtree_unit_violation_status_and_retraction(session):
     )
     make_incident(session, title="Abroad", place=elsewhere)
     gone = make_incident(session, title="Retracted", place=city)
-    retract_incident(session, gone, "wrong", by="tester")
+    retract(session, gone, "wrong", by="tester")
 
     assert titles(list_incidents(session, IncidentFilters(place=country.id))) == ["Shooting"]
     assert titles(list_incidents(session, IncidentFilters(place=street.id))) == ["Shooting"]
@@ -201,6 +201,44 @@ def test_filters_by_place_subtree_unit_violation_status_and_retraction(session):
         "Shooting"
     ]
     assert titles(list_incidents(session, IncidentFilters(status="corroborated"))) == ["Shooting"]
+
+
+def test_unit_filter_includes_sub_units_while_they_were_under_it(session):
+    ministry = make_unit(session, name="MVD", kind="ministry")
+    kgb = make_unit(session, name="KGB", kind="security-service")
+    almaz = make_unit(
+        session,
+        name="Almaz",
+        parents=[
+            {"unit": ministry, "start": "2000", "end": "2015"},
+            {"unit": kgb, "start": "2016"},
+        ],
+    )
+    squad = make_unit(session, name="Squad", parents=[{"unit": almaz}])
+    make_incident(
+        session, title="Zhodino", date="2000/2001", involvements=[involvement(unit=almaz)]
+    )
+    make_incident(session, title="Raid", date="2019", involvements=[involvement(unit=squad)])
+    make_incident(session, title="Span", date="2014/2017", involvements=[involvement(unit=squad)])
+
+    def under(unit):
+        return titles(list_incidents(session, IncidentFilters(unit=unit.id)))
+
+    assert under(ministry) == ["Span", "Zhodino"]
+    assert under(kgb) == ["Raid", "Span"]
+    assert under(almaz) == ["Raid", "Span", "Zhodino"]
+    assert under(squad) == ["Raid", "Span"]
+
+
+def test_the_search_applies_the_incident_lists_filters(session):
+    ministry = make_unit(session, name="MVD", kind="ministry")
+    almaz = make_unit(session, name="Almaz", parents=[{"unit": ministry, "end": "2015"}])
+    make_incident(session, title="Zhodino", date="2001", involvements=[involvement(unit=almaz)])
+    make_incident(session, title="Raid", date="2019", involvements=[involvement(unit=almaz)])
+    filters = SearchFilters(unit=ministry.id, date_from=dt.date(2000, 1, 1))
+    listed = list_incidents(session, filters.incident_filters())
+    assert titles(listed) == ["Zhodino"]
+    assert filters.incident_filters().include_retracted  # the search marks retracted hits
 
 
 def test_text_search_matches_titles_and_aliases_of_linked_records(session):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry
@@ -315,6 +315,22 @@ def test_edit_changes_the_incident(session: Session, client_for: Client) -> None
     assert incident.title == "After" and incident.version == 2
 
 
+def test_every_problem_comes_back_at_once_named_as_the_form_shows_it(
+    session: Session, client_for: Client
+) -> None:
+    _references(session)
+    session.commit()
+    data = {**NEW_INCIDENT, "title": "", "place": "nowhere", "citations-0-source": ""}
+    response = client_for("documenter").post("/incidents/new", data=data)
+    page = text(response)
+    assert response.status_code == 400
+    assert "Title: Title is required" in page  # the form's own check
+    assert "Source: Source is required: choose a source" in page  # the service's, same round
+    assert "Place: no place with key" in page
+    assert "citations-0-source is required" not in page
+    assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
 def test_stale_edit_shows_both_versions_and_overwrites_nothing(
     session: Session, client_for: Client
 ) -> None:
@@ -331,6 +347,10 @@ def test_stale_edit_shows_both_versions_and_overwrites_nothing(
     assert "Nothing was saved" in page or "not</strong> saved" in page
     assert "Second editor" in page and "First editor" in page
     assert "Your version" in page and "Stored version" in page
+    # What the second editor left alone (citations, involvements) is not marked as changed.
+    rows = re.findall(r'<tr( class="differs")?>\s*<th scope="row">(\w+)', page)
+    assert {name for marked, name in rows if marked} == {"title", "date"}
+    assert {name for _marked, name in rows} >= {"citations", "involvements"}
     session.refresh(incident)
     assert incident.title == "First editor" and incident.date == "2020-08-10"
 

@@ -6,11 +6,9 @@ from evidence.core.validation import ValidationError
 from evidence.places.models import Place
 from evidence.places.services import (
     load_place,
-    restore_place,
-    retract_place,
     update_place,
 )
-from evidence.records.editing import Conflict
+from evidence.records.editing import Conflict, restore, retract
 from tests.factories import make_place
 
 
@@ -34,10 +32,10 @@ def test_update_retract_restore_are_audited(session):
     session.commit()
     update_place(session, place, place.version, name="Жодино", aliases=["Zhodino"])
     session.commit()
-    retract_place(session, place, "duplicate entry", by="tester")
+    retract(session, place, "duplicate entry", by="tester")
     session.commit()
     assert place.is_retracted and place.retraction_reason == "duplicate entry"
-    restore_place(session, place)
+    restore(session, place)
     session.commit()
     assert audit_actions(session, "place", place.id) == ["insert", "update", "retract", "restore"]
 
@@ -104,7 +102,7 @@ def test_stale_version_raises_conflict_with_both_versions(session):
 def test_retract_requires_a_reason(session):
     place = make_place(session)
     with pytest.raises(ValidationError) as caught:
-        retract_place(session, place, "  ", by="tester")
+        retract(session, place, "  ", by="tester")
     assert "reason" in caught.value.errors
     assert not place.is_retracted
 

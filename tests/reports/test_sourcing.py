@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from evidence.protection import INTERNAL, PUBLIC, Protection
+from evidence.records.editing import retract
 from evidence.reports.services import sourcing_report
 from tests.factories import (
     citation,
@@ -100,3 +101,32 @@ def test_report_sourcing_command(runner, session):
     data = json.loads(result.output)
     assert [row["key"] for row in data["weak_sources"]] == ["rumour-site", "unknown-blog"]
     assert data["unsourced_incidents"][0]["label"] == "Bare claim"
+
+
+def test_the_dashboard_and_the_report_flag_the_same_unsourced_incidents(app, session):
+    from evidence.dashboard.services import unsourced_facts
+
+    source = make_source(session)
+    unit = make_unit(session)
+    make_incident(session, key="cited", citations=[citation(source)])
+    make_incident(session, key="bare", title="Bare")
+    make_incident(
+        session,
+        key="only-involvement-cited",
+        title="Only its involvement cited",
+        involvements=[involvement(unit=unit, citations=[citation(source)])],
+    )
+    for key, citations in (("gone-cited", [citation(source)]), ("gone-bare", [])):
+        gone = make_incident(session, key=key, citations=citations)
+        retract(session, gone, "wrong", by="tester")
+    protection = Protection.load(session, INTERNAL)
+
+    report = [row.key for row in sourcing_report(session, protection).unsourced_incidents]
+    with app.test_request_context():  # the dashboard's items carry links
+        dashboard = unsourced_facts(session, protection)[0]
+    assert sorted(report) == ["bare", "only-involvement-cited"]
+    assert dashboard.total == 2
+    assert sorted(label for label, _url in dashboard.items) == [
+        "Bare",
+        "Only its involvement cited",
+    ]

@@ -8,9 +8,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import evidence.search.services as services
-from evidence.actors.services import retract_person, update_person
+from evidence.actors.services import update_person
 from evidence.audit.models import AuditEntry
 from evidence.protection import Protection
+from evidence.records.editing import retract
 from evidence.search.models import SearchDocument
 from evidence.search.services import SearchFilters, search
 from tests.factories import make_person
@@ -79,7 +80,7 @@ def test_create_update_and_retract_through_services_reindex(session, world):
     update_person(session, person, person.version, aliases=["Nikolai Statkevich"])
     session.commit()
     assert "person:statkevich" in run(session, "Nikolay")
-    retract_person(session, person, "duplicate", "tester")
+    retract(session, person, "duplicate", "tester")
     session.commit()
     assert "person:statkevich" not in run(session, "Statkevich")
 

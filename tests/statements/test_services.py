@@ -3,10 +3,10 @@ from sqlalchemy import func, select
 
 from evidence.audit.models import AuditEntry
 from evidence.core.validation import ValidationError
+from evidence.records.editing import retract
 from evidence.statements.models import Statement
 from evidence.statements.services import (
     load_statement,
-    retract_statement,
     update_statement,
 )
 from tests.factories import make_incident, make_person, make_source, make_statement
@@ -50,7 +50,7 @@ def test_statement_links_incidents_and_is_audited(session):
         incidents=[{"incident": incident.key, "excerpt": "They beat us"}],
     )
     session.commit()
-    retract_statement(session, statement, "withdrawn by the witness", by="tester")
+    retract(session, statement, "withdrawn by the witness", by="tester")
     session.commit()
     actions = session.scalars(
         select(AuditEntry.action).where(

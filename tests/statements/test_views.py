@@ -102,7 +102,7 @@ def test_create_a_pseudonymous_statement_linked_to_an_incident(
     }
     response = client.post("/statements/new", data=data)
     assert response.status_code == 400
-    assert "Pseudonym: pseudonym is required for a pseudonymous statement" in text(response)
+    assert "Pseudonym: Pseudonym is required for a pseudonymous statement" in text(response)
     assert "I was held for three days." in text(response)
     response = client.post("/statements/new", data={**data, "pseudonym": "Witness O"})
     assert response.status_code == 302
