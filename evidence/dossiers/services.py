@@ -20,8 +20,9 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.dossiers.render import Progress, render_pdf
-from evidence.dossiers.sealed import render_sealed_annex
+from evidence.dossiers.sealed import render_sealed_annex, sealed_path
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
+from evidence.protection import COUNSEL
 from evidence.records import utcnow
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement, StatementIncident
@@ -188,6 +189,14 @@ def jobs_for(session: Session, case: Case, requested_by: str, limit: int = 20) -
 
 def output_file(data_dir: str | Path, job: DossierJob) -> Path:
     return Path(data_dir) / job.output_path
+
+
+def sealed_annex_file(data_dir: str | Path, job: DossierJob) -> Path | None:
+    """The sealed annex a finished counsel job wrote beside its dossier, if there is one."""
+    if job.state != "done" or not job.output_path or job.audience != COUNSEL:
+        return None
+    path = sealed_path(output_file(data_dir, job))
+    return path if path.is_file() else None
 
 
 def page_count(pdf: bytes) -> int:
