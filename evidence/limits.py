@@ -25,10 +25,12 @@ FILENAME = 255
 MEDIA_TYPE = 128
 LONG_TEXT = 20_000  # a summary, description, note, quote, excerpt, reason
 STATEMENT = 200_000  # a witness statement or its translation (a long interview)
+MAPPING_NAME = 120  # the name a spreadsheet's column mapping is saved under
 
 # Each text field, by the name it has in the forms and in the evidence/1 format.
 TEXT_LIMITS: dict[str, int] = {
     "key": KEY,
+    "save_as": MAPPING_NAME,
     "keep": NAME,  # merge: the kept record, typed by name or alias until its key is chosen
     "name": NAME,
     "title": NAME,

@@ -7,6 +7,7 @@ from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob, DossierSecret
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
+from evidence.interchange.models import SheetMapping, SheetUpload
 from evidence.links.models import Capture, CaptureJob, LinkCheck, LinkCheckRun
 from evidence.places.models import Place
 from evidence.search.models import SearchDocument, SearchTerm
@@ -37,6 +38,8 @@ __all__ = [
     "Place",
     "RecoveryCode",
     "SearchDocument",
+    "SheetMapping",
+    "SheetUpload",
     "SearchTerm",
     "SignInFailure",
     "Source",

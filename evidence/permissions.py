@@ -76,9 +76,10 @@ def role_allows(role: str | None, action: str) -> bool:
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """The table plus the object: may this user perform the action on this record?
 
-    Object rule: a dossier job is seen only by the user who requested it. What an
-    audience may see of the evidence is not a permission: evidence.protection decides
-    it, and a hidden record answers 404 like a missing one.
+    Object rules: a dossier job is seen only by the user who requested it, an uploaded
+    sheet only by its uploader. What an audience may see of the evidence is not a
+    permission: evidence.protection decides it, and a hidden record answers 404 like a
+    missing one.
     """
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     if not role_allows(user.role if signed_in else None, action):
@@ -88,10 +89,14 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def _object_allows(user: Any, obj: Any) -> bool:
     from evidence.dossiers.models import DossierJob
+    from evidence.interchange.models import SheetUpload
 
     if isinstance(obj, DossierJob):
         # A dossier job and its PDF belong to whoever requested it.
         return obj.requested_by == user.name
+    if isinstance(obj, SheetUpload):
+        # An uploaded sheet may name protected witnesses: only its uploader sees it.
+        return obj.uploaded_by == user.name
     return True
 
 

@@ -105,7 +105,7 @@ def dossier_command(
 ) -> None:
     """Export a case as a verifiable PDF dossier for an audience."""
     from evidence.dossiers.render import write_pdf
-    from evidence.dossiers.sealed import sealed_path
+    from evidence.dossiers.services import sealed_path
 
     output = output or Path(f"{case_key}-{audience}.pdf")
     with cli_session(write=True) as session:

@@ -10,7 +10,6 @@ Only the counsel audience has one; the identities come from the snapshot's
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from evidence.dossiers.render import data_attachment, render_document
 from evidence.dossiers.snapshot import Snapshot
@@ -18,11 +17,6 @@ from evidence.protection import COUNSEL
 
 SEALED_MANIFEST_NAME = "sealed-manifest.json"
 SEALED_FORMAT = "evidence-sealed-annex/1"
-
-
-def sealed_path(output: Path) -> Path:
-    """Where the sealed annex of the dossier at ``output`` goes: ``<output>-sealed.pdf``."""
-    return output.with_name(f"{output.stem}-sealed.pdf")
 
 
 def sealed_manifest(snapshot: Snapshot) -> bytes:

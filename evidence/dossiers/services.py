@@ -23,6 +23,7 @@ from evidence.core.validation import ValidationError
 from evidence.dossiers.manifest import manifest_bytes
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
+from evidence.protection import COUNSEL
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import AUDIENCES
 
@@ -194,6 +195,19 @@ def jobs_for(session: Session, case: Case, requested_by: str, limit: int = 20) -
 
 def output_file(data_dir: str | Path, job: DossierJob) -> Path:
     return Path(data_dir) / job.output_path
+
+
+def sealed_path(output: Path) -> Path:
+    """Where the sealed annex of the dossier at ``output`` goes: ``<output>-sealed.pdf``."""
+    return output.with_name(f"{output.stem}-sealed.pdf")
+
+
+def sealed_annex_file(data_dir: str | Path, job: DossierJob) -> Path | None:
+    """The sealed annex a finished counsel job wrote beside its dossier, if there is one."""
+    if job.state != "done" or not job.output_path or job.audience != COUNSEL:
+        return None
+    path = sealed_path(output_file(data_dir, job))
+    return path if path.is_file() else None
 
 
 def page_count(pdf: bytes) -> int:

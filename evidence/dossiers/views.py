@@ -1,4 +1,5 @@
-"""Dossier export from the browser: queue a render job, poll it, download the PDF.
+"""Dossier export from the browser: queue a render job, poll it, download the PDF (and,
+for counsel, the sealed annex naming the witnesses behind the pseudonyms).
 
 Rendering never happens in the web process: a job is queued in the database
 and on the task queue, and an `evidence worker` renders it (evidence.jobs).
@@ -35,6 +36,7 @@ from evidence.dossiers.services import (
     jobs_for,
     output_file,
     queue_job,
+    sealed_annex_file,
     set_statement_included,
 )
 from evidence.jobs.queue import job_is_stuck, task_queue
@@ -72,6 +74,11 @@ def job_status(job: DossierJob) -> dict[str, object]:
         "sha256": job.sha256,
         "download_url": (
             url_for("dossiers.download", job_id=job.id) if job.state == "done" else None
+        ),
+        "sealed_download_url": (
+            url_for("dossiers.download_sealed", job_id=job.id)
+            if sealed_annex_file(current_app.config["DATA_DIR"], job)
+            else None
         ),
     }
 
@@ -151,4 +158,20 @@ def download(job_id: int) -> Response:
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"{job.case.key}-{job.audience}-dossier.pdf",
+    )
+
+
+@bp.get("/dossiers/jobs/<int:job_id>/sealed")
+@requires("dossiers")
+def download_sealed(job_id: int) -> Response:
+    """The counsel dossier's sealed annex: only its requester, like the dossier itself."""
+    job = _job_or_404(job_id)
+    path = sealed_annex_file(current_app.config["DATA_DIR"], job)
+    if path is None:
+        abort(404)
+    return send_file(
+        path.resolve(),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{job.case.key}-{job.audience}-dossier-sealed.pdf",
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -46,6 +47,8 @@ from evidence.vocabularies import (
 
 TEXT, LIST, DATE, DAY, NUMBER = "text", "list", "date", "day", "number"
 NAME_SEPARATOR = ";"
+MAX_ROWS = 20_000  # rows of one sheet: more is split into several imports
+MAX_COLUMNS = 200
 PROTECTED = ("pseudonymous", "confidential")
 
 
@@ -277,20 +280,27 @@ class Review:
 
 def read_sheet(path: Path) -> Sheet:
     """The header and rows of a .csv (UTF-8, with or without BOM) or .xlsx (first sheet)."""
-    suffix = path.suffix.lower()
+    return read_sheet_bytes(path.name, path.read_bytes())
+
+
+def read_sheet_bytes(name: str, data: bytes) -> Sheet:
+    """The header and rows of the sheet ``data``, a file called ``name`` (.csv or .xlsx)."""
+    suffix = Path(name).suffix.lower()
     if suffix == ".csv":
-        records = _csv_records(path)
+        records = _csv_records(name, data)
     elif suffix == ".xlsx":
-        records = _xlsx_records(path)
+        records = _xlsx_records(name, data)
     else:
-        raise SheetError([f"{path.name}: give a .csv or .xlsx file"])
+        raise SheetError([f"{name}: give a .csv or .xlsx file"])
     if not records:
-        raise SheetError([f"{path.name}: the sheet is empty (row 1 must hold the column headers)"])
+        raise SheetError([f"{name}: the sheet is empty (row 1 must hold the column headers)"])
+    if len(records) > MAX_ROWS + 1:
+        raise SheetError([f"{name}: more than {MAX_ROWS} rows; split it into several sheets"])
     headers = [cell.strip() for cell in records[0]]
     seen: set[str] = set()
     for header in headers:
         if header and header in seen:
-            raise SheetError([f'{path.name}: two columns have the header "{header}"'])
+            raise SheetError([f'{name}: two columns have the header "{header}"'])
         seen.add(header)
     rows = []
     for number, cells in enumerate(records[1:], start=2):
@@ -300,15 +310,12 @@ def read_sheet(path: Path) -> Sheet:
     return Sheet([h for h in headers if h], rows)
 
 
-def _csv_records(path: Path) -> list[list[str]]:
+def _csv_records(name: str, data: bytes) -> list[list[str]]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SheetError(
-            [
-                f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start});"
-                " save it as CSV UTF-8"
-            ]
+            [f"{name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as CSV UTF-8"]
         ) from None
     first_line = text.split("\n", 1)[0]
     try:  # spreadsheets set to Belarusian or Russian write ";" between cells
@@ -318,18 +325,20 @@ def _csv_records(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), dialect))
 
 
-def _xlsx_records(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
+def _xlsx_records(name: str, data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook  # reads XML through defusedxml, which is installed
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
-        raise SheetError([f"{path.name}: not a readable .xlsx workbook ({error})"]) from None
+        raise SheetError([f"{name}: not a readable .xlsx workbook ({error})"]) from None
     try:
-        return [
-            [_cell_text(v) for v in row]
-            for row in workbook.worksheets[0].iter_rows(values_only=True)
-        ]
+        records = []
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            records.append([_cell_text(v) for v in row[:MAX_COLUMNS]])
+            if len(records) > MAX_ROWS + 1:
+                break  # read_sheet_bytes refuses it; a sheet of a million rows is not read
+        return records
     finally:
         workbook.close()
 
@@ -393,6 +402,41 @@ def check_mapping(
     if problems:
         raise SheetError(problems)
     return dict(mapping)
+
+
+def suggested_mapping(kind: str, headers: Iterable[str]) -> dict[str, str]:
+    """Each field of ``kind`` whose name a column header spells (any case and script)."""
+    by_folded = {normalise(header): header for header in headers}
+    return {
+        name: by_folded[normalise(name)] for name in FIELDS[kind] if normalise(name) in by_folded
+    }
+
+
+def choice_id(row: int, column: str, name: str) -> str:
+    """A short stable id for one ambiguous name of one cell (a form field name)."""
+    return hashlib.sha256(f"{row}\x1f{column}\x1f{name}".encode()).hexdigest()[:16]
+
+
+def with_choices(sheet: Sheet, kind: str, mapping: dict[str, str], chosen: dict[str, str]) -> Sheet:
+    """The sheet with each name in ``chosen`` (by ``choice_id``) replaced by the chosen
+    record's key, which the review then matches exactly."""
+    references = {
+        header: FIELDS[kind][name]
+        for name, header in mapping.items()
+        if isinstance(FIELDS[kind][name], Reference)
+    }
+    rows = []
+    for number, cells in sheet.rows:
+        changed = dict(cells)
+        for header, spec in references.items():
+            if header in cells:
+                parts = [
+                    chosen.get(choice_id(number, header, part), part)
+                    for part in _names(cells[header], spec.many)
+                ]
+                changed[header] = f"{NAME_SEPARATOR} ".join(parts)
+        rows.append((number, changed))
+    return Sheet(sheet.headers, rows)
 
 
 # --- matching names -----------------------------------------------------------------------

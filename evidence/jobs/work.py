@@ -14,7 +14,13 @@ from sqlalchemy import update
 
 from evidence.core.timestamps import utcnow
 from evidence.dossiers.models import DossierJob
-from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
+from evidence.dossiers.services import (
+    OUTPUT_DIR,
+    page_count,
+    render_dossier,
+    sealed_path,
+    snapshot_dossier,
+)
 from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
 from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
 from evidence.links.services import (
@@ -57,6 +63,9 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
         relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
     dossier = render_dossier(snapshot, progress=progress)
     sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
+    if dossier.sealed_annex is not None:
+        # Counsel: the identities behind the pseudonyms, lodged apart from the dossier.
+        write_pdf(dossier.sealed_annex, Path(context.data_dir) / sealed_path(relative))
     return {
         "sha256": sha256,
         "output_path": str(relative),

@@ -38,6 +38,7 @@ NAVIGATION = (
     NavItem("Statements", "statements.index", "read"),
     NavItem("Cases", "cases.index", "read"),
     NavItem("Exhibits", "exhibits.index", "read"),
+    NavItem("Import", "sheets.new", "edit"),
     NavItem("Audit", "audit.index", "audit"),
     NavItem("Links", "links.index", "audit"),
     NavItem("Sourcing", "reports.sourcing", "audit"),

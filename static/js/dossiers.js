@@ -28,6 +28,13 @@
       link.href = job.download_url;
       link.textContent = ` Download PDF (${job.pages} pages)`;
       item.appendChild(link);
+      if (job.sealed_download_url) {
+        const sealed = document.createElement("a");
+        sealed.href = job.sealed_download_url;
+        sealed.textContent = "Sealed annex (UNDER SEAL: the identities behind the pseudonyms)";
+        item.appendChild(document.createTextNode(" · "));
+        item.appendChild(sealed);
+      }
     } else if (job.error) {
       const error = document.createElement("span");
       error.className = "error";

@@ -30,16 +30,33 @@ def test_a_lawyer_exports_polls_and_downloads_and_nobody_else_can(app, session):
     pdf = client.get(status["download_url"])
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "COUNSEL ONLY" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    sealed = client.get(status["sealed_download_url"])
+    assert sealed.status_code == 200 and sealed.mimetype == "application/pdf"
+    assert "UNDER SEAL" in PdfReader(io.BytesIO(sealed.data)).pages[0].extract_text()
     assert client.get(f"/cases/{case.key}/dossiers").status_code == 200
 
     other = without_csrf(app).test_client()
     sign_in(other, "other-lawyer")
     assert other.get(status["download_url"]).status_code == 403
+    assert other.get(status["sealed_download_url"]).status_code == 403
     assert other.get(f"/dossiers/jobs/{jobs[0]['id']}").status_code == 403
     assert other.get(f"/cases/{case.key}/dossiers/jobs").get_json() == []
     viewer = without_csrf(app).test_client()
     sign_in(viewer, "viewer")
     assert viewer.get(status["download_url"]).status_code == 403
+    assert viewer.get(status["sealed_download_url"]).status_code == 403
+
+
+def test_only_a_counsel_dossier_has_a_sealed_annex_to_download(app, session):
+    make_users(session)
+    case = make_case(session, title="Public case", incidents=[make_incident(session)])
+    session.commit()
+    client = without_csrf(app).test_client()
+    sign_in(client, "lawyer")
+    client.post(f"/cases/{case.key}/dossiers", data={"audience": "public"})
+    [job] = client.get(f"/cases/{case.key}/dossiers/jobs").get_json()
+    assert job["state"] == "done" and job["sealed_download_url"] is None
+    assert client.get(f"/dossiers/jobs/{job['id']}/sealed").status_code == 404
 
 
 def test_an_unknown_audience_is_refused_with_a_message(app, session):

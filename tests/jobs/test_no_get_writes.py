@@ -9,12 +9,14 @@ from flask import Flask
 
 from evidence.core.timestamps import utcnow
 from evidence.dossiers.services import queue_job
+from evidence.interchange.uploads import create_upload
 from evidence.links.services import queue_capture, start_run
 from evidence.permissions import required_action, role_allows
 from evidence.vocabularies import ROLES
 from tests.factories import make_case, make_incident, make_source
 from tests.records_web import counting_statements
 from tests.test_permissions import _sample
+from tests.web.world import SHEET
 from tests.webclient import make_users, sign_in, without_csrf
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -31,8 +33,16 @@ def test_no_get_writes_even_when_jobs_are_stuck(app: Flask, session, role: str) 
     capture = queue_capture(session, source, role)
     for stuck in (job, run, capture):
         stuck.state, stuck.heartbeat_at = "running", long_ago
+    sheet = create_upload(session, filename="s.csv", data=SHEET, kind="incidents", by=role)
+    sheet.mapping = {"title": "Title", "date": "When"}
     session.commit()
-    known = {"case_key": case.key, "job_id": job.id, "key": source.key, "capture_id": 999999}
+    known = {
+        "case_key": case.key,
+        "job_id": job.id,
+        "key": source.key,
+        "capture_id": 999999,
+        "upload_id": sheet.id,
+    }
     client = without_csrf(app).test_client()
     sign_in(client, role)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -22,6 +23,7 @@ from evidence.audit.models import AuditEntry
 from evidence.cases.forms import CaseForm, CaseIncidentForm, MoveIncidentForm
 from evidence.exhibits.forms import CustodyForm, UploadForm
 from evidence.incidents.forms import IncidentForm, ViolationTypeForm
+from evidence.interchange.forms import mapping_form
 from evidence.models import Case, Incident, Place, Unit
 from evidence.places.forms import PlaceForm
 from evidence.sources.forms import SourceForm
@@ -40,7 +42,7 @@ class FormCase:
     name: str
     role: str
     url: Callable[[World], str]
-    form: type
+    form: Callable[..., Any]  # the form class, called as WTForms calls it
     data: Callable[[World], dict[str, Any]]
     upload: bool = False  # multipart, with a file
 
@@ -142,6 +144,12 @@ def form_cases(session: Session) -> list[FormCase]:
             "exhibit custody", "documenter",
             lambda w: f"/exhibits/{keys(w, 'exhibits')}/custody", CustodyForm,
             lambda w: {"action": "transferred", "note": "to counsel"},
+        ),
+        FormCase(
+            "sheet columns", "documenter",
+            lambda w: f"/imports/sheet/{w['upload_id']}/columns",
+            partial(mapping_form, "incidents", ["Title", "When"], {}),
+            lambda w: {"title": "Title", "date": "When", "save_as": "Monthly sheet"},
         ),
     ]
     # fmt: on

@@ -33,7 +33,9 @@ FORMLESS_POSTS = {
     "accounts.second_factor", "accounts.two_factor", "accounts.renew_recovery_codes",
     "accounts.end_my_session", "accounts.end_my_other_sessions", "accounts.end_sessions_of",
     # a file and nothing else (its limit is EVIDENCE_MAX_UPLOAD_MB, tested with exhibits.new)
-    "exhibits.redacted_copy",
+    "exhibits.redacted_copy", "sheets.new",
+    # choices among the candidates shown, and buttons
+    "sheets.review", "sheets.discard_upload",
     # one bounded field (MergeForm is a BoundedForm: "keep" has a limit in evidence.limits)
     "places.merge", "units.merge", "persons.merge", "sources.merge",
 }  # fmt: skip
@@ -46,7 +48,7 @@ CATALOGUED = {
     # retract and restore of the record sections share the forms tested through places
     *(f"{s}.{a}" for s in ("places", "units", "persons", "sources", "cases", "violation_types")
       for a in ("retract", "restore")),
-    "incidents.restore", "statements.restore",
+    "incidents.restore", "statements.restore", "sheets.columns",
 }  # fmt: skip
 
 

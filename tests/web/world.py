@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from evidence.accounts.services import create_user
 from evidence.dossiers.services import output_file, queue_job
 from evidence.exhibits.services import add_exhibit
+from evidence.interchange.uploads import create_upload
 from evidence.store import store_for
 from tests.factories import (
     make_case,
@@ -24,6 +25,7 @@ from tests.factories import (
 )
 from tests.webclient import PASSWORD, make_users
 
+SHEET = b"Title,When\nAt the gates,about August 2020\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
 
 
@@ -47,6 +49,10 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
     pdf = output_file(app.config["DATA_DIR"], job)
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    upload = create_upload(
+        session, filename="sheet.csv", data=SHEET, kind="incidents", by="documenter"
+    )
+    upload.mapping = {"title": "Title", "date": "When"}
     keys = {
         "places": make_place(session).key,
         "units": make_unit(session).key,
@@ -66,6 +72,7 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         "seq": 1,
         "case_key": case.key,
         "job_id": job.id,
+        "upload_id": upload.id,
         "capture_id": 1,
         # someone else's session: ending it answers 404, and its headers are checked too
         "session_id": 1,

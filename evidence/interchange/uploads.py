@@ -1,0 +1,168 @@
+"""Spreadsheet import from the browser, step by step: upload, map columns, review, accept.
+
+Each step reads the upload kept in the database and writes nothing of the
+evidence; only `accept_upload` imports, through the same atomic, audited path
+as `evidence import-sheet` (sheets.accept_review).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence import limits
+from evidence.interchange.models import SheetMapping, SheetUpload
+from evidence.interchange.services import ImportSummary
+from evidence.interchange.sheets import (
+    FIELDS,
+    KINDS,
+    Candidate,
+    Review,
+    Sheet,
+    SheetError,
+    accept_review,
+    check_mapping,
+    choice_id,
+    read_sheet_bytes,
+    review_sheet,
+    with_choices,
+)
+from evidence.records import utcnow
+from evidence.services_common import ValidationError
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A name in a cell that matches several records: the documenter picks one."""
+
+    id: str
+    row: int
+    column: str
+    name: str
+    protected: bool
+    candidates: list[Candidate]
+
+
+def create_upload(
+    session: Session, *, filename: str, data: bytes, kind: str, by: str
+) -> SheetUpload:
+    """Keep a readable sheet for the next steps; ValidationError naming the field if not."""
+    if kind not in KINDS:
+        raise ValidationError({"kind": f"choose one of {', '.join(KINDS)}"})
+    try:
+        read_sheet_bytes(filename, data)
+    except SheetError as error:
+        raise ValidationError({"file": "; ".join(error.problems)}) from None
+    upload = SheetUpload(filename=filename, kind=kind, content=data, uploaded_by=by, choices={})
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def sheet_of(upload: SheetUpload) -> Sheet:
+    return read_sheet_bytes(upload.filename, upload.content or b"")
+
+
+def pending_uploads(session: Session, by: str) -> list[SheetUpload]:
+    """The user's uploads not yet imported, newest first."""
+    return list(
+        session.scalars(
+            select(SheetUpload)
+            .where(SheetUpload.uploaded_by == by, SheetUpload.imported_at.is_(None))
+            .order_by(SheetUpload.id.desc())
+        )
+    )
+
+
+def saved_mappings(session: Session, kind: str) -> list[SheetMapping]:
+    return list(
+        session.scalars(
+            select(SheetMapping).where(SheetMapping.kind == kind).order_by(SheetMapping.name)
+        )
+    )
+
+
+def set_mapping(
+    session: Session, upload: SheetUpload, mapping: dict[str, str], *, save_as: str, by: str
+) -> None:
+    """Use ``mapping`` ({field: column}) for the upload and, when named, keep it for later."""
+    mapping = {name: column for name, column in mapping.items() if column}
+    try:
+        upload.mapping = check_mapping(mapping, upload.kind, sheet_of(upload).headers)
+    except SheetError as error:
+        raise ValidationError(_field_errors(error.problems, upload.kind)) from None
+    upload.choices = {}
+    name = save_as.strip()
+    if not name:
+        return
+    if len(name) > limits.MAPPING_NAME:
+        raise ValidationError({"save_as": f"at most {limits.MAPPING_NAME} characters"})
+    saved = session.scalar(
+        select(SheetMapping).where(SheetMapping.kind == upload.kind, SheetMapping.name == name)
+    )
+    if saved is None:
+        saved = SheetMapping(kind=upload.kind, name=name)
+        session.add(saved)
+    saved.mapping, saved.saved_by, saved.saved_at = dict(upload.mapping), by, utcnow()
+
+
+def _field_errors(problems: list[str], kind: str) -> dict[str, str]:
+    """check_mapping's messages, each under the field it names (a form shows it there)."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        field = next((name for name in FIELDS[kind] if f'"{name}"' in problem), "mapping")
+        errors.setdefault(field, problem.removeprefix("mapping: "))
+    return errors
+
+
+def review_upload(session: Session, upload: SheetUpload) -> Review:
+    """What accepting would write, with the names already chosen; writes nothing."""
+    sheet = with_choices(sheet_of(upload), upload.kind, upload.mapping or {}, upload.choices)
+    return review_sheet(
+        session, sheet, upload.kind, upload.mapping or {}, create_missing=upload.create_missing
+    )
+
+
+def ambiguities(review: Review) -> list[Ambiguity]:
+    return [
+        Ambiguity(
+            choice_id(row.row, match.column, match.name),
+            row.row,
+            match.column,
+            match.name,
+            match.protected,
+            match.candidates,
+        )
+        for row in review.rows
+        for match in row.names
+        if len(match.candidates) > 1
+    ]
+
+
+def choose(
+    session: Session, upload: SheetUpload, picks: dict[str, str], *, create_missing: bool
+) -> None:
+    """Record the documenter's pick (a candidate's position) for each ambiguous name, and
+    whether names that match nothing create new records."""
+    upload.create_missing = create_missing
+    chosen = dict(upload.choices)
+    for ambiguity in ambiguities(review_upload(session, upload)):
+        pick = picks.get(ambiguity.id, "")
+        if pick.isdigit() and int(pick) < len(ambiguity.candidates):
+            chosen[ambiguity.id] = ambiguity.candidates[int(pick)].key
+    upload.choices = chosen
+
+
+def accept_upload(session: Session, upload: SheetUpload) -> ImportSummary:
+    """Import the reviewed sheet (atomic, audited); SheetError lists what stops it."""
+    summary = accept_review(session, review_upload(session, upload))
+    upload.imported_at = utcnow()
+    upload.summary = summary.describe()
+    upload.content = None  # a sheet of statements may name protected witnesses: not kept
+    return summary
+
+
+def discard(session: Session, upload: SheetUpload) -> None:
+    session.delete(upload)
