@@ -15,8 +15,8 @@ from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence import limits
+from evidence.core.timestamps import utcnow
 from evidence.db import Base
-from evidence.records import utcnow
 
 
 class SheetUpload(Base):

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import limits
+from evidence.core.timestamps import utcnow
+from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
 from evidence.interchange.services import ImportSummary
 from evidence.interchange.sheets import (
@@ -29,8 +31,6 @@ from evidence.interchange.sheets import (
     review_sheet,
     with_choices,
 )
-from evidence.records import utcnow
-from evidence.services_common import ValidationError
 
 
 @dataclass(frozen=True)

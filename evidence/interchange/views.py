@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.interchange.forms import SheetUploadForm, mapping_form, mapping_of
 from evidence.interchange.models import SheetUpload
@@ -29,8 +30,8 @@ from evidence.interchange.uploads import (
     sheet_of,
 )
 from evidence.permissions import authorize, requires
-from evidence.services_common import ValidationError, show_errors
 from evidence.store import describe_size
+from evidence.web.forms import show_errors
 
 bp = Blueprint("sheets", __name__, url_prefix="/imports/sheet")
 bp.add_app_template_global(choice_id)
