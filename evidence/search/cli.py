@@ -15,7 +15,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from evidence.search.indexing import SEARCHED
+from evidence.search.models import SEARCHED
 from evidence.vocabularies import AUDIENCES
 
 
