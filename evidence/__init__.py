@@ -78,6 +78,7 @@ class _Application(Flask):
 
 def register_database(app: Flask, config: Config) -> None:
     import evidence.audit.log  # noqa: F401  (installs the audit session hook)
+    import evidence.search.folded_names  # noqa: F401  (keeps folded names in step, too)
     import evidence.search.indexing  # noqa: F401  (keeps the search index in step, before audit)
     from evidence.audit.log import set_seal_key
     from evidence.db import close_session, make_engine, make_session_factory, make_writer_factory

@@ -15,11 +15,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.elements import ColumnElement
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, Regexp
@@ -409,23 +408,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def names_match(session: Session, name: Any, aliases: Any, text: str) -> ColumnElement[bool]:
-    """``name`` or any element of the JSON list ``aliases`` contains ``text`` (any case).
-
-    Aliases are matched element by element because the JSON text escapes
-    non-ASCII letters. SQLite folds only ASCII case; PostgreSQL folds all.
-    """
-    pattern = like_pattern(text)
-    if session.get_bind().dialect.name == "postgresql":
-        elements = func.json_array_elements_text(aliases).table_valued("value")
-    else:
-        elements = func.json_each(aliases).table_valued("value")
-    alias_hit = exists(
-        select(1).select_from(elements).where(cast(elements.c.value, String).ilike(pattern, "\\"))
-    )
-    return or_(name.ilike(pattern, "\\"), alias_hit)
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """One autocomplete hit; ``id`` lets the web layer drop protected persons."""
@@ -453,6 +435,7 @@ def autocomplete(
     """Records of ``kind`` whose name or title, key or any alias contains ``text``, except
     ``exclude_ids``; ``hidden_ids(model)`` gives a SELECT of ids to leave out (or None)."""
     from evidence.models import Incident, Person, Place, Source, Unit
+    from evidence.search.folded_names import names_containing
 
     text = (text or "").strip()
     if kind not in AUTOCOMPLETE_KINDS:
@@ -463,11 +446,8 @@ def autocomplete(
     model = models.get(kind, Incident)
     titled = model in (Source, Incident)  # titled records have no aliases
     label = model.title if titled else model.name
-    matches = (
-        or_(label.ilike(like_pattern(text), "\\"), model.key.ilike(like_pattern(text), "\\"))
-        if titled
-        else or_(names_match(session, label, model.aliases, text), model.key == text)
-    )
+    key_matches = model.key.ilike(like_pattern(text), "\\") if titled else model.key == text
+    matches = or_(names_containing(session, model, text), key_matches)
     stmt = select(model).where(matches)
     exclude_ids = list(exclude_ids)
     if exclude_ids:

@@ -6,11 +6,11 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.db import Base
-from evidence.records import KeyedRecord
+from evidence.records import FoldedNames, KeyedRecord
 from evidence.sources.models import Citation
 
 
-class Unit(KeyedRecord, Base):
+class Unit(FoldedNames, KeyedRecord, Base):
     __tablename__ = "units"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)
@@ -52,7 +52,7 @@ class UnitParent(DatedLink, Base):
     parent: Mapped[Unit] = relationship(foreign_keys=[parent_id], back_populates="child_links")
 
 
-class Person(KeyedRecord, Base):
+class Person(FoldedNames, KeyedRecord, Base):
     __tablename__ = "persons"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -5,10 +5,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.db import Base
 from evidence.incidents.models import Incident
-from evidence.records import KeyedRecord
+from evidence.records import FoldedNames, KeyedRecord
 
 
-class Case(KeyedRecord, Base):
+class Case(FoldedNames, KeyedRecord, Base):
     __tablename__ = "cases"
 
     title: Mapped[str] = mapped_column(Text, nullable=False)

@@ -14,6 +14,7 @@ from evidence.actors.models import Person, Unit
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.places.models import Place
 from evidence.places.services import subtree_ids
+from evidence.search.folded_names import names_containing
 from evidence.services_common import (
     FieldErrors,
     Page,
@@ -25,8 +26,6 @@ from evidence.services_common import (
     clean_text,
     create,
     field_name,
-    like_pattern,
-    names_match,
     require_text,
     resolve,
     restore,
@@ -306,20 +305,20 @@ def _conditions(session: Session, filters: IncidentFilters) -> list[Any]:
 
 def _text_matches(session: Session, text: str, hidden_person_ids: frozenset[int]) -> Any:
     place_hit = exists().where(
-        Place.id == Incident.place_id, names_match(session, Place.name, Place.aliases, text)
+        Place.id == Incident.place_id, names_containing(session, Place, text)
     )
     unit_hit = exists().where(
         Involvement.incident_id == Incident.id,
         Unit.id == Involvement.unit_id,
-        names_match(session, Unit.name, Unit.aliases, text),
+        names_containing(session, Unit, text),
     )
     person_hit = exists().where(
         Involvement.incident_id == Incident.id,
         Person.id == Involvement.person_id,
         Person.id.not_in(hidden_person_ids) if hidden_person_ids else true(),
-        names_match(session, Person.name, Person.aliases, text),
+        names_containing(session, Person, text),
     )
-    return or_(Incident.title.ilike(like_pattern(text), "\\"), place_hit, unit_hit, person_hit)
+    return or_(names_containing(session, Incident, text), place_hit, unit_hit, person_hit)
 
 
 def list_incidents(

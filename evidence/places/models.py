@@ -4,10 +4,10 @@ from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.db import Base
-from evidence.records import KeyedRecord
+from evidence.records import FoldedNames, KeyedRecord
 
 
-class Place(KeyedRecord, Base):
+class Place(FoldedNames, KeyedRecord, Base):
     __tablename__ = "places"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -6,10 +6,10 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.db import Base
-from evidence.records import KeyedRecord
+from evidence.records import FoldedNames, KeyedRecord
 
 
-class Source(KeyedRecord, Base):
+class Source(FoldedNames, KeyedRecord, Base):
     __tablename__ = "sources"
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)

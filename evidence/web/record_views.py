@@ -25,6 +25,7 @@ from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput, current_protection
 from evidence.records import KeyedRecord
+from evidence.search.folded_names import names_containing
 from evidence.services_common import (
     MISSING_VERSION,
     Conflict,
@@ -33,7 +34,6 @@ from evidence.services_common import (
     ValidationError,
     form_data,
     like_pattern,
-    names_match,
     parse_aliases,
     show_errors,
 )
@@ -106,12 +106,7 @@ def list_query(
     if filters.names_protected:
         stmt = stmt.where(false())
     elif filters.text:
-        aliases = getattr(model, "aliases", None)
-        matches = (
-            names_match(get_session(), label, aliases, filters.text)
-            if aliases is not None
-            else label.ilike(like_pattern(filters.text), "\\")
-        )
+        matches = names_containing(get_session(), model, filters.text)
         stmt = stmt.where(or_(matches, model.key.ilike(like_pattern(filters.text), "\\")))
     if not filters.include_retracted:
         stmt = stmt.where(model.retracted_at.is_(None))

@@ -8,7 +8,7 @@ and the plain runs of keys the tokenizer cuts in pieces. The downgrade keeps
 the ids: the code before this revision works with any.
 
 Revision ID: e7a3f9c2d4b6
-Revises: c4a1e9f3b2d7
+Revises: d5e8b1c7a942
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e7a3f9c2d4b6"
-down_revision = "c4a1e9f3b2d7"
+down_revision = "d5e8b1c7a942"
 branch_labels = None
 depends_on = None
 
