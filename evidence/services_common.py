@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -446,9 +446,7 @@ def autocomplete(
     model = models.get(kind, Incident)
     titled = model in (Source, Incident)  # titled records have no aliases
     label = model.title if titled else model.name
-    key_matches = model.key.ilike(like_pattern(text), "\\") if titled else model.key == text
-    matches = or_(names_containing(session, model, text), key_matches)
-    stmt = select(model).where(matches)
+    stmt = select(model).where(names_containing(session, model, text))
     exclude_ids = list(exclude_ids)
     if exclude_ids:
         stmt = stmt.where(model.id.not_in(exclude_ids))

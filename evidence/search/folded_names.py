@@ -1,7 +1,7 @@
 """Names found in any case and script, by autocomplete and every list filter.
 
-A person, unit or place is found by its name and aliases, a source, incident or case by
-its title, however the text is typed: each value is stored folded twice in the
+A person, unit or place is found by its name, key and aliases, a source, incident or case
+by its title and key, however the text is typed: each value is stored folded twice in the
 record's ``folded_names`` column, by Unicode case folding (ОМОН and омон are омон) and
 as its search keys (normalise.py: Тарайковский and Taraikovsky are taraikovski), and
 typed text matches a record when either of its own two folded forms is inside it.
@@ -56,10 +56,17 @@ def _models() -> dict[str, Any]:
     }
 
 
-def _values(record: Any) -> list[str]:
-    if hasattr(record, "aliases"):
-        return [record.name, *(record.aliases or [])]
-    return [record.title]
+def _folded_columns(model: Any) -> list[Any]:
+    """The columns a record is found by: name or title, key, and aliases if it has them."""
+    columns = model.__table__.c
+    label = columns.name if "name" in columns else columns.title
+    return [label, columns.key, *([columns.aliases] if "aliases" in columns else [])]
+
+
+def _values(row: Any) -> list[str]:
+    """The values of a row of (id, *_folded_columns)."""
+    label, key, *aliases = row[1:]
+    return [label, key, *(aliases[0] or [] if aliases else [])]
 
 
 def names_containing(session: Session, model: Any, text: str) -> ColumnElement[bool]:
@@ -103,7 +110,9 @@ def refold(session: Session, ids: Mapping[str, Iterable[int]]) -> None:
     for entity, model in _models().items():
         for chunk in chunks(sorted(set(ids.get(entity, ())))):
             rows = session.execute(
-                select(model.__table__).where(model.__table__.c.id.in_(chunk))
+                select(model.__table__.c.id, *_folded_columns(model)).where(
+                    model.__table__.c.id.in_(chunk)
+                )
             ).all()
             values = [{"row_id": row.id, "folded": folded(_values(row))} for row in rows]
             if values:

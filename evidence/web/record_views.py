@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
@@ -33,7 +33,6 @@ from evidence.services_common import (
     RetractForm,
     ValidationError,
     form_data,
-    like_pattern,
     parse_aliases,
     show_errors,
 )
@@ -106,8 +105,7 @@ def list_query(
     if filters.names_protected:
         stmt = stmt.where(false())
     elif filters.text:
-        matches = names_containing(get_session(), model, filters.text)
-        stmt = stmt.where(or_(matches, model.key.ilike(like_pattern(filters.text), "\\")))
+        stmt = stmt.where(names_containing(get_session(), model, filters.text))
     if not filters.include_retracted:
         stmt = stmt.where(model.retracted_at.is_(None))
     return stmt.order_by(func.lower(label), model.id)

@@ -1,7 +1,7 @@
 """folded names: persons, units, places, sources, incidents, cases found in any case and script
 
 Each table gets ``folded_names`` (evidence/search/folded_names.py), filled here from
-the names, aliases or titles, and an index serving "contains": PostgreSQL a trigram
+the names or titles, keys and aliases, and an index serving "contains": PostgreSQL a trigram
 GIN index per table; SQLite one FTS5 trigram table ``search_fts_folded_names``, its
 rows numbered as search documents are. Both are named ``search_fts...`` so the model
 comparison leaves them out.
@@ -23,12 +23,12 @@ depends_on = None
 
 # Table -> (record type, folded columns); record types numbered as in search documents.
 TABLES = {
-    "incidents": ("incident", ("title",)),
-    "persons": ("person", ("name", "aliases")),
-    "units": ("unit", ("name", "aliases")),
-    "places": ("place", ("name", "aliases")),
-    "sources": ("source", ("title",)),
-    "cases": ("case", ("title",)),
+    "incidents": ("incident", ("title", "key")),
+    "persons": ("person", ("name", "key", "aliases")),
+    "units": ("unit", ("name", "key", "aliases")),
+    "places": ("place", ("name", "key", "aliases")),
+    "sources": ("source", ("title", "key")),
+    "cases": ("case", ("title", "key")),
 }
 SEARCHED = ("incident", "statement", "person", "unit", "place", "source", "case")
 ID_RANGE = 2**40
@@ -74,7 +74,7 @@ def _fill(bind: sa.Connection, name: str, entity: str, columns: tuple[str, ...])
     rows = bind.execute(sa.select(table.c.id, *(table.c[c] for c in columns))).all()
     values = []
     for row in rows:
-        names = [row.name, *(row.aliases or [])] if "aliases" in columns else [row.title]
+        names = [row.name, row.key, *(row.aliases or [])] if "aliases" in columns else [row.title, row.key]
         values.append({"row_id": row.id, "folded": folded(names)})
     update = (
         table.update()
