@@ -6,9 +6,10 @@ record's ``folded_names`` column, by Unicode case folding (ОМОН and омон
 as its search keys (normalise.py: Тарайковский and Taraikovsky are taraikovski), and
 typed text matches a record when either of its own two folded forms is inside it.
 
-The column is kept by a session hook just before each commit, for the records the
-audit hook noted as created or touched, so every writer (services, views, CLI, the bulk
-import, merges) is covered. It is indexed for "contains": on PostgreSQL by a trigram
+The column is kept by session hooks: after each flush for the records the ORM wrote, and
+just before each commit for every record the audit hook noted as created or touched, so
+every writer (services, views, CLI, the bulk import's Core statements, merges) is
+covered. It is indexed for "contains": on PostgreSQL by a trigram
 GIN index per table, on SQLite by one FTS5 table with the trigram tokenizer,
 ``search_fts_folded_names``, whose rows are numbered as search documents are
 (engine.py), so one table serves every record type.
@@ -160,5 +161,20 @@ def _refold_before_commit(session: Session) -> None:
         refold(session, ids)
 
 
+def _refold_after_flush(session: Session, _context: Any) -> None:
+    # Records written through the ORM are folded as soon as they are flushed, so a list
+    # filtered before the commit (in the same transaction) already finds them.
+    entities = {model: entity for entity, model in _models().items()}
+    ids: dict[str, set[int]] = {}
+    for record in (*session.new, *session.dirty):
+        entity = entities.get(type(record))
+        if entity is not None:
+            ids.setdefault(entity, set()).add(record.id)
+    if ids:
+        with session.no_autoflush:
+            refold(session, ids)
+
+
 # ``insert=True`` puts this listener ahead of the audit hook's, which pops what it reads.
 event.listen(Session, "before_commit", _refold_before_commit, insert=True)
+event.listen(Session, "after_flush", _refold_after_flush)
