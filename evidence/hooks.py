@@ -1,9 +1,11 @@
 """The session hooks, installed on each session factory through one dispatcher.
 
-After a flush the audit log notes which records the flushed rows belong to.
-Before a commit the search index is brought up to date with those records,
-then the audit log appends its entries: in that order, since the audit hook
-consumes what it noted. Importing a module installs nothing; the app factory
+After a flush the audit log notes which records the flushed rows belong to,
+and the folded names of flushed records are brought up to date (so a list
+filtered before the commit finds them). Before a commit the folded names and
+the search index are brought up to date with the noted records, then the
+audit log appends its entries: in that order, since the audit hook consumes
+what it noted. Importing a module installs nothing; the app factory
 installs these on the sessionmakers it builds, so the web app, the CLI, the
 worker and the tests' sessions all run the same hooks, once each.
 """
@@ -16,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence.audit.log import append_entries, collect_touched, forget_touched
+from evidence.search.folded_names import refold_flushed, refold_pending
 from evidence.search.indexing import index_pending
 
 
@@ -29,6 +32,7 @@ def install_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 def _after_flush(session: Session, _flush_context: Any) -> None:
     collect_touched(session)
+    refold_flushed(session)
 
 
 def _after_soft_rollback(session: Session, _previous_transaction: Any) -> None:
@@ -38,5 +42,6 @@ def _after_soft_rollback(session: Session, _previous_transaction: Any) -> None:
 def _before_commit(session: Session) -> None:
     # Flushing first lets the audit log note what the pending changes touch.
     session.flush()
+    refold_pending(session)
     index_pending(session)
     append_entries(session)

@@ -5,12 +5,12 @@ import datetime as dt
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evidence.core.versioning import KeyedRecord
+from evidence.core.versioning import FoldedNames, KeyedRecord
 from evidence.db import Base
 from evidence.sources.models import Citation
 
 
-class Unit(KeyedRecord, Base):
+class Unit(FoldedNames, KeyedRecord, Base):
     __tablename__ = "units"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)
@@ -52,7 +52,7 @@ class UnitParent(DatedLink, Base):
     parent: Mapped[Unit] = relationship(foreign_keys=[parent_id], back_populates="child_links")
 
 
-class Person(KeyedRecord, Base):
+class Person(FoldedNames, KeyedRecord, Base):
     __tablename__ = "persons"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -48,6 +48,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.orm import Session
 
 import evidence.models  # noqa: F401  (fills the metadata with every table)
 from evidence.backup.archive import (
@@ -62,11 +63,17 @@ from evidence.backup.archive import (
 from evidence.backup.encryption import BackupDamaged
 from evidence.db import Base
 from evidence.migrate import head_revision, upgrade
+from evidence.search.folded_names import rebuild_sqlite_index
+from evidence.search.indexing import reindex
 from evidence.store import SHA256_PATTERN
 
 FORMAT = "evidence-backup/1"
 # Server-side sign-in state: restoring it would revive sessions and lock-outs elsewhere.
-EXCLUDED_TABLES = frozenset({"user_sessions", "sign_in_failures"})
+# The search index is derived from the records and numbered by the database it lives in
+# (SQLite's document ids do not fit PostgreSQL's): rebuilt after a restore, not copied.
+EXCLUDED_TABLES = frozenset(
+    {"user_sessions", "sign_in_failures", "search_documents", "search_terms"}
+)
 ROWS_PER_MEMBER = 5000  # the most rows held in memory at once, either way
 
 OpenArchive = Callable[[], AbstractContextManager[BinaryIO]]
@@ -346,6 +353,7 @@ def restore_backup(
                         rows = loader.load(table_name, member.name, batch)
                         summary.rows[table_name] = summary.rows.get(table_name, 0) + rows
             loader.finish()
+            _rebuild_search_indexes(connection)
             for relative in staged:
                 target = data_dir / relative
                 if not target.exists():
@@ -360,6 +368,15 @@ def restore_backup(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return summary
+
+
+def _rebuild_search_indexes(connection: Connection) -> None:
+    """The search index from the restored records, and SQLite's index of folded names
+    from the restored columns, in the restore's transaction."""
+    with Session(bind=connection) as session:
+        reindex(session)
+        session.flush()
+    rebuild_sqlite_index(connection)
 
 
 def _stage(member: Member, staging: Path) -> str:

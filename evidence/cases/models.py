@@ -3,12 +3,12 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evidence.core.versioning import KeyedRecord
+from evidence.core.versioning import FoldedNames, KeyedRecord
 from evidence.db import Base
 from evidence.incidents.models import Incident
 
 
-class Case(KeyedRecord, Base):
+class Case(FoldedNames, KeyedRecord, Base):
     __tablename__ = "cases"
 
     title: Mapped[str] = mapped_column(Text, nullable=False)

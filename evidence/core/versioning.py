@@ -19,6 +19,13 @@ class Versioned:
         return {"version_id_col": cls.version}
 
 
+class FoldedNames:
+    """The record's names or title folded for "contains" in any case and script, kept by a
+    session hook and indexed per database (evidence/search/folded_names.py); never shown."""
+
+    folded_names: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+
+
 class KeyedRecord(Versioned):
     """A top-level record of the evidence/1 format, addressed by its stable key."""
 

@@ -6,7 +6,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evidence.actors.models import Person, Unit
-from evidence.core.versioning import KeyedRecord
+from evidence.core.versioning import FoldedNames, KeyedRecord
 from evidence.db import Base
 from evidence.places.models import Place
 from evidence.sources.models import Citation
@@ -19,7 +19,7 @@ class ViolationType(KeyedRecord, Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class Incident(KeyedRecord, Base):
+class Incident(FoldedNames, KeyedRecord, Base):
     __tablename__ = "incidents"
     # The dashboard counts incidents in use as all minus the retracted ones. Only
     # retracted rows are indexed: with every row in it, SQLite preferred this index

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person, Unit
 from evidence.actors.services import units_under
-from evidence.core.matching import like_pattern, names_match
 from evidence.core.pagination import Page
 from evidence.core.validation import (
     FieldErrors,
@@ -33,6 +32,7 @@ from evidence.records.editing import (
     resolve,
     saving,
 )
+from evidence.search.folded_names import names_containing
 from evidence.sources.models import Citation
 from evidence.sources.services import build_citations, citations_blank, clean_citations
 from evidence.statements.models import Statement, StatementIncident
@@ -318,20 +318,20 @@ def _may_overlap(since: Any, until: Any) -> ColumnElement[bool]:
 
 def _text_matches(session: Session, text: str, hidden_person_ids: frozenset[int]) -> Any:
     place_hit = exists().where(
-        Place.id == Incident.place_id, names_match(session, Place.name, Place.aliases, text)
+        Place.id == Incident.place_id, names_containing(session, Place, text)
     )
     unit_hit = exists().where(
         Involvement.incident_id == Incident.id,
         Unit.id == Involvement.unit_id,
-        names_match(session, Unit.name, Unit.aliases, text),
+        names_containing(session, Unit, text),
     )
     person_hit = exists().where(
         Involvement.incident_id == Incident.id,
         Person.id == Involvement.person_id,
         Person.id.not_in(hidden_person_ids) if hidden_person_ids else true(),
-        names_match(session, Person.name, Person.aliases, text),
+        names_containing(session, Person, text),
     )
-    return or_(Incident.title.ilike(like_pattern(text), "\\"), place_hit, unit_hit, person_hit)
+    return or_(names_containing(session, Incident, text), place_hit, unit_hit, person_hit)
 
 
 def list_incidents(

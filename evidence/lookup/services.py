@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence.core.matching import like_pattern, names_match
+from evidence.core.matching import like_pattern
 from evidence.core.validation import ValidationError
 from evidence.models import Incident, Person, Place, Source, Unit
+from evidence.search.folded_names import names_containing
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,7 @@ def autocomplete(
     model = models.get(kind, Incident)
     titled = model in (Source, Incident)  # titled records have no aliases
     label = model.title if titled else model.name
-    matches = (
-        or_(label.ilike(like_pattern(text), "\\"), model.key.ilike(like_pattern(text), "\\"))
-        if titled
-        else or_(names_match(session, label, model.aliases, text), model.key == text)
-    )
-    stmt = select(model).where(matches)
+    stmt = select(model).where(names_containing(session, model, text))
     exclude_ids = list(exclude_ids)
     if exclude_ids:
         stmt = stmt.where(model.id.not_in(exclude_ids))

@@ -20,6 +20,7 @@ from evidence.db import get_session
 from evidence.lookup.services import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 from evidence.permissions import requires
 from evidence.protection import Protection, ViewerInput, current_protection
+from evidence.search.normalise import contains
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 
@@ -76,8 +77,7 @@ def _as_shown(suggestion: Suggestion, text: str, protection: Protection) -> dict
     label = protection.scrub(suggestion.label) or ""
     key = protection.scrub(suggestion.key) or ""
     aliases = [protection.scrub(alias) or "" for alias in suggestion.aliases]
-    needle = text.casefold()
-    if not any(needle in value.casefold() for value in (label, key, *aliases)):
+    if not contains(text, (label, *aliases)) and text.casefold() not in key.casefold():
         return None
     return {
         "key": suggestion.key if key == suggestion.key else None,

@@ -3,11 +3,11 @@ from __future__ import annotations
 from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evidence.core.versioning import KeyedRecord
+from evidence.core.versioning import FoldedNames, KeyedRecord
 from evidence.db import Base
 
 
-class Place(KeyedRecord, Base):
+class Place(FoldedNames, KeyedRecord, Base):
     __tablename__ = "places"
 
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -16,7 +16,7 @@ import click
 from flask.cli import with_appcontext
 
 from evidence.commandline import cli_session
-from evidence.search.indexing import SEARCHED
+from evidence.search.models import SEARCHED
 from evidence.vocabularies import AUDIENCES
 
 

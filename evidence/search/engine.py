@@ -6,39 +6,81 @@ keys (the word's own key and the keys of near spellings); a document matches
 when it holds every word in one of its alternatives. Alternatives of four or
 more letters also match as prefixes, so inflected forms are found
 (Тарайкоўскага -> taraikovskaha finds taraikovska*).
+
+SQLite needs two more things to keep common words cheap (FTS5 reads the whole
+posting list of a prefix query before it can skip through it, and has no
+order but its rowid):
+- the vocabulary rewrites a prefix as the whole words it stands for (``Terms``):
+  ``"niht"*`` is ``"niht"`` when no other key starts with it, and any prefix is
+  the OR of its few whole words when only matches, not ranks, are wanted;
+- a document's id is its record's id inside a range of ids per record type, so
+  "the newest documents of a type that match" is a backward walk of the
+  full-text index over one id range, which stops after the first few.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.core.records import BATCH, chunks
-from evidence.search.models import SearchDocument, SearchTerm
+from evidence.search.models import SEARCHED, SearchDocument, SearchTerm
 
 PREFIX_FROM = 4  # shorter keys match only whole words, or "al" would match half the index
 SIMILAR_ENOUGH = 80  # rapidfuzz ratio: one typo (a swap, a missing or wrong letter) in 8+
 NEAREST = 5  # near spellings tried per misspelt word
+SPELLED_OUT_AT_MOST = 32  # whole words a prefix is rewritten as, for counting and walking
 
 Words = Sequence[Sequence[str]]
+_PLAIN = re.compile(r"[a-z0-9]+")  # a key the FTS5 tokenizer reads as one token, as written
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A query's words, each a list of alternative keys, and what the vocabulary knows
+    of their prefixes: per prefixable key, every indexed key starting with it (None:
+    more than SPELLED_OUT_AT_MOST, or some not plain ASCII, so the prefix stays a prefix).
+    """
+
+    words: Words
+    spelled_out: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
 
 class Engine(Protocol):
-    def matching(self, words: Words) -> Select[Any]:
+    def terms(self, session: Session, words: Words) -> Terms:
+        """The words with what this engine needs to know of them from the vocabulary."""
+
+    def matching(self, terms: Terms) -> Select[Any]:
         """SELECT (document id, rank) of the documents holding every word; lower rank is better."""
 
-    def matching_ids(self, words: Words) -> Select[Any]:
+    def matching_ids(self, terms: Terms) -> Select[Any]:
         """SELECT (document id) of the same documents, unranked: cheap for millions of hits."""
 
-    def holding(self, words: Words) -> ColumnElement[bool]:
-        """A condition on ``SearchDocument``: it holds every word (one condition per statement,
-        for reading documents in index order and stopping after a few)."""
+    def newest(
+        self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        """SELECT ``columns`` of the documents of ``entity`` holding every word and meeting
+        ``condition``, newest record first (to be limited: reading stops after a few)."""
+
+    def document_id(self, entity: str, record_id: int) -> int | None:
+        """The id a record's document gets (None: the database numbers documents)."""
 
     def candidates(self, session: Session, key: str) -> list[str]:
         """Indexed keys that may be misspellings of ``key`` (to be scored by the caller)."""
@@ -56,27 +98,67 @@ def _prefixable(key: str) -> bool:
 
 class SqliteEngine:
     fts = table("search_fts", column("rowid"), column("rank"), column("search_fts"))
+    # Documents of the n-th record type have ids (n + 1) * 2**40 + record id: every record
+    # type its own range, above the ids of databases numbered before (see the migration).
+    ID_RANGE = 2**40
 
-    def _match(self, words: Words) -> ColumnElement[bool]:
+    def terms(self, session: Session, words: Words) -> Terms:
+        spelled_out: dict[str, tuple[str, ...] | None] = {}
+        for key in {key for word in words for key in word if _prefixable(key)}:
+            found = session.scalars(
+                select(SearchTerm.term)
+                .where(self.starting_with(key))
+                .limit(SPELLED_OUT_AT_MOST + 1)
+            ).all()
+            plain = len(found) <= SPELLED_OUT_AT_MOST and all(_PLAIN.fullmatch(t) for t in found)
+            spelled_out[key] = tuple(found) if plain else None
+        return Terms(words, spelled_out)
+
+    def _alternative(self, terms: Terms, key: str, ranked: bool) -> str:
+        if not _prefixable(key) or not _PLAIN.fullmatch(key):
+            return f'"{key}"*' if _prefixable(key) else f'"{key}"'
+        whole = terms.spelled_out.get(key)
+        if whole == (key,):
+            return f'"{key}"'  # the same matches, counts and ranks as the prefix
+        if whole and not ranked:  # ranks would change: FTS5 weighs each word apart
+            return " OR ".join(f'"{k}"' for k in whole)
+        return f'"{key}"*'
+
+    def _match(self, terms: Terms, ranked: bool) -> ColumnElement[bool]:
         expression = " AND ".join(
-            "(" + " OR ".join(f'"{k}"*' if _prefixable(k) else f'"{k}"' for k in word) + ")"
-            for word in words
+            "(" + " OR ".join(self._alternative(terms, k, ranked) for k in word) + ")"
+            for word in terms.words
         )
         return self.fts.c.search_fts.op("MATCH")(expression)
 
-    def matching(self, words: Words) -> Select[Any]:
+    def matching(self, terms: Terms) -> Select[Any]:
         return select(self.fts.c.rowid.label("id"), self.fts.c.rank.label("rank")).where(
-            self._match(words)
+            self._match(terms, ranked=True)
         )
 
-    def matching_ids(self, words: Words) -> Select[Any]:
-        return select(self.fts.c.rowid.label("id")).where(self._match(words))
+    def matching_ids(self, terms: Terms) -> Select[Any]:
+        return select(self.fts.c.rowid.label("id")).where(self._match(terms, ranked=False))
 
-    def holding(self, words: Words) -> ColumnElement[bool]:
-        # FTS5 cannot test one document cheaply: the matches are listed once per statement.
-        # "+ 0": a test per document, not an index probe per pair (record id, match).
-        matched = self.matching_ids(words).cte("matched").prefix_with("MATERIALIZED")
-        return (SearchDocument.id + 0).in_(select(matched.c.id))
+    def newest(
+        self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        # Driven by the full-text index, backwards over the record type's id range: FTS5
+        # yields matches in rowid order, so the walk stops once the limit is reached.
+        first = self.document_id(entity, 0)
+        return (
+            select(*columns)
+            .select_from(self.fts)
+            .join(SearchDocument, SearchDocument.id == self.fts.c.rowid)
+            .where(
+                self._match(terms, ranked=False),
+                self.fts.c.rowid.between(first, first + self.ID_RANGE - 1),
+                condition,
+            )
+            .order_by(self.fts.c.rowid.desc())
+        )
+
+    def document_id(self, entity: str, record_id: int) -> int | None:
+        return (SEARCHED.index(entity) + 1) * self.ID_RANGE + record_id
 
     def candidates(self, session: Session, key: str) -> list[str]:
         # Same first letter, length within two: a bounded range scan of the primary key.
@@ -88,35 +170,54 @@ class SqliteEngine:
         return list(session.scalars(stmt))
 
     def add_terms(self, session: Session, terms: set[str]) -> None:
-        _insert_terms(session, sqlite_insert(SearchTerm).on_conflict_do_nothing(), terms)
+        # The vocabulary must list every plain token of the full-text index for prefixes to
+        # be spelled out: so keys of any length (SQLite does not enforce it), and the plain
+        # runs of keys the tokenizer cuts in pieces (1⁄2: 1 and 2).
+        pieces = {piece for term in terms for piece in _PLAIN.findall(term)}
+        _insert_terms(session, sqlite_insert(SearchTerm).on_conflict_do_nothing(), terms | pieces)
 
     def starting_with(self, key: str) -> ColumnElement[bool]:
-        # Keys are ASCII and SQLite compares bytes, so this is a range scan of the primary key.
-        return SearchTerm.term.between(key, key + "\x7f")
+        # SQLite compares bytes, so this is a range scan of the primary key.
+        return and_(SearchTerm.term >= key, SearchTerm.term < key[:-1] + chr(ord(key[-1]) + 1))
 
 
 class PostgresEngine:
     vector = literal_column("search_documents.search_fts")
 
-    def _query(self, words: Words) -> Any:
+    def terms(self, session: Session, words: Words) -> Terms:
+        return Terms(words)
+
+    def _query(self, terms: Terms) -> Any:
         expression = " & ".join(
             "(" + " | ".join(f"{k}:*" if _prefixable(k) else k for k in word) + ")"
-            for word in words
+            for word in terms.words
         )
         return func.to_tsquery("simple", expression)
 
-    def matching(self, words: Words) -> Select[Any]:
-        query = self._query(words)
+    def matching(self, terms: Terms) -> Select[Any]:
+        query = self._query(terms)
         return select(
             SearchDocument.id.label("id"), (-func.ts_rank(self.vector, query)).label("rank")
         ).where(self.vector.op("@@")(query))
 
-    def matching_ids(self, words: Words) -> Select[Any]:
-        return select(SearchDocument.id.label("id")).where(self.holding(words))
+    def matching_ids(self, terms: Terms) -> Select[Any]:
+        return select(SearchDocument.id.label("id")).where(self._holding(terms))
 
-    def holding(self, words: Words) -> ColumnElement[bool]:
+    def _holding(self, terms: Terms) -> ColumnElement[bool]:
         # Tested on each row's stored tsvector or through the GIN index: the planner chooses.
-        return self.vector.op("@@")(self._query(words))
+        return self.vector.op("@@")(self._query(terms))
+
+    def newest(
+        self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        return (
+            select(*columns)
+            .where(SearchDocument.entity == entity, condition, self._holding(terms))
+            .order_by(SearchDocument.entity, SearchDocument.record_id.desc())
+        )
+
+    def document_id(self, entity: str, record_id: int) -> int | None:
+        return None
 
     def candidates(self, session: Session, key: str) -> list[str]:
         stmt = (
@@ -134,22 +235,22 @@ class PostgresEngine:
             session.execute(select(_set_seqscan(was)))
 
     def add_terms(self, session: Session, terms: set[str]) -> None:
-        _insert_terms(session, pg_insert(SearchTerm).on_conflict_do_nothing(), terms)
+        fitting = {term for term in terms if len(term) <= 120}  # the column's length
+        _insert_terms(session, pg_insert(SearchTerm).on_conflict_do_nothing(), fitting)
 
     def starting_with(self, key: str) -> ColumnElement[bool]:
         # Served by the trigram index (the database collation may not sort bytewise).
         return SearchTerm.term.startswith(key)
 
 
+def _insert_terms(session: Session, stmt: Any, terms: set[str]) -> None:
+    for batch in chunks([{"term": term} for term in sorted(terms)], BATCH):
+        session.execute(stmt, batch)
+
+
 def _set_seqscan(value: str) -> Any:
     """PostgreSQL: set enable_seqscan until the end of the transaction."""
     return func.set_config("enable_seqscan", value, True)
-
-
-def _insert_terms(session: Session, stmt: Any, terms: set[str]) -> None:
-    rows = [{"term": term} for term in sorted(terms) if len(term) <= 120]
-    for batch in chunks(rows, BATCH):
-        session.execute(stmt, batch)
 
 
 ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine()}

@@ -37,10 +37,8 @@ from evidence.models import (
 )
 from evidence.records.loading import load_records
 from evidence.search.engine import engine_for
-from evidence.search.models import SearchDocument, SearchTerm
+from evidence.search.models import SEARCHED, SearchDocument, SearchTerm
 from evidence.search.normalise import keys
-
-SEARCHED = ("incident", "statement", "person", "unit", "place", "source", "case")
 
 
 def _names(session: Session, model: Any, wanted: set[str] | None) -> dict[str, list[str]]:
@@ -107,11 +105,14 @@ def documents(
         texts = _incident_texts(session, records, everything)
     else:
         texts = {record_id: _plain_texts(entity, r) for record_id, r in records.items()}
+    engine = engine_for(session)
     rows = []
     for record_id, record in records.items():
         words = keys(" ".join(part for part in texts[record_id] if part))
+        document_id = engine.document_id(entity, record_id)
         rows.append(
             {
+                **({} if document_id is None else {"id": document_id}),
                 "entity": entity,
                 "record_id": record_id,
                 "terms": f" {' '.join(words)} ",

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from evidence.db import Base
 
 ENGINE_OBJECT_PREFIX = "search_fts"
+# The record types searched. Their order numbers the ranges of document ids on SQLite
+# (engine.py, and the migration that renumbered them): append, never reorder.
+SEARCHED = ("incident", "statement", "person", "unit", "place", "source", "case")
 
 
 class SearchDocument(Base):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Step 1: Cyrillic (Russian, Belarusian, and Ukrainian letters seen in sources) -> Latin.
 _CYRILLIC = {
@@ -103,3 +104,20 @@ def keys(text: str | None) -> list[str]:
 def normalise(text: str | None) -> str:
     """A text as its keys separated by spaces: what the engines index and match."""
     return " ".join(keys(text))
+
+
+def folded(values: Iterable[str | None]) -> str:
+    """The ``folded_names`` of a record with these names: each casefolded and as keys."""
+    forms = (form for value in values if value for form in (value.casefold(), normalise(value)))
+    return "\n".join(dict.fromkeys(form for form in forms if form))
+
+
+def needles(text: str) -> list[str]:
+    """The folded forms of typed text, each looked for inside ``folded_names``."""
+    return list(dict.fromkeys(form for form in (text.casefold(), normalise(text)) if form))
+
+
+def contains(text: str, values: Iterable[str | None]) -> bool:
+    """Whether typed text finds these names (as the database condition would)."""
+    names = folded(values)
+    return any(needle in names for needle in needles(text))

@@ -29,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
+    exists,
     func,
     or_,
     select,
@@ -50,9 +51,8 @@ from evidence.models import (
     Unit,
 )
 from evidence.protection import Protection
-from evidence.search.engine import engine_for, is_indexed, near_spellings
-from evidence.search.indexing import SEARCHED
-from evidence.search.models import SearchDocument
+from evidence.search.engine import Terms, engine_for, is_indexed, near_spellings
+from evidence.search.models import SEARCHED, SearchDocument
 from evidence.search.normalise import fold_word, keys, words
 
 MODELS = {
@@ -181,26 +181,37 @@ def _prepare(session: Session, query: str, protection: Protection) -> _Query:
 
 
 def _type_conditions(
-    entity: str, filters: SearchFilters, protection: Protection, incidents: Any
+    entity: str, filters: SearchFilters, protection: Protection, incidents: list[Any]
 ) -> list[ColumnElement[bool]]:
-    """Conditions on the documents of one record type (``incidents``: the filtered ones)."""
+    """Conditions on the documents of one record type (``incidents``: the incident filters).
+
+    The filters are tested on each matching document (correlated subqueries reaching
+    records by primary key), not listed for every record first: a search sees at most
+    RANKED_AT_MOST matches, or walks the newest documents and stops after as many.
+    """
     record_id = SearchDocument.record_id
     conditions: list[ColumnElement[bool]] = []
     if entity == "incident" and filters.on_incidents:
-        conditions.append(record_id.in_(incidents))
-    # Uncorrelated subqueries only: the databases hash them once per search.
+        conditions.append(exists().where(Incident.id == record_id, *incidents))
+    # Uncorrelated: the few hidden records are hashed once per search.
     hidden = protection.hidden_ids(MODELS[entity])
     if hidden is not None:
         conditions.append(record_id.not_in(hidden))
     if entity == "statement":
         if filters.protection:
-            chosen = select(Statement.id).where(Statement.protection == filters.protection)
-            conditions.append(record_id.in_(chosen))
-        if filters.on_incidents:
-            about = select(StatementIncident.statement_id).where(
-                StatementIncident.incident_id.in_(incidents)
+            conditions.append(
+                exists().where(
+                    Statement.id == record_id, Statement.protection == filters.protection
+                )
             )
-            conditions.append(record_id.in_(about))
+        if filters.on_incidents:
+            conditions.append(
+                exists().where(
+                    StatementIncident.statement_id == record_id,
+                    Incident.id == StatementIncident.incident_id,
+                    *incidents,
+                )
+            )
     return conditions
 
 
@@ -229,10 +240,11 @@ def _page_ids(
     stores them, and shown exact phrase first (``_broad_page_ids``).
     """
     engine = engine_for(session)
-    capped_matches = engine.matching_ids(prepared.words).limit(RANKED_AT_MOST + 1).subquery()
+    terms = engine.terms(session, prepared.words)
+    capped_matches = engine.matching_ids(terms).limit(RANKED_AT_MOST + 1).subquery()
     many = session.scalar(select(func.count()).select_from(capped_matches)) > RANKED_AT_MOST
     # Built once: the unit filter's recursive CTE may appear only once in the statement.
-    incidents = select(Incident.id).where(*incident_conditions(session, filters.incident_filters()))
+    incidents = incident_conditions(session, filters.incident_filters())
     per_type = {
         entity: and_(
             SearchDocument.entity == entity,
@@ -243,12 +255,12 @@ def _page_ids(
     }
     exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
     choose = _broad_page_ids if many else _ranked_page_ids
-    return choose(session, prepared, per_type, exact, (page - 1) * per_page, per_page)
+    return choose(session, terms, per_type, exact, (page - 1) * per_page, per_page)
 
 
 def _ranked_page_ids(
     session: Session,
-    prepared: _Query,
+    terms: Terms,
     per_type: dict[str, ColumnElement[bool]],
     exact: ColumnElement[int],
     first: int,
@@ -258,9 +270,7 @@ def _ranked_page_ids(
     SQLite does not rerun the full-text match per document), then numbered per
     record type: exact phrase first, then the engine's rank.
     """
-    matched = (
-        engine_for(session).matching(prepared.words).cte("matched").prefix_with("MATERIALIZED")
-    )
+    matched = engine_for(session).matching(terms).cte("matched").prefix_with("MATERIALIZED")
     numbered = (
         select(
             SearchDocument.entity,
@@ -290,24 +300,21 @@ def _ranked_page_ids(
 
 def _broad_page_ids(
     session: Session,
-    prepared: _Query,
+    terms: Terms,
     per_type: dict[str, ColumnElement[bool]],
     exact: ColumnElement[int],
     first: int,
     per_page: int,
 ) -> dict[str, _Page]:
     """One query: per record type, the newest RANKED_AT_MOST + 1 matching documents
-    (walking the (entity, record_id) index backwards, so common words stop early),
-    then exact phrase first, newest next. More than RANKED_AT_MOST is reported capped.
+    (walking an index backwards, so common words stop early), then exact phrase
+    first, newest next. More than RANKED_AT_MOST is reported capped.
     """
-    holding = engine_for(session).holding(prepared.words)
+    engine = engine_for(session)
+    columns = (SearchDocument.entity, SearchDocument.record_id, exact.label("exact"))
     newest = [
-        select(SearchDocument.entity, SearchDocument.record_id, exact.label("exact"))
-        .where(condition, holding)
-        .order_by(SearchDocument.entity, SearchDocument.record_id.desc())
-        .limit(RANKED_AT_MOST + 1)
-        .subquery()
-        for condition in per_type.values()
+        engine.newest(terms, entity, columns, condition).limit(RANKED_AT_MOST + 1).subquery()
+        for entity, condition in per_type.items()
     ]
     arms = [select(arm.c.entity, arm.c.record_id, arm.c.exact) for arm in newest]
     rows: dict[str, list[tuple[int, int]]] = {}

@@ -13,7 +13,7 @@ from evidence.db import get_session
 from evidence.models import Place, Unit, ViolationType
 from evidence.permissions import requires
 from evidence.protection import ViewerInput, current_protection
-from evidence.search.indexing import SEARCHED
+from evidence.search.models import SEARCHED
 from evidence.search.services import SearchFilters, bound_query, search
 from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS
 from evidence.web.pagination import page_number

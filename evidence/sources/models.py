@@ -5,11 +5,11 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evidence.core.versioning import KeyedRecord
+from evidence.core.versioning import FoldedNames, KeyedRecord
 from evidence.db import Base
 
 
-class Source(KeyedRecord, Base):
+class Source(FoldedNames, KeyedRecord, Base):
     __tablename__ = "sources"
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -17,12 +17,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
 from evidence import dates, limits
-from evidence.core.matching import like_pattern, names_match
 from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
 from evidence.db import get_session
@@ -30,6 +29,7 @@ from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput, current_protection
 from evidence.records.editing import Conflict, restore, retract
+from evidence.search.folded_names import names_containing
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
 from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
 
@@ -100,13 +100,7 @@ def list_query(
     if filters.names_protected:
         stmt = stmt.where(false())
     elif filters.text:
-        aliases = getattr(model, "aliases", None)
-        matches = (
-            names_match(get_session(), label, aliases, filters.text)
-            if aliases is not None
-            else label.ilike(like_pattern(filters.text), "\\")
-        )
-        stmt = stmt.where(or_(matches, model.key.ilike(like_pattern(filters.text), "\\")))
+        stmt = stmt.where(names_containing(get_session(), model, filters.text))
     if not filters.include_retracted:
         stmt = stmt.where(model.retracted_at.is_(None))
     return stmt.order_by(func.lower(label), model.id)

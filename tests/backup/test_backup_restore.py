@@ -42,8 +42,9 @@ from evidence.dossiers.services import queue_job
 from evidence.jobs.queue import job_context
 from evidence.jobs.runner import run
 from evidence.links.services import capture, check_links
-from evidence.models import Case, Incident
+from evidence.models import Case, Incident, Person
 from evidence.places.services import update_place
+from evidence.search.folded_names import names_containing
 from evidence.store import Store
 from tests.conftest import PG_URL, require_pg
 from tests.factories import make_place, make_source
@@ -232,6 +233,10 @@ def test_a_restore_brings_back_everything(sources, tmp_path, source_kind, target
         assert cli(app, "audit", "verify").stdout == source.audit
         with app.extensions["evidence.sessions"]() as session:
             assert head(session) == source.audit_head
+            # Names are found folded again: SQLite's index of them is rebuilt.
+            person = session.scalars(select(Person).order_by(Person.id).limit(1)).one()
+            found = select(Person.id).where(names_containing(session, Person, person.name.upper()))
+            assert person.id in session.scalars(found).all()
         assert count_rows(app) == source.rows
         assert cli(app, "exhibits", "verify").stdout.startswith("OK: 2 stored file(s)")
         # The exhibit, the capture and the rendered dossier, byte for byte.

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 import evidence.search.services as services
 from evidence.actors.services import update_person
 from evidence.audit.models import AuditEntry
+from evidence.incidents.services import update_incident
 from evidence.protection import Protection
 from evidence.records.editing import retract
 from evidence.search.models import SearchDocument
 from evidence.search.services import SearchFilters, search
-from tests.factories import make_person
+from tests.factories import make_incident, make_person
 from tests.search.conftest import run
 
 ALMAZ = "Almaz"  # involved in zhodino-beatings (2000/2001) and tarasovo-raid (2019)
@@ -121,3 +122,29 @@ def test_more_matches_than_are_ranked_report_a_capped_total(session, world, monk
     assert run(session, ALMAZ, filters=SearchFilters(date_from=dt.date(2010, 1, 1))) == {
         "incident:tarasovo-raid"
     }
+
+
+def test_beyond_the_ranked_the_newest_records_come_first_even_when_reindexed(session, monkeypatch):
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 2)
+    made = [
+        make_incident(session, title=f"Kettling on day {n}", status="verified") for n in range(4)
+    ]
+    session.commit()
+    # The oldest is written again: its document is the newest written, not the newest record.
+    update_incident(session, made[0], 1, summary="Kettling again")
+    session.commit()
+    for query, filters in (("kettling", None), ("kettl", SearchFilters(status="verified"))):
+        results = search(
+            session, query, protection=Protection.load(session, "internal"), filters=filters
+        )
+        group = results.group("incident")
+        assert group.capped
+        assert [hit.key for hit in group.hits] == [made[3].key, made[2].key]
+
+
+def test_a_prefix_finds_every_longer_key_and_the_key_alone(session, world):
+    make_person(session, name="Kettlewell Bystander", key="kettlewell")
+    make_person(session, name="Kettle Vendor", key="kettle")
+    session.commit()
+    assert run(session, "Kettl") == {"person:kettlewell", "person:kettle"}
+    assert run(session, "Kettlewe") == {"person:kettlewell"}
