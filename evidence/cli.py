@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -171,9 +172,11 @@ def import_command(file: Path, actor: str) -> None:
     show_default=True,
     help="Apply witness protection for this audience (counsel, public).",
 )
+@actor_option
 @with_appcontext
-def export_command(output: Path | None, case_key: str | None, audience: str) -> None:
+def export_command(output: Path | None, case_key: str | None, audience: str, actor: str) -> None:
     """Write the data set (or one case) as an evidence/1 JSON document for an audience."""
+    from evidence.audit.reads import log_read
     from evidence.interchange.services import ExportError, export_document
 
     with cli_session() as session:
@@ -182,6 +185,18 @@ def export_command(output: Path | None, case_key: str | None, audience: str) -> 
         except ExportError as error:
             fail(str(error))
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # Logged in a short write of its own: the export itself holds no write lock.
+    with cli_session(write=True) as session:
+        log_read(
+            session,
+            "export",
+            actor,
+            entity="case" if case_key else None,
+            record_key=case_key,
+            audience=audience,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            records=sum(len(section) for section in document.values() if isinstance(section, list)),
+        )
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}", err=True)
@@ -221,8 +236,8 @@ def audit_verify_command() -> None:
         click.echo(f"Note: {note}", err=True)
     if report.ok:
         click.echo(
-            f"OK: {report.entries_checked} audit entries chained,"
-            f" {report.anchors_checked} time-stamp anchors hold,"
+            f"OK: {report.entries_checked} audit entries and {report.reads_checked} read entries"
+            f" chained, {report.anchors_checked} time-stamp anchors hold,"
             f" {report.records_checked} records match their latest entry."
         )
         return
@@ -241,23 +256,26 @@ def audit_verify_command() -> None:
 )
 @with_appcontext
 def audit_anchor_command(tsa_urls: tuple[str, ...]) -> None:
-    """Time-stamp the current audit head at one or more authorities and keep the tokens."""
+    """Time-stamp the current heads of the audit log (changes, and reads once there are any)
+    at one or more authorities and keep the tokens."""
     from evidence.audit.anchors import AnchorError, anchor
+    from evidence.audit.log import head
+    from evidence.audit.models import AuditReadHead
 
     urls = list(tsa_urls) or current_app.config.get("TSA_URLS") or []
     if not urls:
         fail("No time-stamp authority: give --tsa URL or set EVIDENCE_TSA_URLS.")
     anchored = []
     with cli_session(write=True) as session:
+        chains = ["changes"] + (["reads"] if head(session, AuditReadHead)[0] else [])
         for url in urls:
             try:
-                anchored.append(anchor(session, url))
+                anchored.extend(anchor(session, url, chain=chain) for chain in chains)
             except AnchorError as error:
                 fail(f"Nothing anchored: {error}")
     for row in anchored:
-        click.echo(
-            f"Anchored audit entry #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}"
-        )
+        entry = "audit entry" if row.chain == "changes" else "read entry"
+        click.echo(f"Anchored {entry} #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}")
 
 
 @click.group("users")

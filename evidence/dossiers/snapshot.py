@@ -29,7 +29,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, aliased
 
 from evidence.actors.models import Membership, Person, Unit, UnitParent
-from evidence.audit.log import head
+from evidence.audit.log import data_head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case, CaseIncident
 from evidence.dates import InvalidDate, humanize, parse
@@ -454,7 +454,7 @@ class _Builder:
             "violation_type",
             [self.ids[ViolationType][v] for r in incidents.values() for v in r["violations"]],
         )
-        self.audit_seq, self.audit_hash = head(session)
+        self.audit_seq, self.audit_hash = data_head(session)
 
     def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
         """Incident key -> ids of the live exhibits linked to it or to one of its statements
@@ -963,7 +963,7 @@ def _number_notes(cites: Iterable[Cite]) -> None:
 def _anchor_at(session: Session, seq: int) -> AnchorView | None:
     found = session.scalars(
         select(AuditAnchor)
-        .where(AuditAnchor.seq <= seq)
+        .where(AuditAnchor.chain == "changes", AuditAnchor.seq <= seq)
         .order_by(AuditAnchor.seq.desc(), AuditAnchor.id.desc())
         .limit(1)
     ).first()

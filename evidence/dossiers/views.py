@@ -41,6 +41,7 @@ from evidence.permissions import authorize, requires
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
+from evidence.web.reads import record_read
 
 bp = Blueprint("dossiers", __name__)
 
@@ -146,6 +147,14 @@ def download(job_id: int) -> Response:
     path = output_file(current_app.config["DATA_DIR"], job)
     if not path.is_file():
         abort(404)
+    record_read(
+        "dossier-downloaded",
+        entity="case",
+        record_key=job.case.key,
+        audience=job.audience,
+        sha256=job.sha256,
+        job=job.id,
+    )
     return send_file(
         path.resolve(),
         mimetype="application/pdf",

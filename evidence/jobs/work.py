@@ -12,9 +12,16 @@ from typing import Any
 
 from sqlalchemy import update
 
+from evidence.audit.reads import log_read
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.render import write_pdf
-from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
+from evidence.dossiers.services import (
+    OUTPUT_DIR,
+    log_dossier,
+    page_count,
+    render_dossier,
+    snapshot_dossier,
+)
 from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
 from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
 from evidence.links.services import (
@@ -56,6 +63,8 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
         relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
     dossier = render_dossier(snapshot, progress=progress)
     sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
+    with write(context) as session:
+        log_dossier(session, "dossier-generated", snapshot, sha256, job=job_id)
     return {
         "sha256": sha256,
         "output_path": str(relative),
@@ -78,12 +87,21 @@ def check_run(context: JobContext, run_id: int) -> dict[str, Any]:
     with context.readers() as session:
         run = session.get(LinkCheckRun, run_id)
         sources = sources_to_check(session)
+        started_by = run.started_by
     options = {key: context.settings[key] for key in LINK_CHECK_SETTINGS if key in context.settings}
     # The writer's transaction begins at its first statement, after the fetches.
     try:
         with write(context) as session:
             checks = check_links(session, sources, progress=advance, run=run, **options)
             problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
+            log_read(
+                session,
+                "link-check",
+                started_by,
+                checked=len(checks),
+                problems=problems,
+                run=run_id,
+            )
     except (NoNetwork, SettingError) as error:
         # "no network from this server": nothing was checked or marked; said as it is.
         raise JobFailed(str(error)) from None

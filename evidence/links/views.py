@@ -38,6 +38,7 @@ from evidence.protection import current_protection
 from evidence.sources.models import Source
 from evidence.store import store_for
 from evidence.web.pagination import paginate
+from evidence.web.reads import record_read
 
 bp = Blueprint("links", __name__, url_prefix="/links")
 # What the links page can be filtered by: a newest verdict, or a source's lack of one.
@@ -146,21 +147,30 @@ def capture_source(key: str) -> Response:
     return redirect(url_for("links.source", key=key))
 
 
-def _capture_or_404(capture_id: int) -> Capture:
-    """The capture, or 404 when it is missing, its file is gone, or it is hidden from the
-    user's audience (a captured page cannot be scrubbed)."""
+def _capture_or_404(capture_id: int, form: str) -> Capture:
+    """The capture, logged as taken out in ``form`` (warc, page); or 404 when it is missing,
+    its file is gone, or it is hidden from the user's audience (a captured page cannot be
+    scrubbed)."""
     kept = get_session().get(Capture, capture_id)
     if kept is None or not current_protection().visible(kept):
         abort(404)
     if not store_for(current_app.config).exists(kept.sha256):
         abort(404)
+    record_read(
+        "capture-downloaded",
+        entity="source",
+        record_key=kept.source.key,
+        sha256=kept.sha256,
+        capture=kept.id,
+        form=form,
+    )
     return kept
 
 
 @bp.get("/captures/<int:capture_id>.warc.gz")
 @requires("read")
 def capture_warc(capture_id: int) -> Response:
-    kept = _capture_or_404(capture_id)
+    kept = _capture_or_404(capture_id, "warc")
     path = store_for(current_app.config).path(kept.sha256)
     name = f"{kept.source.key}-capture-{kept.id}.warc.gz"
     return send_attachment(path, name, "application/warc")
@@ -171,7 +181,7 @@ def capture_warc(capture_id: int) -> Response:
 def capture_page(capture_id: int) -> Response:
     """The captured page's own bytes, as a download (its HTML must not run on our origin),
     streamed from the store."""
-    kept = _capture_or_404(capture_id)
+    kept = _capture_or_404(capture_id, "page")
     page = read_capture(store_for(current_app.config), kept)
     name = f"{kept.source.key}-capture-{kept.id}.html"
     if page.content_type and not page.content_type.startswith("text/html"):
