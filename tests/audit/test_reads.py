@@ -23,8 +23,14 @@ from evidence.exhibits.services import add_exhibit
 from evidence.links.models import Capture
 from evidence.store import Store
 from tests.audit.tsa import serve_tsa
-from tests.factories import citation, make_case, make_incident, make_person, make_source
-from tests.factories import make_statement
+from tests.factories import (
+    citation,
+    make_case,
+    make_incident,
+    make_person,
+    make_source,
+    make_statement,
+)
 from tests.links.site import Site, allowing_local_fetches, serve_site
 from tests.webclient import make_users, sign_in, without_csrf
 
