@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from evidence.audit.reads import READ_ACTIONS
+
 
 def when(value: str | dt.datetime | None) -> str:
     """A timestamp as "2024-05-01 14:03 UTC" (accepts ISO text as the audit log stores it)."""
@@ -30,6 +32,7 @@ ACTION_LABELS = {
     "login-failed": "sign-in refused",
     "logout": "signed out",
     "denied": "refused",
+    **READ_ACTIONS,
 }
 
 

@@ -304,3 +304,32 @@ def test_anchor_stamps_both_heads_and_a_rewritten_read_breaks_its_anchor(
         problem.startswith("the anchor of read entry #1") and "rewritten" in problem
         for problem in problems
     ), problems
+
+
+def test_the_review_filters_by_kind_and_record_pages_show_what_was_taken_out(app, session, case):
+    lawyer = client_of(app, "lawyer")
+    lawyer.post(f"/cases/{case.key}/dossiers", data={"audience": "public"})
+    [job] = lawyer.get(f"/cases/{case.key}/dossiers/jobs").get_json()
+    lawyer.get(job["download_url"])
+    auditor = client_of(app, "auditor")
+
+    def listed(kind: str) -> str:
+        return auditor.get(f"/audit/?kind={kind}").get_data(as_text=True)
+
+    reads_page, changes_page, security_page = listed("reads"), listed("changes"), listed("security")
+    assert "dossier downloaded" in reads_page and "dossier generated" in reads_page
+    assert "signed in" not in reads_page and "yard-beating" not in reads_page
+    assert "yard-beating" in changes_page and "dossier downloaded" not in changes_page
+    assert "signed in" in security_page and "yard-beating" not in security_page
+    everything = auditor.get("/audit/").get_data(as_text=True)
+    assert all(word in everything for word in ("dossier downloaded", "yard-beating", "signed in"))
+
+    read = reads(session)[-1]
+    entry_page = auditor.get(f"/audit/reads/{read.seq}").get_data(as_text=True)
+    assert read.what["sha256"] in entry_page and "public" in entry_page
+    assert auditor.get("/audit/reads/999").status_code == 404
+    assert client_of(app, "viewer").get(f"/audit/reads/{read.seq}").status_code == 403
+
+    case_page = lawyer.get(f"/cases/{case.key}").get_data(as_text=True)
+    history = case_page[case_page.index('class="history"') :]
+    assert "taken out" in history and "dossier downloaded" in history
