@@ -36,7 +36,7 @@ from evidence.dossiers.services import (
     queue_job,
     set_statement_included,
 )
-from evidence.jobs.queue import job_is_stuck, task_queue
+from evidence.jobs.queue import job_progress, task_queue
 from evidence.permissions import authorize, requires
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
@@ -63,11 +63,11 @@ def _job_or_404(job_id: int) -> DossierJob:
 
 def job_status(job: DossierJob) -> dict[str, object]:
     return {
+        **job_progress(job),
         "id": job.id,
         "audience": job.audience,
-        "state": job.state,
         "progress": job.progress,
-        "stuck": job_is_stuck(job),
+        "status_url": url_for("dossiers.status", job_id=job.id),
         "error": job.error if job.state == "failed" else None,
         "pages": job.pages,
         "sha256": job.sha256,

@@ -1,5 +1,5 @@
 """Sensitive reads on a hash chain of their own, with its own sealed head; anchors name
-their chain.
+their chain; background jobs keep when a worker started them.
 
 Revision ID: d5b2f8a1c3e6
 Revises: c4a1e9f3b2d7
@@ -16,7 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+JOB_TABLES = ("dossier_jobs", "link_check_runs", "capture_jobs")
+
+
 def upgrade() -> None:
+    for table in JOB_TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table('audit_reads',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('at', sa.String(length=40), nullable=False),
@@ -51,6 +57,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in JOB_TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("claimed_at")
     with op.batch_alter_table('audit_anchors', schema=None) as batch_op:
         batch_op.drop_column('chain')
 
