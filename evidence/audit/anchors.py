@@ -123,9 +123,18 @@ def anchor(
     seq, entry_hash = head(session, CHAIN_MODELS[chain][1])
     if seq == 0:
         raise AnchorError(f"the audit log of {chain} is empty: there is nothing to anchor yet")
+    row = stamp(url, chain, seq, entry_hash, post)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def stamp(url: str, chain: str, seq: int, entry_hash: str, post: Post = post_query) -> AuditAnchor:
+    """An anchor of entry ``seq`` of ``chain``, time-stamped at ``url`` (not yet added to
+    any session: the authority is asked outside any transaction)."""
     token = request_token(url, anchored_message(seq, entry_hash, chain), post)
     stamped_at = decode_timestamp_response(token).tst_info.gen_time
-    row = AuditAnchor(
+    return AuditAnchor(
         chain=chain,
         seq=seq,
         entry_hash=entry_hash,
@@ -133,9 +142,24 @@ def anchor(
         stamped_at=iso_utc(stamped_at),
         token=token,
     )
-    session.add(row)
-    session.flush()
-    return row
+
+
+def unanchored(session: Session, heads: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """Of ``heads`` (chain -> (seq, hash)), those not empty and not anchored yet: the chain
+    moved since its last anchor there. Anchoring only these leaves two dossiers of the same
+    data with the same anchor, so byte-identical."""
+    moved = {}
+    for chain, (seq, entry_hash) in heads.items():
+        anchored = session.scalar(
+            select(AuditAnchor.id).where(
+                AuditAnchor.chain == chain,
+                AuditAnchor.seq == seq,
+                AuditAnchor.entry_hash == entry_hash,
+            )
+        )
+        if seq and anchored is None:
+            moved[chain] = (seq, entry_hash)
+    return moved
 
 
 def latest_anchor(session: Session, chain: str = "changes") -> AuditAnchor | None:

@@ -66,6 +66,7 @@ def job_context(app: Flask) -> JobContext:
             "concurrency": int(config.get("LINK_CHECK_CONCURRENCY", 8)),
             "per_host": int(config.get("LINK_CHECK_PER_HOST", 2)),
             "timeout": float(config.get("LINK_CHECK_TIMEOUT", 10.0)),
+            "tsa_urls": list(config.get("TSA_URLS") or []),
         },
     )
 
