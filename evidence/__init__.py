@@ -114,10 +114,10 @@ def register_extensions(app: Flask) -> None:
     from evidence.accounts.views import check_session, signed_in_user
     from evidence.audit.log import set_actor
     from evidence.db import get_session
-    from evidence.jobs.queue import job_is_stuck
+    from evidence.jobs.queue import job_is_stuck, job_progress
     from evidence.permissions import can, required_action
     from evidence.protection import current_protection
-    from evidence.web.formatting import action_label, when
+    from evidence.web.formatting import action_label, describe_times, when
     from evidence.web.navigation import current_section, navigation_for, record_url, url_with
     from evidence.web.output import install_output_protection, shown_user
 
@@ -165,6 +165,7 @@ def register_extensions(app: Flask) -> None:
         url_with=url_with,
         protection=_LazyProtection(current_protection),
         job_is_stuck=job_is_stuck,
+        job_times=lambda job: describe_times(job_progress(job)),
     )
 
 

@@ -636,6 +636,22 @@ class Protection:
         """How an exhibit is named: its file name for the team, a neutral label otherwise."""
         return exhibit.filename if self.shows_file_names else f"Exhibit {exhibit.id}"
 
+    def record_title(self, entity: str, record_id: int, state: dict[str, Any] | None) -> str | None:
+        """The title of a record as its evidence/1 ``state`` (an audit entry's) says, as this
+        audience may read it: scrubbed; a protected person or statement under the pseudonym;
+        an exhibit's file name for the team only; None when there is nothing to show."""
+        if not state:
+            return None
+        if entity == "person" and not self.is_internal and record_id in self.pseudonyms:
+            return self.pseudonyms[record_id]
+        if entity == "statement":
+            protected = protection_applies(state.get("protection", ""), self.audience)
+            return state.get("pseudonym") if protected else self.scrub(state.get("pseudonym"))
+        if entity == "exhibit":
+            return state.get("filename") if self.shows_file_names else None
+        title = state.get("title") or state.get("name") or state.get("label")
+        return self.scrub(title) if isinstance(title, str) else None
+
     def exhibit_text(self, exhibit: Any, text: str | None) -> str | None:
         """Text about an exhibit (a custody note) with its file name replaced by its label
         where file names are not shown."""

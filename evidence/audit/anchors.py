@@ -35,11 +35,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import head
-from evidence.audit.models import AuditAnchor, AuditEntry
+from evidence.audit.models import AuditAnchor, AuditEntry, AuditHead, AuditRead, AuditReadHead
 from evidence.core.timestamps import iso_utc
 
-# Versioned so that a token can never be taken for a stamp over something else.
-ANCHOR_CONTEXT = b"evidence audit head v1\n"
+# Versioned so that a token can never be taken for a stamp over something else, nor a
+# stamp over the chain of reads for one over the chain of changes.
+ANCHOR_CONTEXT = {
+    "changes": b"evidence audit head v1\n",
+    "reads": b"evidence audit reads head v1\n",
+}
+CHAIN_MODELS = {"changes": (AuditEntry, AuditHead), "reads": (AuditRead, AuditReadHead)}
 # A time-stamp reply is a few kilobytes; anything far larger is not one.
 MAX_REPLY_BYTES = 1024 * 1024
 TSA_TIMEOUT_SECONDS = 30.0
@@ -51,9 +56,10 @@ class AnchorError(Exception):
     """The authority could not be asked or did not grant a usable time-stamp."""
 
 
-def anchored_message(seq: int, entry_hash: str) -> bytes:
-    """What a token over the entry at ``seq`` with ``entry_hash`` signs (through its digest)."""
-    return ANCHOR_CONTEXT + f"{seq}\n{entry_hash}".encode()
+def anchored_message(seq: int, entry_hash: str, chain: str = "changes") -> bytes:
+    """What a token over the entry at ``seq`` of ``chain`` with ``entry_hash`` signs (through
+    its digest)."""
+    return ANCHOR_CONTEXT[chain] + f"{seq}\n{entry_hash}".encode()
 
 
 def post_query(url: str, query: bytes) -> bytes:
@@ -109,19 +115,56 @@ def request_token(url: str, message: bytes, post: Post = post_query) -> bytes:
     return reply
 
 
-def anchor(session: Session, url: str, post: Post = post_query) -> AuditAnchor:
-    """Time-stamp the current audit head at ``url`` and keep the token (flushes)."""
-    seq, entry_hash = head(session)
+def anchor(
+    session: Session, url: str, post: Post = post_query, chain: str = "changes"
+) -> AuditAnchor:
+    """Time-stamp the current head of ``chain`` (changes or reads) at ``url`` and keep the
+    token (flushes)."""
+    seq, entry_hash = head(session, CHAIN_MODELS[chain][1])
     if seq == 0:
-        raise AnchorError("the audit log is empty: there is nothing to anchor yet")
-    token = request_token(url, anchored_message(seq, entry_hash), post)
-    stamped_at = decode_timestamp_response(token).tst_info.gen_time
-    row = AuditAnchor(
-        seq=seq, entry_hash=entry_hash, tsa_url=url, stamped_at=iso_utc(stamped_at), token=token
-    )
+        raise AnchorError(f"the audit log of {chain} is empty: there is nothing to anchor yet")
+    row = stamp(url, chain, seq, entry_hash, post)
     session.add(row)
     session.flush()
     return row
+
+
+def stamp(url: str, chain: str, seq: int, entry_hash: str, post: Post = post_query) -> AuditAnchor:
+    """An anchor of entry ``seq`` of ``chain``, time-stamped at ``url`` (not yet added to
+    any session: the authority is asked outside any transaction)."""
+    token = request_token(url, anchored_message(seq, entry_hash, chain), post)
+    stamped_at = decode_timestamp_response(token).tst_info.gen_time
+    return AuditAnchor(
+        chain=chain,
+        seq=seq,
+        entry_hash=entry_hash,
+        tsa_url=url,
+        stamped_at=iso_utc(stamped_at),
+        token=token,
+    )
+
+
+def unanchored(session: Session, heads: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """Of ``heads`` (chain -> (seq, hash)), those not empty and not anchored yet: the chain
+    moved since its last anchor there. Anchoring only these leaves two dossiers of the same
+    data with the same anchor, so byte-identical."""
+    moved = {}
+    for chain, (seq, entry_hash) in heads.items():
+        anchored = session.scalar(
+            select(AuditAnchor.id).where(
+                AuditAnchor.chain == chain,
+                AuditAnchor.seq == seq,
+                AuditAnchor.entry_hash == entry_hash,
+            )
+        )
+        if seq and anchored is None:
+            moved[chain] = (seq, entry_hash)
+    return moved
+
+
+def latest_anchor(session: Session, chain: str = "changes") -> AuditAnchor | None:
+    stmt = select(AuditAnchor).where(AuditAnchor.chain == chain)
+    return session.scalars(stmt.order_by(AuditAnchor.id.desc()).limit(1)).first()
 
 
 def load_roots(path: str | Path) -> list[x509.Certificate]:
@@ -150,11 +193,16 @@ class AnchorReport:
 
 
 def _describe(row: AuditAnchor) -> str:
-    return f"the anchor of audit entry #{row.seq} time-stamped by {row.tsa_url} at {row.stamped_at}"
+    entry = "audit entry" if row.chain == "changes" else "read entry"
+    return f"the anchor of {entry} #{row.seq} time-stamped by {row.tsa_url} at {row.stamped_at}"
 
 
 def check_token(
-    token: bytes, seq: int, chain_hash: str | None, roots: Iterable[x509.Certificate]
+    token: bytes,
+    seq: int,
+    chain_hash: str | None,
+    roots: Iterable[x509.Certificate],
+    chain: str = "changes",
 ) -> str | None:
     """Why ``token`` does not prove that entry ``seq`` of the chain has ``chain_hash``, or None.
 
@@ -170,7 +218,7 @@ def check_token(
         response = decode_timestamp_response(token)
     except ValueError:
         return "its token is not a time-stamp reply (tampering)"
-    message = anchored_message(seq, chain_hash)
+    message = anchored_message(seq, chain_hash, chain)
     roots = list(roots)
     if not roots:
         digest = response.tst_info.message_imprint.message
@@ -202,17 +250,18 @@ def verify_anchors(session: Session, roots: Iterable[x509.Certificate] | None) -
             "time-stamp signatures were not checked: set EVIDENCE_TSA_CA_FILE to the"
             " authorities' root certificates (PEM)"
         )
-    hashes = dict(
-        session.execute(
-            select(AuditEntry.seq, AuditEntry.entry_hash).where(
-                AuditEntry.seq.in_({row.seq for row in rows})
-            )
+    hashes: dict[tuple[str, int], str] = {}
+    for chain, (model, _head) in CHAIN_MODELS.items():
+        wanted = {row.seq for row in rows if row.chain == chain}
+        found = session.execute(
+            select(model.seq, model.entry_hash).where(model.seq.in_(wanted))
         ).all()
-    )
+        hashes.update(((chain, seq), linked) for seq, linked in found)
     for row in rows:
         report.checked += 1
-        problem = check_token(row.token, row.seq, hashes.get(row.seq), roots)
-        if problem is None and hashes.get(row.seq) != row.entry_hash:
+        chain_hash = hashes.get((row.chain, row.seq))
+        problem = check_token(row.token, row.seq, chain_hash, roots, row.chain)
+        if problem is None and chain_hash != row.entry_hash:
             problem = "its recorded hash was altered (tampering)"
         if problem:
             report.problems.append(f"{_describe(row)}: {problem}")

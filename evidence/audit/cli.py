@@ -30,8 +30,8 @@ def audit_verify_command() -> None:
         click.echo(f"Note: {note}", err=True)
     if report.ok:
         click.echo(
-            f"OK: {report.entries_checked} audit entries chained,"
-            f" {report.anchors_checked} time-stamp anchors hold,"
+            f"OK: {report.entries_checked} audit entries and {report.reads_checked} read entries"
+            f" chained, {report.anchors_checked} time-stamp anchors hold,"
             f" {report.records_checked} records match their latest entry."
         )
         return
@@ -50,20 +50,23 @@ def audit_verify_command() -> None:
 )
 @with_appcontext
 def audit_anchor_command(tsa_urls: tuple[str, ...]) -> None:
-    """Time-stamp the current audit head at one or more authorities and keep the tokens."""
+    """Time-stamp the current heads of the audit log (changes, and reads once there are any)
+    at one or more authorities and keep the tokens."""
     from evidence.audit.anchors import AnchorError, anchor
+    from evidence.audit.log import head
+    from evidence.audit.models import AuditReadHead
 
     urls = list(tsa_urls) or current_app.config.get("TSA_URLS") or []
     if not urls:
         fail("No time-stamp authority: give --tsa URL or set EVIDENCE_TSA_URLS.")
     anchored = []
     with cli_session(write=True) as session:
+        chains = ["changes"] + (["reads"] if head(session, AuditReadHead)[0] else [])
         for url in urls:
             try:
-                anchored.append(anchor(session, url))
+                anchored.extend(anchor(session, url, chain=chain) for chain in chains)
             except AnchorError as error:
                 fail(f"Nothing anchored: {error}")
     for row in anchored:
-        click.echo(
-            f"Anchored audit entry #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}"
-        )
+        entry = "audit entry" if row.chain == "changes" else "read entry"
+        click.echo(f"Anchored {entry} #{row.seq} at {row.tsa_url}, time-stamped {row.stamped_at}")

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from evidence.audit.models import AuditEntry, AuditHead
+from evidence.audit.models import AuditEntry, AuditHead, AuditRead, ChainHead
 from evidence.core.records import BATCH, Record, canonical_json, chunks, record_hash
 from evidence.core.timestamps import iso_utc, utcnow
 from evidence.models import (
@@ -165,7 +165,7 @@ def append_entries(session: Session) -> None:
     # Lock the chain's head before reading anything the entries are built from:
     # concurrent commits then append one after another, each seeing the
     # entries (and the "before" states) of the commit ahead of it.
-    locked = _lock_head(session)
+    locked = lock_head(session)
     actor = session.info.get(ACTOR) or default_actor()
     at = iso_utc(utcnow())
     bodies: list[dict[str, Any]] = []
@@ -193,7 +193,7 @@ def append_entries(session: Session) -> None:
             }
         )
     if bodies:
-        _append(session, bodies, locked)
+        append(session, bodies, locked)
 
 
 def latest_entries(
@@ -298,8 +298,25 @@ def entry_hash(prev_hash: str, seq: int, body: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical_json(hashed)).hexdigest()
 
 
-def head(session: Session) -> tuple[int, str]:
-    found = session.execute(select(AuditHead.seq, AuditHead.entry_hash)).first()
+def head(session: Session, head_model: type[ChainHead] = AuditHead) -> tuple[int, str]:
+    """The (seq, hash) of a chain's last entry: of the changes unless ``head_model`` says."""
+    found = session.execute(select(head_model.seq, head_model.entry_hash)).first()
+    return (found.seq, found.entry_hash) if found else (0, GENESIS_HASH)
+
+
+def data_head(session: Session) -> tuple[int, str]:
+    """The (seq, hash) of the last change to a record: the head a dossier prints.
+
+    Sign-ins, refusals and other events without a record follow it on the chain but
+    change no data, so a dossier of the same data and time stays byte-identical
+    whoever signed in between (reads are on a chain of their own: audit.reads).
+    """
+    found = session.execute(
+        select(AuditEntry.seq, AuditEntry.entry_hash)
+        .where(AuditEntry.entity.is_not(None))
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
     return (found.seq, found.entry_hash) if found else (0, GENESIS_HASH)
 
 
@@ -325,13 +342,15 @@ def seal(previous_seal: str, seq: int, entry_hash: str) -> str:
     return hmac.new(_seal_key, message, "sha256").hexdigest()
 
 
-def seal_of_chain(session: Session, up_to: int) -> str:
+def seal_of_chain(
+    session: Session, up_to: int, entry_model: type[AuditEntry | AuditRead] = AuditEntry
+) -> str:
     """The seal of the stored chain up to entry ``up_to``, computed from the start."""
     current = GENESIS_HASH
     stmt = (
-        select(AuditEntry.seq, AuditEntry.entry_hash)
-        .where(AuditEntry.seq <= up_to)
-        .order_by(AuditEntry.seq)
+        select(entry_model.seq, entry_model.entry_hash)
+        .where(entry_model.seq <= up_to)
+        .order_by(entry_model.seq)
         .execution_options(yield_per=5000)
     )
     for seq, linked in session.execute(stmt):
@@ -339,13 +358,13 @@ def seal_of_chain(session: Session, up_to: int) -> str:
     return current
 
 
-def _lock_head(session: Session) -> HeadRow:
+def lock_head(session: Session, head_model: type[ChainHead] = AuditHead) -> HeadRow:
     """The head row, locked until commit (FOR UPDATE on PostgreSQL; writers hold SQLite's
     write lock from BEGIN IMMEDIATE). Created, without racing, on the first append."""
     connection = session.connection()
     locked = (
-        select(AuditHead.seq, AuditHead.entry_hash, AuditHead.entries, AuditHead.seal)
-        .where(AuditHead.id == 1)
+        select(head_model.seq, head_model.entry_hash, head_model.entries, head_model.seal)
+        .where(head_model.id == 1)
         .with_for_update()
     )
     found = connection.execute(locked).first()
@@ -354,18 +373,25 @@ def _lock_head(session: Session) -> HeadRow:
         genesis["seal"] = GENESIS_HASH
         insert_genesis = (
             postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        )(AuditHead).values(**genesis)
+        )(head_model).values(**genesis)
         connection.execute(insert_genesis.on_conflict_do_nothing())
         found = connection.execute(locked).first()
     return HeadRow(found.seq, found.entry_hash, found.entries, found.seal)
 
 
-def _append(session: Session, bodies: list[dict[str, Any]], locked: HeadRow) -> None:
-    """Chain ``bodies`` after the locked head, seal them, and move the head."""
+def append(
+    session: Session,
+    bodies: list[dict[str, Any]],
+    locked: HeadRow,
+    entry_model: type[AuditEntry | AuditRead] = AuditEntry,
+    head_model: type[ChainHead] = AuditHead,
+) -> None:
+    """Chain ``bodies`` after the locked head (of the changes unless the models say), seal
+    them, and move the head."""
     connection = session.connection()
     seq, prev_hash, sealed = locked.seq, locked.entry_hash, locked.seal
     if sealed is None:  # a log written before heads were sealed: seal it once, from the start
-        sealed = seal_of_chain(session, seq)
+        sealed = seal_of_chain(session, seq, entry_model)
     rows = []
     for body in bodies:
         seq += 1
@@ -373,9 +399,9 @@ def _append(session: Session, bodies: list[dict[str, Any]], locked: HeadRow) -> 
         rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
         prev_hash, sealed = current, seal(sealed, seq, current)
     for batch in chunks(rows, BATCH):
-        connection.execute(insert(AuditEntry.__table__), batch)
+        connection.execute(insert(entry_model.__table__), batch)
     connection.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
+        update(head_model)
+        .where(head_model.id == 1)
         .values(seq=seq, entry_hash=prev_hash, entries=locked.entries + len(rows), seal=sealed)
     )

@@ -18,8 +18,8 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from evidence.audit.diffs import Segment, word_diff
-from evidence.audit.models import AuditEntry
-from evidence.audit.services import log_actions, log_query
+from evidence.audit.models import AuditEntry, AuditRead
+from evidence.audit.services import KINDS, log_actions, log_query
 from evidence.audit.verify import verify
 from evidence.db import get_session
 from evidence.permissions import requires
@@ -51,17 +51,20 @@ def word_diff_filter(values: list[Any]) -> list[Segment]:
 @bp.get("/")
 @requires("audit")
 def index() -> str:
-    names = ("actor", "action", "entity", "record", "since", "until")
+    names = ("kind", "actor", "action", "entity", "record", "since", "until")
     filters = {name: (request.args.get(name) or "").strip() or None for name in names}
     for name in ("since", "until"):
         if filters[name] and not DAY.match(filters[name]):
             filters[name] = None  # not a date: ignored rather than compared as text
+    if filters["kind"] not in KINDS:
+        filters["kind"] = None
     session = get_session()
-    page = paginate(session, log_query(**filters))
+    page = paginate(session, log_query(**filters), scalars=False)
     return render_template(
         "audit/index.html",
         page=page,
         filters=filters,
+        kinds=KINDS,
         actions=log_actions(session),
         entities=sorted(ENTITIES),
     )
@@ -75,6 +78,16 @@ def entry(seq: int) -> str:
     if found is None:
         abort(404)
     return render_template("audit/entry.html", entry=found)
+
+
+@bp.get("/reads/<int:seq>")
+@requires("audit")
+def read_entry(seq: int) -> str:
+    """One entry of the chain of reads: who took what out, when, and its hashes."""
+    found = get_session().get(AuditRead, seq)
+    if found is None:
+        abort(404)
+    return render_template("audit/read.html", entry=found)
 
 
 @bp.post("/verify")

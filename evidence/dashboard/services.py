@@ -84,8 +84,9 @@ class Change:
     actor: str
     action: str
     entity: str
-    label: str
+    label: str  # the record's key, or what stands for it where the key would name someone
     link_key: str | None  # the key to link to; None where the label hides it
+    title: str | None = None
     fields: list[str] = field(default_factory=list)
 
 
@@ -121,10 +122,16 @@ def recent_changes(
                 entity=entry.entity or "",
                 label=label,
                 link_key=key if label == key else None,
+                title=_title(protection, entry, label),
                 fields=sorted(entry.changes) if protection.is_internal else [],
             )
         )
     return changes
+
+
+def _title(protection: Protection, entry: AuditEntry, label: str) -> str | None:
+    title = protection.record_title(entry.entity or "", entry.record_id, entry.state)
+    return None if title == label else title
 
 
 def _protected_key(protection: Protection, entry: AuditEntry, key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -105,21 +106,24 @@ def dossier_command(
 ) -> None:
     """Export a case as a verifiable PDF dossier for an audience."""
     from evidence.dossiers.render import write_pdf
-    from evidence.dossiers.services import sealed_path
+    from evidence.dossiers.services import log_dossier, sealed_path
 
     output = output or Path(f"{case_key}-{audience}.pdf")
     with cli_session(write=True) as session:
         dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
-    digest = write_pdf(dossier.pdf, output)
-    snapshot = dossier.snapshot
+        snapshot = dossier.snapshot
+        digest = write_pdf(dossier.pdf, output)
+        sealed = sealed_path(output)
+        annex = {}
+        if dossier.sealed_annex is not None:
+            annex["sealed_annex"] = write_pdf(dossier.sealed_annex, sealed)
+        log_dossier(session, "dossier-generated", snapshot, digest, **annex)
     click.echo(
         f"Wrote {output}: dossier {snapshot.dossier_id} ({audience}),"
         f" {len(snapshot.manifest)} records, SHA-256 {digest}"
     )
-    if dossier.sealed_annex is not None:
-        sealed = sealed_path(output)
-        digest = write_pdf(dossier.sealed_annex, sealed)
-        click.echo(f"Wrote {sealed}: sealed annex (UNDER SEAL), SHA-256 {digest}")
+    if annex:
+        click.echo(f"Wrote {sealed}: sealed annex (UNDER SEAL), SHA-256 {annex['sealed_annex']}")
 
 
 @click.command("verify-dossier")
@@ -172,6 +176,7 @@ def bundle_command(
 ) -> None:
     """Write a case bundle: a BagIt bag with the dossier, its exhibits, captures and schedule."""
     from evidence.dossiers.bundle import BundleError, write_bundle
+    from evidence.dossiers.services import log_dossier
     from evidence.store import store_for
 
     with cli_session(write=True) as session:
@@ -180,6 +185,14 @@ def bundle_command(
             report = write_bundle(session, store_for(current_app.config), dossier, output)
         except BundleError as error:
             fail(str(error))
+        log_dossier(
+            session,
+            "bundle-written",
+            dossier.snapshot,
+            hashlib.sha256(dossier.pdf).hexdigest(),
+            exhibits=report.exhibits,
+            captures=report.captures,
+        )
     click.echo(
         f"Wrote {report.path}: dossier {dossier.snapshot.dossier_id} ({audience}),"
         f" {report.exhibits} exhibit(s), {report.captures} capture(s)"

@@ -48,6 +48,10 @@ class DossierJob(BackgroundJob, Base):
 
     case: Mapped[Case] = relationship()
 
+    @property
+    def percent(self) -> int:
+        return self.progress
+
 
 class DossierSecret(Base):
     """The key of one counsel or public dossier's keyed manifest entries (HMAC-SHA-256).

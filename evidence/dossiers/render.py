@@ -286,20 +286,25 @@ def render_pdf(
     time_limit: float = DEFAULT_TIME_LIMIT,
     progress: Progress | None = None,
 ) -> bytes:
-    """The dossier PDF. Same snapshot and manifest -> same bytes, whatever ``workers`` is."""
+    """The dossier PDF. Same snapshot and manifest -> same bytes, whatever ``workers`` is.
+
+    ``progress(done, total)`` is told the weight of the sections laid out so far, as
+    each part finishes in whatever order, then of the contents and the merge: steps
+    in proportion to the work, so a bar moves evenly rather than waiting on part one.
+    """
     deadline = time.monotonic() + time_limit
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
     tasks = [([front], placeholder_toc)] + [(part, []) for part in parts]
-    total_steps = len(tasks) + 2
+    weights = [sum(_weight(snapshot, section) for section in sections) for sections, _ in tasks]
+    # The contents are laid out again with page numbers, and the parts merged and stamped.
+    finishing = weights[0] + CHAPTER_BASE_WEIGHT * len(tasks)
+    total_weight = sum(weights) + finishing
     size = _pool_size(len(tasks), workers)
     with _process_context().Pool(size, _init_worker, (snapshot,)) as pool:
         pending = [pool.apply_async(_render_task, (task,)) for task in tasks]
-        results = []
-        for step, result in enumerate(pending, start=1):
-            results.append(_wait(result, deadline, pool))
-            if progress:
-                progress(step, total_steps)
+        _report_parts(pending, weights, total_weight, deadline, progress)
+        results = [_wait(result, deadline, pool) for result in pending]
     front_pages = results[0].pages
     pages: dict[str, int | str] = {}
     offset = front_pages
@@ -321,11 +326,38 @@ def render_pdf(
     if time.monotonic() > deadline:
         raise RenderTimeout(f"the dossier took longer than {time_limit:.0f} s to render")
     if progress:
-        progress(total_steps - 1, total_steps)
+        progress(sum(weights) + weights[0], total_weight)
     pdf = _merge(snapshot, final_front, results[1:], offset)
     if progress:
-        progress(total_steps, total_steps)
+        progress(total_weight, total_weight)
     return pdf
+
+
+PROGRESS_POLL_SECONDS = 0.2
+
+
+def _report_parts(
+    pending: list[Any],
+    weights: list[int],
+    total_weight: int,
+    deadline: float,
+    progress: Progress | None,
+) -> None:
+    """Until every part is laid out (or the deadline passes), report the weight done."""
+    if progress is None:
+        return
+    reported = 0
+    while time.monotonic() < deadline:
+        done = sum(
+            weight for result, weight in zip(pending, weights, strict=True) if result.ready()
+        )
+        if done > reported:
+            reported = done
+            progress(done, total_weight)
+        waiting = [result for result in pending if not result.ready()]
+        if not waiting:
+            return
+        waiting[0].wait(PROGRESS_POLL_SECONDS)
 
 
 def data_attachment(snapshot: Snapshot, data: bytes, name: str, description: str) -> Attachment:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import touch
+from evidence.audit.reads import log_read
 from evidence.cases.models import Case, CaseIncident
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
@@ -107,6 +108,25 @@ def generate_dossier(
         session, case_key, audience, generated_by=generated_by, generated_at=generated_at
     )
     return render_dossier(snapshot, progress=progress, workers=workers)
+
+
+def log_dossier(
+    session: Session, action: str, snapshot: Snapshot, sha256: str, **facts: object
+) -> None:
+    """Log a dossier taken out (generated, or written into a bundle) on the chain of reads:
+    its case, audience and records by key, its PDF's SHA-256, and ``facts``."""
+    log_read(
+        session,
+        action,
+        snapshot.generated_by,
+        entity="case",
+        record_key=snapshot.case_key,
+        keys=[entry.key for entry in snapshot.manifest],
+        audience=snapshot.audience,
+        sha256=sha256,
+        dossier=snapshot.dossier_id,
+        **facts,
+    )
 
 
 # -- which statements a case's dossiers include --------------------------------------------

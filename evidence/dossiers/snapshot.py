@@ -27,7 +27,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from evidence.audit.log import head
+from evidence.audit.log import data_head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case
 from evidence.cases.services import case_closure
@@ -402,7 +402,7 @@ class _Builder:
         self.archives: dict[int, list[str]] = defaultdict(list)
         for row in sorted(archive_rows):
             self.archives[row.source_id].append(exhibits[row.exhibit_id]["sha256"])
-        self.audit_seq, self.audit_hash = head(session)
+        self.audit_seq, self.audit_hash = data_head(session)
 
     def _exhibits_of_incidents(self, incidents: dict[int, Record]) -> dict[str, list[int]]:
         """Incident key -> ids of the live exhibits linked to it or to one of its statements
@@ -893,7 +893,7 @@ def _number_notes(cites: Iterable[Cite]) -> None:
 def _anchor_at(session: Session, seq: int) -> AnchorView | None:
     found = session.scalars(
         select(AuditAnchor)
-        .where(AuditAnchor.seq <= seq)
+        .where(AuditAnchor.chain == "changes", AuditAnchor.seq <= seq)
         .order_by(AuditAnchor.seq.desc(), AuditAnchor.id.desc())
         .limit(1)
     ).first()

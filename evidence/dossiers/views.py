@@ -39,10 +39,11 @@ from evidence.dossiers.services import (
     sealed_annex_file,
     set_statement_included,
 )
-from evidence.jobs.queue import job_is_stuck, task_queue
+from evidence.jobs.queue import job_progress, task_queue
 from evidence.permissions import authorize, requires
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES
+from evidence.web.reads import record_read
 
 bp = Blueprint("dossiers", __name__)
 
@@ -64,11 +65,11 @@ def _job_or_404(job_id: int) -> DossierJob:
 
 def job_status(job: DossierJob) -> dict[str, object]:
     return {
+        **job_progress(job),
         "id": job.id,
         "audience": job.audience,
-        "state": job.state,
         "progress": job.progress,
-        "stuck": job_is_stuck(job),
+        "status_url": url_for("dossiers.status", job_id=job.id),
         "error": job.error if job.state == "failed" else None,
         "pages": job.pages,
         "sha256": job.sha256,
@@ -153,6 +154,14 @@ def download(job_id: int) -> Response:
     path = output_file(current_app.config["DATA_DIR"], job)
     if not path.is_file():
         abort(404)
+    record_read(
+        "dossier-downloaded",
+        entity="case",
+        record_key=job.case.key,
+        audience=job.audience,
+        sha256=job.sha256,
+        job=job.id,
+    )
     return send_file(
         path.resolve(),
         mimetype="application/pdf",

@@ -46,6 +46,7 @@ from evidence.protection import PUBLIC, Protection, ViewerInput, current_protect
 from evidence.store import describe_size, store_for
 from evidence.web.forms import show_errors
 from evidence.web.pagination import paginate
+from evidence.web.reads import record_read
 
 bp = Blueprint("exhibits", __name__, url_prefix="/exhibits")
 
@@ -233,6 +234,9 @@ def download(key: str) -> Response:
     if not store.exists(exhibit.sha256):
         abort(404)
     extension = mimetypes.guess_extension(exhibit.media_type) or ".bin"
+    record_read(
+        "exhibit-downloaded", entity="exhibit", record_key=exhibit.key, sha256=exhibit.sha256
+    )
     return send_attachment(
         store.path(exhibit.sha256), f"{exhibit.key}{extension}", exhibit.media_type
     )

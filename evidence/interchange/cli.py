@@ -3,6 +3,7 @@ sheet, reviewed, then imported as evidence/1)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -168,9 +169,11 @@ def import_command(file: Path, actor: str) -> None:
     show_default=True,
     help="Apply witness protection for this audience (counsel, public).",
 )
+@actor_option
 @with_appcontext
-def export_command(output: Path | None, case_key: str | None, audience: str) -> None:
+def export_command(output: Path | None, case_key: str | None, audience: str, actor: str) -> None:
     """Write the data set (or one case) as an evidence/1 JSON document for an audience."""
+    from evidence.audit.reads import log_read
     from evidence.interchange.services import ExportError, export_document
 
     with cli_session() as session:
@@ -179,6 +182,18 @@ def export_command(output: Path | None, case_key: str | None, audience: str) -> 
         except ExportError as error:
             fail(str(error))
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # Logged in a short write of its own: the export itself holds no write lock.
+    with cli_session(write=True) as session:
+        log_read(
+            session,
+            "export",
+            actor,
+            entity="case" if case_key else None,
+            record_key=case_key,
+            audience=audience,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            records=sum(len(section) for section in document.values() if isinstance(section, list)),
+        )
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}", err=True)

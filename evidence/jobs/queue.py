@@ -66,6 +66,7 @@ def job_context(app: Flask) -> JobContext:
             "concurrency": int(config.get("LINK_CHECK_CONCURRENCY", 8)),
             "per_host": int(config.get("LINK_CHECK_PER_HOST", 2)),
             "timeout": float(config.get("LINK_CHECK_TIMEOUT", 10.0)),
+            "tsa_urls": list(config.get("TSA_URLS") or []),
         },
     )
 
@@ -102,10 +103,18 @@ class TaskQueue:
         return len(recovered)
 
 
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+
+
 def job_is_stuck(job: BackgroundJob) -> bool:
     """Unfinished, and no worker has reported on it for EVIDENCE_JOB_STALE_SECONDS."""
-    stale_after = dt.timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
-    return job.stale(utcnow(), stale_after)
+    return job.stale(utcnow(), _stale_after())
+
+
+def job_progress(job: BackgroundJob) -> dict[str, Any]:
+    """The job's progress as the status endpoints send it (BackgroundJob.progress_status)."""
+    return job.progress_status(utcnow(), _stale_after())
 
 
 def register_queue(app: Flask) -> None:

@@ -109,6 +109,7 @@ def claim(context: JobContext, kind: JobKind, job_id: int) -> int | None:
                 state="running",
                 worker=worker_name(),
                 heartbeat_at=utcnow(),
+                claimed_at=utcnow(),
                 attempts=model.attempts + 1,
             )
         )

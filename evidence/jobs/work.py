@@ -7,15 +7,23 @@ a transaction of their own.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from evidence.audit.anchors import AnchorError, stamp, unanchored
+from evidence.audit.log import data_head, head
+from evidence.audit.models import AuditAnchor, AuditReadHead
+from evidence.audit.reads import log_read
 from evidence.core.timestamps import utcnow
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.services import (
     OUTPUT_DIR,
+    log_dossier,
     page_count,
     render_dossier,
     sealed_path,
@@ -33,7 +41,41 @@ from evidence.links.services import (
 from evidence.outbound import SettingError
 from evidence.store import Store
 
+log = logging.getLogger(__name__)
+
 LINK_CHECK_SETTINGS = ("concurrency", "per_host", "timeout")
+
+Heads = Callable[[Session], dict[str, tuple[int, str]]]
+
+
+def anchor_moved_heads(context: JobContext, heads_of: Heads) -> list[AuditAnchor]:
+    """Time-stamp at every authority of EVIDENCE_TSA_URLS each head ``heads_of`` names that
+    is not anchored yet; nothing when no authority is set. The authorities are asked
+    outside any transaction; one that cannot be reached is logged and skipped, so it
+    never stops the work that asked for the anchor."""
+    urls = context.settings.get("tsa_urls") or []
+    if not urls:
+        return []
+    with context.readers() as session:
+        moved = unanchored(session, heads_of(session))
+    anchors = []
+    for chain, (seq, entry_hash) in sorted(moved.items()):
+        for url in urls:
+            try:
+                anchors.append(stamp(url, chain, seq, entry_hash))
+            except AnchorError as error:
+                log.warning("audit %s head #%s not anchored: %s", chain, seq, error)
+    if anchors:
+        with write(context) as session:
+            session.add_all(anchors)
+    return anchors
+
+
+def anchor_audit_heads(context: JobContext) -> list[AuditAnchor]:
+    """The daily anchor: both chains' heads, where they moved since their last anchor."""
+    return anchor_moved_heads(
+        context, lambda session: {"changes": head(session), "reads": head(session, AuditReadHead)}
+    )
 
 
 def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
@@ -53,6 +95,8 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
                     .values(progress=percent, heartbeat_at=utcnow())
                 )
 
+    # The dossier carries an anchor of the data it prints when an authority is set.
+    anchor_moved_heads(context, lambda session: {"changes": data_head(session)})
     # The snapshot may add the dossier's manifest secret: a short write transaction, so
     # the render that follows holds no lock while it lays out pages.
     with write(context) as session:
@@ -66,6 +110,8 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
     if dossier.sealed_annex is not None:
         # Counsel: the identities behind the pseudonyms, lodged apart from the dossier.
         write_pdf(dossier.sealed_annex, Path(context.data_dir) / sealed_path(relative))
+    with write(context) as session:
+        log_dossier(session, "dossier-generated", snapshot, sha256, job=job_id)
     return {
         "sha256": sha256,
         "output_path": str(relative),
@@ -88,12 +134,21 @@ def check_run(context: JobContext, run_id: int) -> dict[str, Any]:
     with context.readers() as session:
         run = session.get(LinkCheckRun, run_id)
         sources = sources_to_check(session)
+        started_by = run.started_by
     options = {key: context.settings[key] for key in LINK_CHECK_SETTINGS if key in context.settings}
     # The writer's transaction begins at its first statement, after the fetches.
     try:
         with write(context) as session:
             checks = check_links(session, sources, progress=advance, run=run, **options)
             problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
+            log_read(
+                session,
+                "link-check",
+                started_by,
+                checked=len(checks),
+                problems=problems,
+                run=run_id,
+            )
     except (NoNetwork, SettingError) as error:
         # "no network from this server": nothing was checked or marked; said as it is.
         raise JobFailed(str(error)) from None

@@ -26,14 +26,18 @@ def links_group() -> None:
 @click.option("--per-host", default=2, show_default=True, help="Fetches at once per host.")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for answers.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
+@actor_option
 @with_appcontext
-def links_check_command(concurrency: int, per_host: int, timeout: float, as_json: bool) -> None:
+def links_check_command(
+    concurrency: int, per_host: int, timeout: float, as_json: bool, actor: str
+) -> None:
     """Fetch every source's URL; store and print the verdicts (ok, moved, changed, http-4xx,
     http-5xx, dns-failure, conn-refused, tls-error, timeout, policy, too-large, error).
 
     Exits with status 1 when any link is flagged, or when this server cannot reach the
     internet at all (EVIDENCE_NETWORK_PROBE; then nothing is checked or marked).
     """
+    from evidence.audit.reads import log_read
     from evidence.links.services import NoNetwork, check_as_json, check_links, sources_to_check
     from evidence.outbound import SettingError
 
@@ -60,6 +64,7 @@ def links_check_command(concurrency: int, per_host: int, timeout: float, as_json
                 reason = f"  ({check.reason})" if check.reason else ""
                 click.echo(f"{check.verdict:12} {check.source.key}  {check.url}{reason}")
         problems = sum(check.verdict in PROBLEM_VERDICTS for check in checks)
+        log_read(session, "link-check", actor, checked=len(checks), problems=problems)
     click.echo(f"{len(checks)} source(s) checked, {problems} flagged.", err=True)
     if problems:
         sys.exit(1)

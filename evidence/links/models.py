@@ -65,6 +65,17 @@ class LinkCheckRun(BackgroundJob, Base):
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     problems: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
+    @property
+    def queued_at(self) -> dt.datetime:
+        return self.started_at
+
+    @property
+    def percent(self) -> int:
+        """Sources answered out of those to check."""
+        if self.state == "done":
+            return 100
+        return min(99, 100 * self.done // self.total) if self.total else 0
+
 
 class LinkCheck(Base):
     """One fetch of a source's URL and what it told us."""

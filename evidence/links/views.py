@@ -11,15 +11,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from evidence.db import get_session
 from evidence.exhibits.views import send_attachment
-from evidence.jobs.queue import job_is_stuck, task_queue
-from evidence.links.models import SOURCE_STATUS_LABELS, VERDICTS, Capture
+from evidence.jobs.queue import job_is_stuck, job_progress, task_queue
+from evidence.links.models import (
+    SOURCE_STATUS_LABELS,
+    VERDICTS,
+    Capture,
+    CaptureJob,
+    LinkCheckRun,
+)
 from evidence.links.services import (
     CaptureError,
     ProblemFilters,
@@ -37,7 +53,9 @@ from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.sources.models import Source
 from evidence.store import store_for
+from evidence.web.formatting import describe_times
 from evidence.web.pagination import paginate
+from evidence.web.reads import record_read
 
 bp = Blueprint("links", __name__, url_prefix="/links")
 # What the links page can be filtered by: a newest verdict, or a source's lack of one.
@@ -95,6 +113,25 @@ def index() -> str:
         counts=status_counts(session),
         run=run,
         run_stuck=run is not None and job_is_stuck(run),
+        run_times=describe_times(job_progress(run)) if run else "",
+    )
+
+
+@bp.get("/runs/<int:run_id>")
+@requires("audit")
+def run_status(run_id: int) -> Response:
+    """A check run's progress as JSON, polled by the links page (static/js/progress.js)."""
+    run = get_session().get(LinkCheckRun, run_id)
+    if run is None:
+        abort(404)
+    return jsonify(
+        {
+            **job_progress(run),
+            "id": run.id,
+            "done": run.done,
+            "total": run.total,
+            "problems": run.problems,
+        }
     )
 
 
@@ -111,7 +148,7 @@ def check_now() -> Response:
         flash("No source has a web address to check.", "warning")
         return redirect(url_for("links.index"))
     task_queue(current_app).enqueue("link-check", run.id)
-    flash(f"Checking {run.total} source links. Reload this page to follow the progress.", "success")
+    flash(f"Checking {run.total} source links; this page follows the progress.", "success")
     return redirect(url_for("links.index"))
 
 
@@ -146,21 +183,40 @@ def capture_source(key: str) -> Response:
     return redirect(url_for("links.source", key=key))
 
 
-def _capture_or_404(capture_id: int) -> Capture:
-    """The capture, or 404 when it is missing, its file is gone, or it is hidden from the
-    user's audience (a captured page cannot be scrubbed)."""
+@bp.get("/captures/jobs/<int:job_id>")
+@requires("audit")
+def capture_status(job_id: int) -> Response:
+    """A capture job's progress as JSON, polled by the source page (static/js/progress.js)."""
+    job = get_session().get(CaptureJob, job_id)
+    if job is None:
+        abort(404)
+    return jsonify({**job_progress(job), "id": job.id})
+
+
+def _capture_or_404(capture_id: int, form: str) -> Capture:
+    """The capture, logged as taken out in ``form`` (warc, page); or 404 when it is missing,
+    its file is gone, or it is hidden from the user's audience (a captured page cannot be
+    scrubbed)."""
     kept = get_session().get(Capture, capture_id)
     if kept is None or not current_protection().visible(kept):
         abort(404)
     if not store_for(current_app.config).exists(kept.sha256):
         abort(404)
+    record_read(
+        "capture-downloaded",
+        entity="source",
+        record_key=kept.source.key,
+        sha256=kept.sha256,
+        capture=kept.id,
+        form=form,
+    )
     return kept
 
 
 @bp.get("/captures/<int:capture_id>.warc.gz")
 @requires("read")
 def capture_warc(capture_id: int) -> Response:
-    kept = _capture_or_404(capture_id)
+    kept = _capture_or_404(capture_id, "warc")
     path = store_for(current_app.config).path(kept.sha256)
     name = f"{kept.source.key}-capture-{kept.id}.warc.gz"
     return send_attachment(path, name, "application/warc")
@@ -171,7 +227,7 @@ def capture_warc(capture_id: int) -> Response:
 def capture_page(capture_id: int) -> Response:
     """The captured page's own bytes, as a download (its HTML must not run on our origin),
     streamed from the store."""
-    kept = _capture_or_404(capture_id)
+    kept = _capture_or_404(capture_id, "page")
     page = read_capture(store_for(current_app.config), kept)
     name = f"{kept.source.key}-capture-{kept.id}.html"
     if page.content_type and not page.content_type.startswith("text/html"):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from evidence.audit.reads import READ_ACTIONS
 
 
 def when(value: str | dt.datetime | None) -> str:
@@ -19,6 +22,29 @@ def when(value: str | dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _clock(iso: str | None) -> str:
+    return f"{iso[:10]} {iso[11:19]} UTC" if iso else ""
+
+
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def describe_times(status: dict[str, Any]) -> str:
+    """A job's times from its progress status ("queued … · started … · took 12 s"), as
+    static/js/progress.js writes them when it updates the page."""
+    parts = [f"queued {_clock(status['queued_at'])}"]
+    if status["started_at"]:
+        parts.append(f"started {_clock(status['started_at'])}")
+    if status["finished_at"]:
+        parts.append(f"finished {_clock(status['finished_at'])}")
+    if status["elapsed_seconds"] is not None:
+        verb = "took" if status["finished_at"] else "running for"
+        parts.append(f"{verb} {_duration(status['elapsed_seconds'])}")
+    return " · ".join(parts)
+
+
 ACTION_LABELS = {
     "insert": "added",
     "update": "changed",
@@ -30,6 +56,7 @@ ACTION_LABELS = {
     "login-failed": "sign-in refused",
     "logout": "signed out",
     "denied": "refused",
+    **READ_ACTIONS,
 }
 
 

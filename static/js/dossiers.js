@@ -3,6 +3,8 @@
   "use strict";
   const POLL_MS = 2000;
 
+  const { describeTimes } = window.evidenceProgress;
+
   function row(job) {
     const item = document.createElement("li");
     const label = document.createElement("span");
@@ -11,10 +13,14 @@
     if (job.state === "queued" || job.state === "running") {
       const bar = document.createElement("progress");
       bar.max = 100;
-      bar.value = job.progress;
-      bar.textContent = `${job.progress}%`;
+      bar.value = job.percent;
+      bar.textContent = `${job.percent}%`;
+      const percent = document.createElement("span");
+      percent.className = "job-percent";
+      percent.textContent = ` ${job.percent}%`;
       item.appendChild(document.createTextNode(" "));
       item.appendChild(bar);
+      item.appendChild(percent);
       if (job.stuck) {
         const stuck = document.createElement("span");
         stuck.className = "error";
@@ -41,6 +47,10 @@
       error.textContent = ` — ${job.error}`;
       item.appendChild(error);
     }
+    const times = document.createElement("span");
+    times.className = "job-times help";
+    times.textContent = ` — ${describeTimes(job)}`;
+    item.appendChild(times);
     return item;
   }
 

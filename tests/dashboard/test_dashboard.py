@@ -13,6 +13,7 @@ from evidence.records.editing import retract
 from tests.factories import (
     citation,
     involvement,
+    make_case,
     make_incident,
     make_source,
     make_statement,
@@ -83,6 +84,28 @@ def test_recent_changes_show_the_public_no_names(session: Session) -> None:
     assert "s-2" not in text  # the confidential statement's changes are left out
     internal = recent_changes(session, Protection.load(session, "internal"))
     assert any(c.label == "ivan-petrov" and "name" in c.fields for c in internal)
+
+
+def test_recent_changes_show_titles_scrubbed_for_the_audience(app: Flask, session: Session) -> None:
+    _archive(session)
+    make_users(session)
+    make_case(session, key="yard-case", title="Yard case")
+    session.commit()
+    viewer = without_csrf(app).test_client()
+    sign_in(viewer, "viewer")
+    page = viewer.get("/").get_data(as_text=True)
+    changes = page[page.index('id="changes-title"') :]
+    assert '<span class="change-title">Yard case</span>' in changes
+    assert '<a href="/cases/yard-case">yard-case</a>' in changes
+    assert '<span class="change-title">OMON</span>' in changes
+    assert "Beating of W-1" in changes and "Petrov" not in changes
+    assert "Secret" not in changes
+
+    with app.test_request_context():
+        internal = recent_changes(session, Protection.load(session, "internal"))
+    titles = {change.label: change.title for change in internal}
+    assert titles["beating-of-ivan-petrov"] == "Beating of Ivan Petrov"
+    assert titles["ivan-petrov"] == "Ivan Petrov" and titles["s-1"] == "W-1"
 
 
 def test_history_lists_a_records_changes_newest_first(session: Session) -> None:

@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from evidence.core.records import record_hash
 from evidence.dossiers.manifest import read_manifest, verify
-from evidence.dossiers.render import RefusedURL, ReportFetcher
+from evidence.dossiers.render import RefusedURL, ReportFetcher, plan
 from evidence.dossiers.services import generate_dossier, set_statement_included
 from evidence.dossiers.snapshot import build_snapshot
 from evidence.exhibits.services import add_exhibit
@@ -541,3 +541,35 @@ def test_the_snapshot_reads_what_the_case_touches_not_the_archive(session, witne
         )
     session.flush()
     assert _cost_of_snapshot(session, witnessed_case) == before
+
+
+def test_rendering_reports_progress_in_even_steps_as_parts_finish(session):
+    """A dossier of several parts reports the weight of what is laid out, part by part,
+    then the contents and the merge: no step carries half the work."""
+    paragraph = "The detainees were made to stand against the wall for hours. " * 40
+    incidents = [
+        make_incident(session, title=f"Long incident {n}", summary=paragraph * 12) for n in range(8)
+    ]
+    case = make_case(session, title="Long case", incidents=incidents)
+    session.commit()
+    reports: list[tuple[int, int]] = []
+    generate_dossier(
+        session,
+        case.key,
+        "internal",
+        generated_by="tester",
+        generated_at=AT,
+        workers=2,
+        progress=lambda done, total: reports.append((done, total)),
+    )
+    done = [step for step, _total in reports]
+    total = reports[-1][1]
+    assert len(plan_parts(session, case)) >= 3
+    assert done == sorted(set(done)) and done[-1] == total
+    assert len(done) >= len(plan_parts(session, case)) + 2
+    jumps = [later - earlier for earlier, later in zip([0, *done], done, strict=False)]
+    assert max(jumps) < total / 2, reports
+
+
+def plan_parts(session, case):
+    return plan(build_snapshot(session, case.key, "internal", AT, "tester"))[1]

@@ -27,6 +27,9 @@ def test_a_lawyer_exports_polls_and_downloads_and_nobody_else_can(app, session):
     jobs = client.get(f"/cases/{case.key}/dossiers/jobs").get_json()
     assert [(j["audience"], j["state"], j["progress"]) for j in jobs] == [("counsel", "done", 100)]
     status = client.get(f"/dossiers/jobs/{jobs[0]['id']}").get_json()
+    assert (status["state"], status["percent"]) == ("done", 100)
+    assert status["queued_at"] <= status["started_at"] <= status["finished_at"]
+    assert status["elapsed_seconds"] >= 0 and status["status_url"].endswith(str(jobs[0]["id"]))
     pdf = client.get(status["download_url"])
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "COUNSEL ONLY" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()

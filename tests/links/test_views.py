@@ -46,6 +46,17 @@ def test_check_now_flags_problems_on_the_dashboard(app, session, site):
     assert "Slow page" not in client.get("/links/?q=gone").get_data(as_text=True)
     run = session.scalar(select(LinkCheckRun).order_by(LinkCheckRun.id.desc()))
     assert (run.state, run.total, run.done, run.problems) == ("done", 4, 4, 3)
+    status = client.get(f"/links/runs/{run.id}").get_json()
+    assert (status["state"], status["percent"], status["done"], status["total"]) == (
+        "done",
+        100,
+        4,
+        4,
+    )
+    assert status["queued_at"] <= status["started_at"] <= status["finished_at"]
+    assert status["elapsed_seconds"] >= 0
+    assert f"finished {status['finished_at'][:10]}" in page  # the run's times, on the page
+    assert client.get("/links/runs/999999").status_code == 404
 
 
 def test_a_run_without_network_marks_nothing(app, session, site, monkeypatch):

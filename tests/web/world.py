@@ -12,6 +12,7 @@ from evidence.accounts.services import create_user
 from evidence.dossiers.services import output_file, queue_job
 from evidence.exhibits.services import add_exhibit
 from evidence.interchange.uploads import create_upload
+from evidence.links.services import start_run
 from evidence.store import store_for
 from tests.factories import (
     make_case,
@@ -65,6 +66,7 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         "violation_types": make_violation_type(session).key,
         "exhibits": exhibit.key,
     }
+    run = start_run(session, "auditor")
     session.commit()
     return {
         "keys": keys,
@@ -74,6 +76,7 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         "job_id": job.id,
         "upload_id": upload.id,
         "capture_id": 1,
+        "run_id": run.id,
         # someone else's session: ending it answers 404, and its headers are checked too
         "session_id": 1,
         "kind": "units",
