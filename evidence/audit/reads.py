@@ -28,6 +28,7 @@ from evidence.protection import PUBLIC, Protection
 READ_ACTIONS = {
     "dossier-generated": "dossier generated",
     "dossier-downloaded": "dossier downloaded",
+    "sealed-annex-downloaded": "sealed annex downloaded",
     "bundle-written": "bundle written",
     "exhibit-downloaded": "exhibit downloaded",
     "capture-downloaded": "capture downloaded",

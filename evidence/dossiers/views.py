@@ -11,6 +11,8 @@ requested, whatever id they type (the bayanat lesson in DESIGN.md).
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     abort,
@@ -178,6 +180,14 @@ def download_sealed(job_id: int) -> Response:
     path = sealed_annex_file(current_app.config["DATA_DIR"], job)
     if path is None:
         abort(404)
+    record_read(
+        "sealed-annex-downloaded",
+        entity="case",
+        record_key=job.case.key,
+        audience=job.audience,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        job=job.id,
+    )
     return send_file(
         path.resolve(),
         mimetype="application/pdf",

@@ -126,10 +126,16 @@ def test_web_dossier_generated_and_downloaded(app, session, case):
     assert (downloaded.actor, downloaded.record_key) == ("lawyer", "yard-case")
     assert downloaded.what["sha256"] == hashlib.sha256(pdf.data).hexdigest()
     assert downloaded.what["audience"] == "counsel"
+    sealed = lawyer.get(job["sealed_download_url"])
+    assert sealed.status_code == 200
+    taken = only_new_read(session, 2, "sealed-annex-downloaded")
+    assert (taken.actor, taken.record_key) == ("lawyer", "yard-case")
+    assert taken.what["sha256"] == hashlib.sha256(sealed.data).hexdigest()
 
     other = client_of(app, "viewer")
     assert other.get(job["download_url"]).status_code == 403
-    assert len(reads(session)) == 2  # a refused download takes nothing out
+    assert other.get(job["sealed_download_url"]).status_code == 403
+    assert len(reads(session)) == 3  # a refused download takes nothing out
 
 
 def test_exhibit_and_capture_downloads(app, session, case):
