@@ -141,6 +141,9 @@ def _dated(link: Record) -> dict[str, Any]:
     return {"start": link["start"], "end": link["end"], "valid_from": start, "valid_until": end}
 
 
+_NOT_RETRACTED = {"retracted_at": None, "retracted_by": None, "retraction_reason": None}
+
+
 def _retraction_columns(record: Record) -> dict[str, Any]:
     retracted = record.get("retracted")
     if retracted is None:
@@ -228,8 +231,17 @@ class _Writer:
             return
 
         build_row = getattr(self, f"_{section}_row")
+        # Every new row names the retraction columns: a bulk insert takes its
+        # columns from the first row, and would drop a later row's retraction.
         new_rows = [
-            {**build_row(r), **_retraction_columns(r), "key": r["key"], "version": 1} for r in new
+            {
+                **build_row(r),
+                **_NOT_RETRACTED,
+                **_retraction_columns(r),
+                "key": r["key"],
+                "version": 1,
+            }
+            for r in new
         ]
         new_ids = self._insert_returning_ids(model.__table__, new_rows, "key")
         if section in self.key_ids:
