@@ -18,14 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead
+from evidence.db import insert_rows
 from evidence.interchange.records import (
-    BATCH,
     ENTITY_OF_MODEL,
     Record,
     canonical_json,
@@ -226,6 +226,8 @@ def _action(before: Record | None, after: Record | None) -> str:
 
 def diff(before: Record | None, after: Record | None) -> dict[str, list[Any]]:
     """Top-level fields that differ, as field -> [before, after]."""
+    if before is None and after is not None:  # a new record, most entries of an import
+        return {field: [None, value] for field, value in sorted(after.items()) if value is not None}
     before, after = before or {}, after or {}
     return {
         field: [before.get(field), after.get(field)]
@@ -372,8 +374,7 @@ def _append(session: Session, bodies: list[dict[str, Any]], locked: HeadRow) -> 
         current = entry_hash(prev_hash, seq, body)
         rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
         prev_hash, sealed = current, seal(sealed, seq, current)
-    for batch in chunks(rows, BATCH):
-        connection.execute(insert(AuditEntry.__table__), batch)
+    insert_rows(connection, AuditEntry.__table__, rows)
     connection.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.audit.log import touch, touch_created
+from evidence.db import insert_rows
 from evidence.interchange.records import BATCH, SECTIONS, Record, chunks, load_records
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
@@ -352,8 +353,9 @@ class _Writer:
             statement = update(table).where(table.c.id == bindparam("record_id"))
             self._execute_many(statement.values(parent_id=bindparam("parent_id")), rows)
         elif section == "units":
-            self._execute_many(
-                insert(UnitParent.__table__),
+            insert_rows(
+                self.connection,
+                UnitParent.__table__,
                 [
                     {
                         "unit_id": unit_id,
@@ -374,8 +376,9 @@ class _Writer:
                 lambda m: {"unit_id": ids("units", m["unit"]), "title": m["title"], **_dated(m)},
             )
         elif section == "incidents":
-            self._execute_many(
-                insert(IncidentViolation.__table__),
+            insert_rows(
+                self.connection,
+                IncidentViolation.__table__,
                 [
                     {
                         "incident_id": incident_id,
@@ -400,8 +403,9 @@ class _Writer:
                 },
             )
         elif section == "statements":
-            self._execute_many(
-                insert(StatementIncident.__table__),
+            insert_rows(
+                self.connection,
+                StatementIncident.__table__,
                 [
                     {
                         "statement_id": statement_id,
@@ -414,16 +418,18 @@ class _Writer:
                 ],
             )
         elif section == "cases":
-            self._execute_many(
-                insert(CaseIncident.__table__),
+            insert_rows(
+                self.connection,
+                CaseIncident.__table__,
                 [
                     {"case_id": case_id, "incident_id": ids("incidents", key), "position": position}
                     for case_id, r in written
                     for position, key in enumerate(r["incidents"])
                 ],
             )
-            self._execute_many(
-                insert(CaseStatementExclusion.__table__),
+            insert_rows(
+                self.connection,
+                CaseStatementExclusion.__table__,
                 [
                     {"case_id": case_id, "statement_id": ids("statements", key)}
                     for case_id, r in written
@@ -459,7 +465,7 @@ class _Writer:
             for owner_id, cites in owned
             for row in _citation_rows(cites, owner, owner_id, self.ids)
         ]
-        self._execute_many(insert(Citation.__table__), rows)
+        insert_rows(self.connection, Citation.__table__, rows)
 
     def _insert_exhibit_children(self, written: list[tuple[int, Record]]) -> None:
         links = []
@@ -477,9 +483,10 @@ class _Writer:
                     "source_id": None,
                 }
                 links.append({**row, column: self.ids(section, key), "position": position})
-        self._execute_many(insert(ExhibitLink.__table__), links)
-        self._execute_many(
-            insert(CustodyEvent.__table__),
+        insert_rows(self.connection, ExhibitLink.__table__, links)
+        insert_rows(
+            self.connection,
+            CustodyEvent.__table__,
             [
                 {"exhibit_id": exhibit_id, **event, "position": position}
                 for exhibit_id, r in written
