@@ -66,7 +66,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         return
     dialect = connection.dialect
     names = list(rows[0])
-    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
     defaulted = sorted(set(compiled.binds) - set(names))
     if defaulted:  # Python-side defaults are applied by SQLAlchemy's executemany only
         raise ValueError(f"insert_rows into {table.name}: rows must name {', '.join(defaulted)}")
