@@ -75,7 +75,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     processed = [
         (index, process)
         for index, name in enumerate(order)
-        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
     parameters: list[Any] = []
     for row in rows:
