@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, create_engine, event, insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -44,7 +45,51 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # 64 MiB of page cache (default 2 MiB): a bulk import spills far less of its
+    # transaction to the WAL and reads it back less.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+# Rows per executemany batch, so a bulk write never holds one huge parameter list.
+INSERT_BATCH = 5000
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT many rows, all with the keys of the first, through the driver's executemany.
+
+    SQLAlchemy's own executemany builds and processes a parameter set per row,
+    about half the CPU time of a plain bulk insert; here the statement is
+    compiled once and each row only passes through its columns' bind processors.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    names = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
+    defaulted = sorted(set(compiled.binds) - set(names))
+    if defaulted:  # Python-side defaults are applied by SQLAlchemy's executemany only
+        raise ValueError(f"insert_rows into {table.name}: rows must name {', '.join(defaulted)}")
+    order = list(compiled.positiontup) if compiled.positional else names
+    values_of = itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
+    processed = [
+        (index, process)
+        for index, name in enumerate(order)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    parameters: list[Any] = []
+    for row in rows:
+        if len(row) != len(names):
+            raise ValueError(f"insert_rows into {table.name}: a row without the columns {names}")
+        values = values_of(row)
+        if processed:
+            values = list(values)
+            for index, process in processed:
+                values[index] = process(values[index])
+            values = tuple(values)
+        parameters.append(values if compiled.positional else dict(zip(order, values, strict=True)))
+    for start in range(0, len(parameters), INSERT_BATCH):
+        connection.exec_driver_sql(compiled.string, parameters[start : start + INSERT_BATCH])
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -18,14 +18,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditHead, AuditRead, ChainHead
-from evidence.core.records import BATCH, Record, canonical_json, chunks, record_hash
+from evidence.core.records import Record, canonical_json, chunks, record_hash
 from evidence.core.timestamps import iso_utc, utcnow
+from evidence.db import insert_rows
 from evidence.models import (
     CaseIncident,
     CaseStatementExclusion,
@@ -226,6 +227,8 @@ def _action(before: Record | None, after: Record | None) -> str:
 
 def diff(before: Record | None, after: Record | None) -> dict[str, list[Any]]:
     """Top-level fields that differ, as field -> [before, after]."""
+    if before is None and after is not None:  # a new record, most entries of an import
+        return {field: [None, value] for field, value in sorted(after.items()) if value is not None}
     before, after = before or {}, after or {}
     return {
         field: [before.get(field), after.get(field)]
@@ -398,8 +401,7 @@ def append(
         current = entry_hash(prev_hash, seq, body)
         rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
         prev_hash, sealed = current, seal(sealed, seq, current)
-    for batch in chunks(rows, BATCH):
-        connection.execute(insert(entry_model.__table__), batch)
+    insert_rows(connection, entry_model.__table__, rows)
     connection.execute(
         update(head_model)
         .where(head_model.id == 1)

@@ -15,9 +15,13 @@ Record = dict[str, Any]
 CHUNK = 900
 
 
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(data: Any) -> bytes:
     """The byte form that hashes are computed over: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # One encoder for every call: json.dumps with options builds a new one each time.
+    return _CANONICAL_ENCODER.encode(data).encode()
 
 
 def record_hash(record: Record) -> str:

@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import pending_changes
-from evidence.core.records import BATCH, Record, chunks
+from evidence.core.records import Record, chunks
+from evidence.db import insert_rows
 from evidence.models import (
     Incident,
     IncidentViolation,
@@ -123,8 +124,7 @@ def documents(
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
-    for batch in chunks(rows, BATCH):
-        session.execute(insert(SearchDocument), batch)
+    insert_rows(session.connection(), SearchDocument.__table__, rows)
     engine_for(session).add_terms(session, {term for row in rows for term in row["terms"].split()})
 
 

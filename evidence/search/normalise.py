@@ -98,7 +98,7 @@ def words(text: str | None) -> list[str]:
 
 def keys(text: str | None) -> list[str]:
     """The search keys of a text, in order, one per word."""
-    return [key for key in (fold_word(word) for word in words(text)) if key]
+    return [key for key in map(fold_word, words(text)) if key]
 
 
 def normalise(text: str | None) -> str:

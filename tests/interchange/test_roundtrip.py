@@ -99,3 +99,17 @@ def test_statements_left_out_of_a_case_round_trip_and_are_audited(session):
     entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert entry.record_key == "case-0"
     assert entry.changes == {"excluded_statements": [["statement-1"], None]}
+
+
+def test_retraction_of_a_new_record_after_the_first_of_its_section_is_kept(session):
+    generated = document(incidents=4)
+    generated["incidents"][2]["retracted"] = {
+        "at": "2021-01-02T03:04:05.000000Z",
+        "by": "editor",
+        "reason": "Duplicate of incident-0",
+    }
+    import_document(session, copy.deepcopy(generated))
+    session.commit()
+    assert export_document(session) == sorted_sections(generated)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.record_key == "incident-2")).one()
+    assert entry.state["retracted"] == generated["incidents"][2]["retracted"]

@@ -1,0 +1,71 @@
+"""evidence.db.insert_rows: the bulk insert that bypasses SQLAlchemy's per-row parameter work."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from evidence.audit.models import AuditEntry
+from evidence.db import insert_rows
+from evidence.models import Source
+from evidence.search.models import SearchDocument
+
+
+def audit_row(seq: int, **overrides) -> dict:
+    row = {
+        "seq": seq,
+        "at": "2026-12-01T12:00:00.000000Z",
+        "actor": "tester",
+        "action": "insert",
+        "entity": "incident",
+        "record_id": seq,
+        "record_key": f"incident-{seq}",
+        "changes": {"title": [None, "Жодино «x»"]},
+        "state": {"key": f"incident-{seq}", "lat": 53.9, "when": None},
+        "record_hash": "a" * 64,
+        "prev_hash": "0" * 64,
+        "entry_hash": f"{seq:064d}",
+        "detail": None,
+    }
+    return {**row, **overrides}
+
+
+def test_rows_come_back_as_written_through_each_column_type(session):
+    insert_rows(session.connection(), AuditEntry.__table__, [audit_row(1), audit_row(2)])
+    stored = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert [(e.seq, e.changes, e.state) for e in stored] == [
+        (n, audit_row(n)["changes"], audit_row(n)["state"]) for n in (1, 2)
+    ]
+
+
+def test_a_row_without_a_column_of_the_first_is_refused(session):
+    rows = [audit_row(1), {k: v for k, v in audit_row(2).items() if k != "detail"}]
+    with pytest.raises(ValueError, match="audit_entries"):
+        insert_rows(session.connection(), AuditEntry.__table__, rows)
+
+
+def test_a_column_with_a_python_default_must_be_named(session):
+    row = {"entity": "incident", "record_id": 1, "terms": " x "}
+    with pytest.raises(ValueError, match="retracted"):
+        insert_rows(session.connection(), SearchDocument.__table__, [row])
+    insert_rows(session.connection(), SearchDocument.__table__, [{**row, "retracted": True}])
+    assert session.scalar(select(SearchDocument.retracted)) is True
+
+
+def test_dates_pass_through_the_column_type(session):
+    source = {
+        "key": "s-1",
+        "kind": "news",
+        "title": "T",
+        "url": None,
+        "publisher": None,
+        "author": None,
+        "published": None,
+        "accessed": dt.date(2020, 11, 1),
+        "language": None,
+        "reliability": "A",
+        "notes": None,
+        "version": 1,
+    }
+    insert_rows(session.connection(), Source.__table__, [source])
+    assert session.scalar(select(Source.accessed)) == dt.date(2020, 11, 1)
