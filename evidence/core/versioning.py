@@ -23,7 +23,8 @@ class FoldedNames:
     """The record's names or title folded for "contains" in any case and script, kept by a
     session hook and indexed per database (evidence/search/folded_names.py); never shown."""
 
-    folded_names: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # A server default only: bulk inserts (evidence.db.insert_rows) need not name it.
+    folded_names: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
 
 
 class KeyedRecord(Versioned):
