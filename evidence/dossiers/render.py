@@ -19,12 +19,15 @@ ReportFetcher), and each render has a time limit.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import hashlib
 import io
 import mimetypes
 import multiprocessing
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -220,10 +224,39 @@ def toc_entries(snapshot: Snapshot, pages: dict[str, int | str]) -> list[TocEntr
     return entries
 
 
-def part_html(snapshot: Snapshot, sections: list[Section], toc: list[TocEntry] = ()) -> str:
+def part_html(
+    snapshot: Snapshot,
+    sections: list[Section],
+    toc: list[TocEntry] = (),
+    stylesheet: Markup | None = None,
+) -> str:
+    """Dossier HTML holding ``sections``; with ``stylesheet`` it is inlined, else linked."""
     return _environment.get_template("dossier.html").render(
-        snapshot=snapshot, sections=sections, toc=toc
+        snapshot=snapshot, sections=sections, toc=toc, stylesheet=stylesheet
     )
+
+
+_BUNDLED_FONT = re.compile(r'url\("report:(fonts/[\w.-]+\.ttf)"\)')
+
+
+@functools.cache
+def _self_contained_stylesheet() -> Markup:
+    """dossier.css with its bundled fonts as data: URIs, so the HTML needs no other file."""
+
+    def inline(match: re.Match[str]) -> str:
+        font = base64.b64encode((REPORTS_DIR / match.group(1)).read_bytes()).decode("ascii")
+        return f'url("data:font/ttf;base64,{font}")'
+
+    return Markup(_BUNDLED_FONT.sub(inline, (REPORTS_DIR / "dossier.css").read_text("utf-8")))
+
+
+def dossier_html(snapshot: Snapshot) -> str:
+    """The whole dossier as one self-contained HTML document: the content the PDF is laid
+    out from (all sections, the same protected snapshot), styles and fonts inline, figures
+    as inline SVG. Contents entries carry no page numbers; there are no pages."""
+    front, parts = plan(snapshot)
+    sections = [front] + [section for part in parts for section in part]
+    return part_html(snapshot, sections, toc_entries(snapshot, {}), _self_contained_stylesheet())
 
 
 def _fixed_time(snapshot: Snapshot) -> dt.datetime:
@@ -370,10 +403,10 @@ def _merge(snapshot: Snapshot, front: PartResult, body: list[PartResult], total:
     return out.getvalue()
 
 
-def write_pdf(pdf: bytes, path: Path) -> str:
-    """Write the PDF atomically; returns its SHA-256."""
+def write_file(data: bytes, path: Path) -> str:
+    """Write a dossier file (PDF or HTML) atomically; returns its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(pdf)
+    partial.write_bytes(data)
     partial.replace(path)
-    return hashlib.sha256(pdf).hexdigest()
+    return hashlib.sha256(data).hexdigest()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 
 from evidence.dossiers.models import DossierJob
-from evidence.dossiers.render import write_pdf
+from evidence.dossiers.render import write_file
 from evidence.dossiers.services import OUTPUT_DIR, page_count, render_dossier, snapshot_dossier
 from evidence.jobs.runner import JobContext, JobFailed, register_kind, write
 from evidence.links.models import PROBLEM_VERDICTS, CaptureJob, LinkCheckRun
@@ -55,7 +55,7 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
         )
         relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
     dossier = render_dossier(snapshot, progress=progress)
-    sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
+    sha256 = write_file(dossier.pdf, Path(context.data_dir) / relative)
     return {
         "sha256": sha256,
         "output_path": str(relative),
