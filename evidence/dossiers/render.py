@@ -7,11 +7,14 @@ How the parts fit together:
 2. The body parts are laid out in worker processes, each learning its page
    count and on which of its pages each chapter starts. The front part
    (cover, contents, summary) is laid out with them using placeholder page
-   numbers, then once more with the real ones; it carries the manifest
-   attachment and the PDF metadata.
-3. The parts are merged with pypdf, and a thin "stamp" document with the
-   running header and "page x of y" (so it counts the whole dossier) is laid
-   over every page.
+   numbers.
+3. Once every part's length is known, the workers lay out, side by side, the
+   front once more with the real page numbers (it carries the manifest
+   attachment and the PDF metadata) and, for each part, a thin "stamp" of its
+   pages with the running header and "page x of y" counted over the whole
+   dossier (part k's stamp starts at its offset).
+4. qpdf (pikepdf) appends the parts, their bookmarks, and lays each stamp page
+   over its page.
 
 WeasyPrint fetches nothing but the bundled assets under reports/ (see
 ReportFetcher), and each render has a time limit.
@@ -36,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pikepdf
 from markupsafe import Markup
-from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -284,16 +287,31 @@ def _write(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) ->
 # -- worker processes --------------------------------------------------------------------
 
 _worker_snapshot: Snapshot | None = None
+_worker_manifest: bytes = b""
 
 
-def _init_worker(snapshot: Snapshot) -> None:
-    global _worker_snapshot
-    _worker_snapshot = snapshot
+def _init_worker(snapshot: Snapshot, manifest: bytes) -> None:
+    global _worker_snapshot, _worker_manifest
+    _worker_snapshot, _worker_manifest = snapshot, manifest
 
 
-def _render_task(task: tuple[list[Section], list[TocEntry]]) -> PartResult:
-    sections, toc = task
-    return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot)
+@dataclass(frozen=True)
+class Stamp:
+    """The running header and "page x of y" footer of ``count`` pages from page ``first``."""
+
+    first: int
+    count: int
+    total: int
+
+
+def _render_task(task: tuple[list[Section], list[TocEntry], bool]) -> PartResult:
+    sections, toc, with_manifest = task
+    attachments = [manifest_attachment(_worker_snapshot, _worker_manifest)] if with_manifest else []
+    return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot, attachments)
+
+
+def _stamp_task(stamp: Stamp) -> bytes:
+    return _write(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
 
 
 def _process_context() -> Any:
@@ -323,41 +341,51 @@ def render_pdf(
     deadline = time.monotonic() + time_limit
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
-    tasks = [([front], placeholder_toc)] + [(part, []) for part in parts]
-    total_steps = len(tasks) + 2
+    tasks = [([front], placeholder_toc, False)] + [(part, [], False) for part in parts]
+    # Laying out the parts, then the contents with their page numbers beside the header
+    # and footer of every part, then merging.
+    total_steps = 2 * len(tasks) + 2
+    steps = iter(range(1, total_steps + 1))
+
+    def advance() -> None:
+        step = next(steps)
+        if progress:
+            progress(step, total_steps)
+
     size = _pool_size(len(tasks), workers)
-    with _process_context().Pool(size, _init_worker, (snapshot,)) as pool:
+    with _process_context().Pool(size, _init_worker, (snapshot, manifest)) as pool:
         pending = [pool.apply_async(_render_task, (task,)) for task in tasks]
         results = []
-        for step, result in enumerate(pending, start=1):
+        for result in pending:
             results.append(_wait(result, deadline, pool))
-            if progress:
-                progress(step, total_steps)
-    front_pages = results[0].pages
-    pages: dict[str, int | str] = {}
-    offset = front_pages
-    for result in results[1:]:
-        for anchor, index in result.anchors.items():
-            pages.setdefault(anchor, offset + index + 1)
-        offset += result.pages
-    pages["summary"] = results[0].anchors.get("summary", 0) + 1
-    attachment = data_attachment(
-        snapshot,
-        manifest,
-        MANIFEST_NAME,
-        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
-    )
-    front_html = part_html(snapshot, [front], toc_entries(snapshot, pages))
-    final_front = _write(front_html, snapshot, [attachment])
-    if final_front.pages != front_pages:
+            advance()
+        pages: dict[str, int | str] = {}
+        offsets = [0]
+        for result in results:
+            offsets.append(offsets[-1] + result.pages)
+        for result, offset in zip(results[1:], offsets[1:], strict=False):
+            for anchor, index in result.anchors.items():
+                pages.setdefault(anchor, offset + index + 1)
+        pages["summary"] = results[0].anchors.get("summary", 0) + 1
+        total = offsets[-1]
+        final_task = ([front], toc_entries(snapshot, pages), True)
+        final_front = pool.apply_async(_render_task, (final_task,))
+        stamps = [
+            pool.apply_async(_stamp_task, (Stamp(offset + 1, result.pages, total),))
+            for result, offset in zip(results, offsets, strict=False)
+        ]
+        front_result = _wait(final_front, deadline, pool)
+        advance()
+        stamp_pdfs = []
+        for stamp in stamps:
+            stamp_pdfs.append(_wait(stamp, deadline, pool))
+            advance()
+    if front_result.pages != results[0].pages:
         raise RenderError("the contents changed length once page numbers were filled in")
     if time.monotonic() > deadline:
         raise RenderTimeout(f"the dossier took longer than {time_limit:.0f} s to render")
-    if progress:
-        progress(total_steps - 1, total_steps)
-    pdf = _merge(snapshot, final_front, results[1:], offset)
-    if progress:
-        progress(total_steps, total_steps)
+    pdf = _merge([front_result.pdf] + [result.pdf for result in results[1:]], stamp_pdfs)
+    advance()
     return pdf
 
 
@@ -373,13 +401,22 @@ def data_attachment(snapshot: Snapshot, data: bytes, name: str, description: str
     )
 
 
+def manifest_attachment(snapshot: Snapshot, manifest: bytes) -> Attachment:
+    return data_attachment(
+        snapshot,
+        manifest,
+        MANIFEST_NAME,
+        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
+    )
+
+
 def render_document(template: str, snapshot: Snapshot, attachments: list[Attachment]) -> bytes:
     """A one-part document (such as the sealed annex) from a template under reports/."""
     html = _environment.get_template(template).render(snapshot=snapshot)
     return _write(html, snapshot, attachments).pdf
 
 
-def _wait(result: Any, deadline: float, pool: Any) -> PartResult:
+def _wait(result: Any, deadline: float, pool: Any) -> Any:
     try:
         return result.get(timeout=max(0.0, deadline - time.monotonic()))
     except multiprocessing.TimeoutError:
@@ -387,20 +424,63 @@ def _wait(result: Any, deadline: float, pool: Any) -> PartResult:
         raise RenderTimeout("the dossier took too long to render; it was stopped") from None
 
 
-def _stamp_html(snapshot: Snapshot, total: int) -> str:
-    return _environment.get_template("stamp.html").render(snapshot=snapshot, total=total)
+def _stamp_html(snapshot: Snapshot, stamp: Stamp) -> str:
+    return _environment.get_template("stamp.html").render(
+        snapshot=snapshot,
+        numbers=range(stamp.first, stamp.first + stamp.count),
+        total=stamp.total,
+    )
 
 
-def _merge(snapshot: Snapshot, front: PartResult, body: list[PartResult], total: int) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front.pdf)))
-    for part in body:
-        writer.append(PdfReader(io.BytesIO(part.pdf)))
-    stamp = PdfReader(io.BytesIO(_write(_stamp_html(snapshot, total), snapshot).pdf))
-    for page, stamp_page in zip(writer.pages, stamp.pages, strict=True):
-        page.merge_page(stamp_page)
+def _merge(parts: list[bytes], stamps: list[bytes]) -> bytes:
+    """The parts one after the other, each page under its stamp, with every part's
+    bookmarks; the first part (the front) brings the catalogue: PDF/A metadata, output
+    intent and the manifest attachment. qpdf (C++) does the page work."""
+    merged = pikepdf.open(io.BytesIO(parts[0]))
+    with merged.open_outline() as outline:
+        for data in parts[1:]:
+            part = pikepdf.open(io.BytesIO(data))
+            offset = len(merged.pages)
+            merged.pages.extend(part.pages)
+            with part.open_outline() as part_outline:
+                outline.root.extend(
+                    _moved(item, part, merged, offset) for item in part_outline.root
+                )
+        stamp_documents = [pikepdf.open(io.BytesIO(data)) for data in stamps]
+        stamp_pages = [page for document in stamp_documents for page in document.pages]
+        for number, (page, stamp_page) in enumerate(
+            zip(merged.pages, stamp_pages, strict=True), start=1
+        ):
+            _lay_over(merged, number, page, stamp_page)
     out = io.BytesIO()
-    writer.write(out)
+    merged.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _lay_over(merged: pikepdf.Pdf, number: int, page: pikepdf.Page, stamp: pikepdf.Page) -> None:
+    """Draw ``stamp`` over page ``number``. Its resource is named after the page: the pages
+    of a part share one resource dictionary, and pikepdf's own overlay picks random names
+    (the bytes must not change from one run to the next)."""
+    name = pikepdf.Name(f"/Stamp{number}")
+    form = merged.copy_foreign(stamp.as_form_xobject())
+    page.add_resource(form, pikepdf.Name.XObject, name)
+    page.contents_add(b"q", prepend=True)
+    page.contents_add(b"Q q " + bytes(name) + b" Do Q")
+
+
+def _moved(item: pikepdf.OutlineItem, part: pikepdf.Pdf, merged: pikepdf.Pdf, offset: int) -> Any:
+    """A part's bookmark pointing at the same place in the merged document."""
+    destination = item.destination
+    index = part.pages.index(pikepdf.Page(destination[0]))
+    moved = pikepdf.OutlineItem(
+        str(item.title),
+        offset + index,
+        "XYZ",
+        left=float(destination[2]),
+        top=float(destination[3]),
+    )
+    moved.children.extend(_moved(child, part, merged, offset) for child in item.children)
+    return moved
 
 
 def write_file(data: bytes, path: Path) -> str:

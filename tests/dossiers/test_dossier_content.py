@@ -140,3 +140,35 @@ def test_the_dossier_command_writes_the_sealed_annex_beside_the_pdf(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "case-sealed.pdf").exists()
     assert "UNDER SEAL" in raw_text((tmp_path / "case-sealed.pdf").read_bytes())
+
+
+def test_page_numbers_and_bookmarks_run_across_parts(session, command_case, monkeypatch):
+    """Each part is laid out alone and stamped with its own pages' numbers; cut the dossier
+    at every chapter and the merged document must still count 1..N, bookmark every
+    chapter on its page, and keep the manifest."""
+    from evidence.dossiers import render as render_module
+    from evidence.dossiers.services import generate_dossier
+
+    front, parts = render_module.plan(
+        generate_dossier(
+            session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=1
+        ).snapshot
+    )
+    assert len(parts) == 1
+    monkeypatch.setattr(render_module, "PART_WEIGHT", 1)
+    dossier = generate_dossier(
+        session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=2
+    )
+    assert len(render_module.plan(dossier.snapshot)[1]) > 5
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        *_, header, footer = page.extract_text().splitlines()
+        assert footer.startswith(f"Dossier {dossier.snapshot.dossier_id} · counsel")
+        assert footer.endswith(f"Page {number} of {total}"), (number, footer)
+        assert (header == "Almaz abuses") == (number > 1), number  # no header on the cover
+    chapters = {item.title: reader.get_destination_page_number(item) for item in reader.outline
+                if not isinstance(item, list)}  # fmt: skip
+    for title in ("Methodology", "Corroboration matrix", "Annex D. Records and their fingerprints"):
+        assert title in reader.pages[chapters[title]].extract_text(), title
+    assert read_manifest(dossier.pdf)["dossier_id"] == dossier.snapshot.dossier_id
