@@ -1,7 +1,7 @@
 """Prints pages/s of bare WeasyPrint on the dossier HTML (the anchor) and of our
 `render_pdf` with 1 and 2 workers, the ratio to the anchor and peak memory, in one run.
 
-Builds a generated case of about 250 pages in a fresh SQLite database, then, each in a
+Builds a generated case of about 235 pages in a fresh SQLite database, then, each in a
 fresh process so that peak memory is its own:
 1. the anchor: the dossier's self-contained HTML (`evidence dossier --format html`)
    laid out by bare WeasyPrint, one pass, one process;
@@ -155,7 +155,7 @@ def in_fresh_process(url: str, run: str, workers: int = 1) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--incidents", type=int, default=90)
+    parser.add_argument("--incidents", type=int, default=78)
     parser.add_argument("--profile", help="write a cProfile of render_pdf (2 workers) here")
     parser.add_argument("--measure", choices=["anchor", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

@@ -41,7 +41,8 @@ from typing import Any
 import jinja2
 import pikepdf
 from markupsafe import Markup
-from weasyprint import HTML, Attachment
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.config import REPORTS_DIR
@@ -233,7 +234,8 @@ def part_html(
     toc: list[TocEntry] = (),
     stylesheet: Markup | None = None,
 ) -> str:
-    """Dossier HTML holding ``sections``; with ``stylesheet`` it is inlined, else linked."""
+    """Dossier HTML holding ``sections``; with ``stylesheet`` inline, else for ``_write``,
+    which applies dossier.css."""
     return _environment.get_template("dossier.html").render(
         snapshot=snapshot, sections=sections, toc=toc, stylesheet=stylesheet
     )
@@ -270,8 +272,21 @@ def _identifier(snapshot: Snapshot) -> bytes:
     return hashlib.sha256(snapshot.dossier_id.encode()).hexdigest()[:32].encode()
 
 
+@functools.cache
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    """dossier.css parsed and its fonts loaded once per process, for every document it
+    lays out (parsing and loading them cost more than laying out a stamp part)."""
+    fonts = FontConfiguration()
+    css = CSS(url=f"{SCHEME}dossier.css", url_fetcher=ReportFetcher(), font_config=fonts)
+    return css, fonts
+
+
 def _write(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) -> PartResult:
-    document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render()
+    """Lay out a document of reports/ with dossier.css (its templates do not link it)."""
+    css, fonts = _stylesheet()
+    document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render(
+        stylesheets=[css], font_config=fonts
+    )
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages):
         for name in page.anchors:
