@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
@@ -172,3 +173,4 @@ def test_page_numbers_and_bookmarks_run_across_parts(session, command_case, monk
     for title in ("Methodology", "Corroboration matrix", "Annex D. Records and their fingerprints"):
         assert title in reader.pages[chapters[title]].extract_text(), title
     assert read_manifest(dossier.pdf)["dossier_id"] == dossier.snapshot.dossier_id
+    assert pikepdf.open(io.BytesIO(dossier.pdf)).open_metadata().pdfa_status == "3B"
