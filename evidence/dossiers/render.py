@@ -6,13 +6,13 @@ How the parts fit together:
    the snapshot, never on the number of CPUs, so the bytes do not either.
 2. The body parts are laid out in worker processes, each learning its page
    count and on which of its pages each chapter starts. The front part
-   (cover, contents, summary) is laid out with them using placeholder page
-   numbers.
+   (cover and contents only, so that it is short) is laid out with them using
+   placeholder page numbers.
 3. Once every part's length is known, the workers lay out, side by side, the
    front once more with the real page numbers (it carries the manifest
-   attachment and the PDF metadata) and, for each part, a thin "stamp" of its
-   pages with the running header and "page x of y" counted over the whole
-   dossier (part k's stamp starts at its offset).
+   attachment and the PDF metadata) and thin "stamp" documents, each for a
+   run of STAMP_PAGES pages, with the running header and "page x of y"
+   counted over the whole dossier.
 4. qpdf (pikepdf) appends the parts, their bookmarks, and lays each stamp page
    over its page.
 
@@ -57,7 +57,11 @@ MANIFEST_NAME = "manifest.json"
 # (fonts, stylesheet) stays small, small enough that two cores share the work.
 PART_WEIGHT = 60_000
 CHAPTER_BASE_WEIGHT = 1_500
+SUMMARY_ROW_WEIGHT = 250
 MATRIX_COLUMNS = 10
+# Pages per stamp document: few documents (each has a fixed cost), enough of them that
+# two workers share the work.
+STAMP_PAGES = 60
 DEFAULT_TIME_LIMIT = 600.0  # seconds for one whole dossier
 
 Progress = Callable[[int, int], None]
@@ -97,7 +101,7 @@ class ReportFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # front, incident, matrix, sources, exhibits, units, manifest
+    kind: str  # front, summary, methodology, incident, matrix, witnesses, sources, ...
     anchor: str
     index: int | None = None  # the incident's position in snapshot.incidents
     column_groups: tuple = ()
@@ -167,7 +171,7 @@ def _matrix_columns(snapshot: Snapshot) -> tuple:
 def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
     """The front section and the body cut into parts, from the snapshot alone."""
     front = Section("front", "front")
-    body: list[Section] = [Section("methodology", "methodology")]
+    body: list[Section] = [Section("summary", "summary"), Section("methodology", "methodology")]
     body += [
         Section("incident", incident.anchor, index=index)
         for index, incident in enumerate(snapshot.incidents)
@@ -193,6 +197,8 @@ def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
 
 
 def _weight(snapshot: Snapshot, section: Section) -> int:
+    if section.kind == "summary":  # a table row and a timeline bar per incident
+        return CHAPTER_BASE_WEIGHT * 4 + SUMMARY_ROW_WEIGHT * len(snapshot.incidents)
     if section.kind != "incident":
         return CHAPTER_BASE_WEIGHT * 4
     incident = snapshot.incidents[section.index]
@@ -357,9 +363,9 @@ def render_pdf(
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
     tasks = [([front], placeholder_toc, False)] + [(part, [], False) for part in parts]
-    # Laying out the parts, then the contents with their page numbers beside the header
-    # and footer of every part, then merging.
-    total_steps = 2 * len(tasks) + 2
+    # Laying out each part; then the contents with their page numbers beside the running
+    # header and footer; then merging.
+    total_steps = len(tasks) + 2
     steps = iter(range(1, total_steps + 1))
 
     def advance() -> None:
@@ -368,11 +374,16 @@ def render_pdf(
             progress(step, total_steps)
 
     size = _pool_size(len(tasks), workers)
+    # The heaviest parts first, so that no worker is left with a long one at the end.
+    weights = [sum(_weight(snapshot, section) for section in task[0]) for task in tasks]
+    heaviest_first = sorted(range(len(tasks)), key=lambda index: -weights[index])
     with _process_context().Pool(size, _init_worker, (snapshot, manifest)) as pool:
-        pending = [pool.apply_async(_render_task, (task,)) for task in tasks]
+        pending = {
+            index: pool.apply_async(_render_task, (tasks[index],)) for index in heaviest_first
+        }
         results = []
-        for result in pending:
-            results.append(_wait(result, deadline, pool))
+        for index in range(len(tasks)):
+            results.append(_wait(pending[index], deadline, pool))
             advance()
         pages: dict[str, int | str] = {}
         offsets = [0]
@@ -381,20 +392,18 @@ def render_pdf(
         for result, offset in zip(results[1:], offsets[1:], strict=False):
             for anchor, index in result.anchors.items():
                 pages.setdefault(anchor, offset + index + 1)
-        pages["summary"] = results[0].anchors.get("summary", 0) + 1
         total = offsets[-1]
         final_task = ([front], toc_entries(snapshot, pages), True)
         final_front = pool.apply_async(_render_task, (final_task,))
         stamps = [
-            pool.apply_async(_stamp_task, (Stamp(offset + 1, result.pages, total),))
-            for result, offset in zip(results, offsets, strict=False)
+            pool.apply_async(
+                _stamp_task, (Stamp(first, min(STAMP_PAGES, total - first + 1), total),)
+            )
+            for first in range(1, total + 1, STAMP_PAGES)
         ]
         front_result = _wait(final_front, deadline, pool)
+        stamp_pdfs = [_wait(stamp, deadline, pool) for stamp in stamps]
         advance()
-        stamp_pdfs = []
-        for stamp in stamps:
-            stamp_pdfs.append(_wait(stamp, deadline, pool))
-            advance()
     if front_result.pages != results[0].pages:
         raise RenderError("the contents changed length once page numbers were filled in")
     if time.monotonic() > deadline:
