@@ -5,9 +5,10 @@ Cyrillic) have every spelling in SPELLINGS written into every text field of ever
 type, into an exhibit's file name and content and into a web capture. Then, signed in as
 a viewer, the test requests every GET route of ``app.url_map`` with every real key and
 id (pages, JSON, downloads, lists and search with the names as queries, lookups, history,
-error pages), and reads a public dossier back from its PDF (text and attachments). No
-name form may occur anywhere. It also checks that every record hidden from the viewer
-answers exactly like a missing one on every route that takes its key or id.
+error pages), reads a public dossier back from its PDF (text and attachments), and reads
+the public and counsel dossiers in their HTML version. No name form may occur anywhere.
+It also checks that every record hidden from the viewer answers exactly like a missing
+one on every route that takes its key or id.
 
 The crawl runs once per database (a module fixture); each spelling is its own test.
 """
@@ -40,8 +41,8 @@ from evidence.actors.models import Person, Unit
 from evidence.audit.models import AuditEntry
 from evidence.cases.models import Case
 from evidence.config import config_for_tests
-from evidence.dossiers.render import part_html, plan
-from evidence.dossiers.services import generate_dossier
+from evidence.dossiers.render import dossier_html, part_html, plan
+from evidence.dossiers.services import generate_dossier, snapshot_dossier
 from evidence.exhibits.models import Exhibit, ExhibitLink
 from evidence.exhibits.services import add_exhibit
 from evidence.incidents.models import Incident, ViolationType
@@ -334,6 +335,13 @@ def public_dossier_text(session: Session) -> str:
     return "\n".join(texts + sources)
 
 
+def dossier_html_text(session: Session, audience: str) -> str:
+    """The HTML version of the dossier (`evidence dossier --format html`) as a browser
+    shows its text, with the stylesheet and fonts it carries."""
+    snapshot = snapshot_dossier(session, "case-0", audience, generated_by="lawyer")
+    return html.unescape(dossier_html(snapshot))
+
+
 @contextmanager
 def crawled_world(
     database_url: str, engine: Engine, data_dir: Path, spellings: list[str]
@@ -350,6 +358,8 @@ def crawled_world(
     sign_in(client, "viewer")
     pages = crawl(app, session, client)
     pages["public dossier (PDF text and attachments)"] = public_dossier_text(session)
+    for audience in ("public", "counsel"):
+        pages[f"{audience} dossier (HTML)"] = dossier_html_text(session, audience)
     hidden = {
         Statement: list(session.scalars(select(Statement).where(Statement.key == "stmt-s2"))),
         Person: list(session.scalars(select(Person).where(Person.key.like("witness-%")))),
@@ -415,6 +425,8 @@ def test_the_crawl_saw_every_kind_of_output(world: World) -> None:
     assert any(url.endswith("/download") for url in world.pages)
     dossier = world.pages["public dossier (PDF text and attachments)"]
     assert "PUBLIC VERSION" in dossier and "Witness K1" in dossier
+    for audience in ("public", "counsel"):
+        assert "Witness K1" in world.pages[f"{audience} dossier (HTML)"]
     assert "Witness K1" in world.pages["/incidents/incident-0"]
     assert "Exhibit " in world.pages["/exhibits/"]
 

@@ -17,9 +17,8 @@ from evidence.commandline import cli_session, fail, tsa_roots
 from evidence.vocabularies import AUDIENCES
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from evidence.dossiers.services import Dossier
+    from evidence.dossiers.snapshot import Snapshot
 
 
 def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,19 +49,28 @@ def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def generate_with_progress(
-    session: Session,
-    case_key: str,
-    audience: str,
-    generated_at: str | None,
-    actor: str,
-    workers: int | None,
-) -> Dossier:
-    """Generate a dossier with a progress bar on stderr; a clear message and exit 1 on error."""
+def take_snapshot(case_key: str, audience: str, generated_at: str | None, actor: str) -> Snapshot:
+    """The case for the audience, in a short write transaction of its own (the snapshot may
+    add the dossier's manifest secret), so that no lock is held while pages are laid out;
+    a clear message and exit 1 on error."""
     from evidence.core.validation import ValidationError
-    from evidence.dossiers.render import RenderError
-    from evidence.dossiers.services import generate_dossier
+    from evidence.dossiers.services import snapshot_dossier
     from evidence.dossiers.snapshot import CaseNotFound
+
+    with cli_session(write=True) as session:
+        try:
+            return snapshot_dossier(
+                session, case_key, audience, generated_by=actor, generated_at=generated_at
+            )
+        except (ValidationError, CaseNotFound) as error:
+            fail(str(error))
+            raise
+
+
+def render_with_progress(snapshot: Snapshot, workers: int | None) -> Dossier:
+    """Render a snapshot with a progress bar on stderr; a clear message and exit 1 on error."""
+    from evidence.dossiers.render import RenderError
+    from evidence.dossiers.services import render_dossier
 
     with click.progressbar(length=100, label="Rendering", file=sys.stderr) as bar:
         done = [0]
@@ -73,16 +81,8 @@ def generate_with_progress(
             done[0] = percent
 
         try:
-            return generate_dossier(
-                session,
-                case_key,
-                audience,
-                generated_by=actor,
-                generated_at=generated_at,
-                progress=progress,
-                workers=workers,
-            )
-        except (ValidationError, CaseNotFound, RenderError) as error:
+            return render_dossier(snapshot, progress=progress, workers=workers)
+        except RenderError as error:
             fail(str(error))
             raise
 
@@ -90,33 +90,53 @@ def generate_with_progress(
 @click.command("dossier")
 @generation_options
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["pdf", "html"]),
+    default="pdf",
+    show_default=True,
+    help="pdf: the verifiable PDF/A (and, for counsel, the sealed annex beside it);"
+    " html: the same dossier as one self-contained HTML file to read in a browser.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="PDF file to write [default: CASE_KEY-AUDIENCE.pdf].",
+    help="File to write [default: CASE_KEY-AUDIENCE.pdf or .html].",
 )
 @with_appcontext
 def dossier_command(
     case_key: str,
     audience: str,
+    output_format: str,
     output: Path | None,
     generated_at: str | None,
     actor: str,
     workers: int | None,
 ) -> None:
-    """Export a case as a verifiable PDF dossier for an audience."""
-    from evidence.dossiers.render import write_pdf
+    """Export a case as a verifiable PDF dossier (or its HTML) for an audience."""
+    from evidence.dossiers.render import dossier_html, write_file
     from evidence.dossiers.services import log_dossier, sealed_path
 
-    output = output or Path(f"{case_key}-{audience}.pdf")
-    with cli_session(write=True) as session:
-        dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
-        snapshot = dossier.snapshot
-        digest = write_pdf(dossier.pdf, output)
-        sealed = sealed_path(output)
-        annex = {}
-        if dossier.sealed_annex is not None:
-            annex["sealed_annex"] = write_pdf(dossier.sealed_annex, sealed)
+    output = output or Path(f"{case_key}-{audience}.{output_format}")
+    snapshot = take_snapshot(case_key, audience, generated_at, actor)
+    if output_format == "html":
+        digest = write_file(dossier_html(snapshot).encode("utf-8"), output)
+        with cli_session(actor, write=True) as session:
+            log_dossier(session, "dossier-generated", snapshot, digest, format="html")
+        click.echo(
+            f"Wrote {output}: dossier {snapshot.dossier_id} ({audience}, HTML),"
+            f" {len(snapshot.manifest)} records, SHA-256 {digest}"
+        )
+        return
+    dossier = render_with_progress(snapshot, workers)
+    digest = write_file(dossier.pdf, output)
+    sealed = sealed_path(output)
+    annex = {}
+    if dossier.sealed_annex is not None:
+        annex["sealed_annex"] = write_file(dossier.sealed_annex, sealed)
+    # Logged in a short write of its own: the render held no lock.
+    with cli_session(actor, write=True) as session:
         log_dossier(session, "dossier-generated", snapshot, digest, **annex)
     click.echo(
         f"Wrote {output}: dossier {snapshot.dossier_id} ({audience}),"
@@ -179,12 +199,13 @@ def bundle_command(
     from evidence.dossiers.services import log_dossier
     from evidence.store import store_for
 
-    with cli_session(write=True) as session:
-        dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
+    dossier = render_with_progress(take_snapshot(case_key, audience, generated_at, actor), workers)
+    with cli_session() as session:
         try:
             report = write_bundle(session, store_for(current_app.config), dossier, output)
         except BundleError as error:
             fail(str(error))
+    with cli_session(actor, write=True) as session:
         log_dossier(
             session,
             "bundle-written",

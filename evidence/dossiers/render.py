@@ -6,12 +6,15 @@ How the parts fit together:
    the snapshot, never on the number of CPUs, so the bytes do not either.
 2. The body parts are laid out in worker processes, each learning its page
    count and on which of its pages each chapter starts. The front part
-   (cover, contents, summary) is laid out with them using placeholder page
-   numbers, then once more with the real ones; it carries the manifest
-   attachment and the PDF metadata.
-3. The parts are merged with pypdf, and a thin "stamp" document with the
-   running header and "page x of y" (so it counts the whole dossier) is laid
-   over every page.
+   (cover and contents only, so that it is short) is laid out with them using
+   placeholder page numbers.
+3. Once every part's length is known, the workers lay out, side by side, the
+   front once more with the real page numbers (it carries the manifest
+   attachment and the PDF metadata) and thin "stamp" documents, each for a
+   run of STAMP_PAGES pages, with the running header and "page x of y"
+   counted over the whole dossier.
+4. qpdf (pikepdf) appends the parts, their bookmarks, and lays each stamp page
+   over its page.
 
 WeasyPrint fetches nothing but the bundled assets under reports/ (see
 ReportFetcher), and each render has a time limit.
@@ -19,12 +22,15 @@ ReportFetcher), and each render has a time limit.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import hashlib
 import io
 import mimetypes
 import multiprocessing
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,8 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from pypdf import PdfReader, PdfWriter
-from weasyprint import HTML, Attachment
+import pikepdf
+from markupsafe import Markup
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.config import REPORTS_DIR
@@ -49,7 +57,11 @@ PDF_VARIANT = "pdf/a-3b"
 # (fonts, stylesheet) stays small, small enough that two cores share the work.
 PART_WEIGHT = 60_000
 CHAPTER_BASE_WEIGHT = 1_500
+SUMMARY_ROW_WEIGHT = 250
 MATRIX_COLUMNS = 10
+# Pages per stamp document: few documents (each has a fixed cost), enough of them that
+# two workers share the work.
+STAMP_PAGES = 60
 DEFAULT_TIME_LIMIT = 600.0  # seconds for one whole dossier
 
 Progress = Callable[[int, int], None]
@@ -89,7 +101,7 @@ class ReportFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # front, incident, matrix, sources, exhibits, units, manifest
+    kind: str  # front, summary, methodology, incident, matrix, witnesses, sources, ...
     anchor: str
     index: int | None = None  # the incident's position in snapshot.incidents
     column_groups: tuple = ()
@@ -159,7 +171,7 @@ def _matrix_columns(snapshot: Snapshot) -> tuple:
 def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
     """The front section and the body cut into parts, from the snapshot alone."""
     front = Section("front", "front")
-    body: list[Section] = [Section("methodology", "methodology")]
+    body: list[Section] = [Section("summary", "summary"), Section("methodology", "methodology")]
     body += [
         Section("incident", incident.anchor, index=index)
         for index, incident in enumerate(snapshot.incidents)
@@ -185,6 +197,8 @@ def plan(snapshot: Snapshot) -> tuple[Section, list[list[Section]]]:
 
 
 def _weight(snapshot: Snapshot, section: Section) -> int:
+    if section.kind == "summary":  # a table row and a timeline bar per incident
+        return CHAPTER_BASE_WEIGHT * 4 + SUMMARY_ROW_WEIGHT * len(snapshot.incidents)
     if section.kind != "incident":
         return CHAPTER_BASE_WEIGHT * 4
     incident = snapshot.incidents[section.index]
@@ -220,10 +234,40 @@ def toc_entries(snapshot: Snapshot, pages: dict[str, int | str]) -> list[TocEntr
     return entries
 
 
-def part_html(snapshot: Snapshot, sections: list[Section], toc: list[TocEntry] = ()) -> str:
+def part_html(
+    snapshot: Snapshot,
+    sections: list[Section],
+    toc: list[TocEntry] = (),
+    stylesheet: Markup | None = None,
+) -> str:
+    """Dossier HTML holding ``sections``; with ``stylesheet`` inline, else for ``_write``,
+    which applies dossier.css."""
     return _environment.get_template("dossier.html").render(
-        snapshot=snapshot, sections=sections, toc=toc
+        snapshot=snapshot, sections=sections, toc=toc, stylesheet=stylesheet
     )
+
+
+_BUNDLED_FONT = re.compile(r'url\("report:(fonts/[\w.-]+\.ttf)"\)')
+
+
+@functools.cache
+def _self_contained_stylesheet() -> Markup:
+    """dossier.css with its bundled fonts as data: URIs, so the HTML needs no other file."""
+
+    def inline(match: re.Match[str]) -> str:
+        font = base64.b64encode((REPORTS_DIR / match.group(1)).read_bytes()).decode("ascii")
+        return f'url("data:font/ttf;base64,{font}")'
+
+    return Markup(_BUNDLED_FONT.sub(inline, (REPORTS_DIR / "dossier.css").read_text("utf-8")))
+
+
+def dossier_html(snapshot: Snapshot) -> str:
+    """The whole dossier as one self-contained HTML document: the content the PDF is laid
+    out from (all sections, the same protected snapshot), styles and fonts inline, figures
+    as inline SVG. Contents entries carry no page numbers; there are no pages."""
+    front, parts = plan(snapshot)
+    sections = [front] + [section for part in parts for section in part]
+    return part_html(snapshot, sections, toc_entries(snapshot, {}), _self_contained_stylesheet())
 
 
 def _fixed_time(snapshot: Snapshot) -> dt.datetime:
@@ -234,8 +278,21 @@ def _identifier(snapshot: Snapshot) -> bytes:
     return hashlib.sha256(snapshot.dossier_id.encode()).hexdigest()[:32].encode()
 
 
+@functools.cache
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    """dossier.css parsed and its fonts loaded once per process, for every document it
+    lays out (parsing and loading them cost more than laying out a stamp part)."""
+    fonts = FontConfiguration()
+    css = CSS(url=f"{SCHEME}dossier.css", url_fetcher=ReportFetcher(), font_config=fonts)
+    return css, fonts
+
+
 def _write(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) -> PartResult:
-    document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render()
+    """Lay out a document of reports/ with dossier.css (its templates do not link it)."""
+    css, fonts = _stylesheet()
+    document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render(
+        stylesheets=[css], font_config=fonts
+    )
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages):
         for name in page.anchors:
@@ -251,16 +308,31 @@ def _write(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) ->
 # -- worker processes --------------------------------------------------------------------
 
 _worker_snapshot: Snapshot | None = None
+_worker_manifest: bytes = b""
 
 
-def _init_worker(snapshot: Snapshot) -> None:
-    global _worker_snapshot
-    _worker_snapshot = snapshot
+def _init_worker(snapshot: Snapshot, manifest: bytes) -> None:
+    global _worker_snapshot, _worker_manifest
+    _worker_snapshot, _worker_manifest = snapshot, manifest
 
 
-def _render_task(task: tuple[list[Section], list[TocEntry]]) -> PartResult:
-    sections, toc = task
-    return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot)
+@dataclass(frozen=True)
+class Stamp:
+    """The running header and "page x of y" footer of ``count`` pages from page ``first``."""
+
+    first: int
+    count: int
+    total: int
+
+
+def _render_task(task: tuple[list[Section], list[TocEntry], bool]) -> PartResult:
+    sections, toc, with_manifest = task
+    attachments = [manifest_attachment(_worker_snapshot, _worker_manifest)] if with_manifest else []
+    return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot, attachments)
+
+
+def _stamp_task(stamp: Stamp) -> bytes:
+    return _write(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
 
 
 def _process_context() -> Any:
@@ -295,39 +367,47 @@ def render_pdf(
     deadline = time.monotonic() + time_limit
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
-    tasks = [([front], placeholder_toc)] + [(part, []) for part in parts]
-    weights = [sum(_weight(snapshot, section) for section in sections) for sections, _ in tasks]
-    # The contents are laid out again with page numbers, and the parts merged and stamped.
+    tasks = [([front], placeholder_toc, False)] + [(part, [], False) for part in parts]
+    size = _pool_size(len(tasks), workers)
+    weights = [sum(_weight(snapshot, section) for section in task[0]) for task in tasks]
+    # After the parts: the contents again with their page numbers beside the running
+    # header and footer, then merging.
     finishing = weights[0] + CHAPTER_BASE_WEIGHT * len(tasks)
     total_weight = sum(weights) + finishing
-    size = _pool_size(len(tasks), workers)
-    with _process_context().Pool(size, _init_worker, (snapshot,)) as pool:
-        pending = [pool.apply_async(_render_task, (task,)) for task in tasks]
+    # The heaviest parts first, so that no worker is left with a long one at the end.
+    heaviest_first = sorted(range(len(tasks)), key=lambda index: -weights[index])
+    with _process_context().Pool(size, _init_worker, (snapshot, manifest)) as pool:
+        started = {
+            index: pool.apply_async(_render_task, (tasks[index],)) for index in heaviest_first
+        }
+        pending = [started[index] for index in range(len(tasks))]
         _report_parts(pending, weights, total_weight, deadline, progress)
         results = [_wait(result, deadline, pool) for result in pending]
-    front_pages = results[0].pages
-    pages: dict[str, int | str] = {}
-    offset = front_pages
-    for result in results[1:]:
-        for anchor, index in result.anchors.items():
-            pages.setdefault(anchor, offset + index + 1)
-        offset += result.pages
-    pages["summary"] = results[0].anchors.get("summary", 0) + 1
-    attachment = data_attachment(
-        snapshot,
-        manifest,
-        MANIFEST_NAME,
-        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
-    )
-    front_html = part_html(snapshot, [front], toc_entries(snapshot, pages))
-    final_front = _write(front_html, snapshot, [attachment])
-    if final_front.pages != front_pages:
+        pages: dict[str, int | str] = {}
+        offsets = [0]
+        for result in results:
+            offsets.append(offsets[-1] + result.pages)
+        for result, offset in zip(results[1:], offsets[1:], strict=False):
+            for anchor, index in result.anchors.items():
+                pages.setdefault(anchor, offset + index + 1)
+        total = offsets[-1]
+        final_task = ([front], toc_entries(snapshot, pages), True)
+        final_front = pool.apply_async(_render_task, (final_task,))
+        stamps = [
+            pool.apply_async(
+                _stamp_task, (Stamp(first, min(STAMP_PAGES, total - first + 1), total),)
+            )
+            for first in range(1, total + 1, STAMP_PAGES)
+        ]
+        front_result = _wait(final_front, deadline, pool)
+        stamp_pdfs = [_wait(stamp, deadline, pool) for stamp in stamps]
+    if front_result.pages != results[0].pages:
         raise RenderError("the contents changed length once page numbers were filled in")
     if time.monotonic() > deadline:
         raise RenderTimeout(f"the dossier took longer than {time_limit:.0f} s to render")
     if progress:
         progress(sum(weights) + weights[0], total_weight)
-    pdf = _merge(snapshot, final_front, results[1:], offset)
+    pdf = _merge([front_result.pdf] + [result.pdf for result in results[1:]], stamp_pdfs)
     if progress:
         progress(total_weight, total_weight)
     return pdf
@@ -372,13 +452,22 @@ def data_attachment(snapshot: Snapshot, data: bytes, name: str, description: str
     )
 
 
+def manifest_attachment(snapshot: Snapshot, manifest: bytes) -> Attachment:
+    return data_attachment(
+        snapshot,
+        manifest,
+        MANIFEST_NAME,
+        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
+    )
+
+
 def render_document(template: str, snapshot: Snapshot, attachments: list[Attachment]) -> bytes:
     """A one-part document (such as the sealed annex) from a template under reports/."""
     html = _environment.get_template(template).render(snapshot=snapshot)
     return _write(html, snapshot, attachments).pdf
 
 
-def _wait(result: Any, deadline: float, pool: Any) -> PartResult:
+def _wait(result: Any, deadline: float, pool: Any) -> Any:
     try:
         return result.get(timeout=max(0.0, deadline - time.monotonic()))
     except multiprocessing.TimeoutError:
@@ -386,26 +475,69 @@ def _wait(result: Any, deadline: float, pool: Any) -> PartResult:
         raise RenderTimeout("the dossier took too long to render; it was stopped") from None
 
 
-def _stamp_html(snapshot: Snapshot, total: int) -> str:
-    return _environment.get_template("stamp.html").render(snapshot=snapshot, total=total)
+def _stamp_html(snapshot: Snapshot, stamp: Stamp) -> str:
+    return _environment.get_template("stamp.html").render(
+        snapshot=snapshot,
+        numbers=range(stamp.first, stamp.first + stamp.count),
+        total=stamp.total,
+    )
 
 
-def _merge(snapshot: Snapshot, front: PartResult, body: list[PartResult], total: int) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front.pdf)))
-    for part in body:
-        writer.append(PdfReader(io.BytesIO(part.pdf)))
-    stamp = PdfReader(io.BytesIO(_write(_stamp_html(snapshot, total), snapshot).pdf))
-    for page, stamp_page in zip(writer.pages, stamp.pages, strict=True):
-        page.merge_page(stamp_page)
+def _merge(parts: list[bytes], stamps: list[bytes]) -> bytes:
+    """The parts one after the other, each page under its stamp, with every part's
+    bookmarks; the first part (the front) brings the catalogue: PDF/A metadata, output
+    intent and the manifest attachment. qpdf (C++) does the page work."""
+    merged = pikepdf.open(io.BytesIO(parts[0]))
+    with merged.open_outline() as outline:
+        for data in parts[1:]:
+            part = pikepdf.open(io.BytesIO(data))
+            offset = len(merged.pages)
+            merged.pages.extend(part.pages)
+            with part.open_outline() as part_outline:
+                outline.root.extend(
+                    _moved(item, part, merged, offset) for item in part_outline.root
+                )
+        stamp_documents = [pikepdf.open(io.BytesIO(data)) for data in stamps]
+        stamp_pages = [page for document in stamp_documents for page in document.pages]
+        for number, (page, stamp_page) in enumerate(
+            zip(merged.pages, stamp_pages, strict=True), start=1
+        ):
+            _lay_over(merged, number, page, stamp_page)
     out = io.BytesIO()
-    writer.write(out)
+    merged.save(out, deterministic_id=True)
     return out.getvalue()
 
 
-def write_pdf(pdf: bytes, path: Path) -> str:
-    """Write the PDF atomically; returns its SHA-256."""
+def _lay_over(merged: pikepdf.Pdf, number: int, page: pikepdf.Page, stamp: pikepdf.Page) -> None:
+    """Draw ``stamp`` over page ``number``. Its resource is named after the page: the pages
+    of a part share one resource dictionary, and pikepdf's own overlay picks random names
+    (the bytes must not change from one run to the next)."""
+    name = pikepdf.Name(f"/Stamp{number}")
+    form = merged.copy_foreign(stamp.as_form_xobject())
+    page.add_resource(form, pikepdf.Name.XObject, name)
+    page.contents_add(b"q", prepend=True)
+    page.contents_add(b"Q q " + bytes(name) + b" Do Q")
+
+
+def _moved(item: pikepdf.OutlineItem, part: pikepdf.Pdf, merged: pikepdf.Pdf, offset: int) -> Any:
+    """A part's bookmark pointing at the same place in the merged document."""
+    destination = item.destination
+    index = part.pages.index(pikepdf.Page(destination[0]))
+    moved = pikepdf.OutlineItem(
+        str(item.title),
+        offset + index,
+        "XYZ",
+        left=float(destination[2]),
+        top=float(destination[3]),
+    )
+    moved.children.extend(_moved(child, part, merged, offset) for child in item.children)
+    return moved
+
+
+def write_file(data: bytes, path: Path) -> str:
+    """Write a dossier file (PDF or HTML) atomically; returns its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(pdf)
+    partial.write_bytes(data)
     partial.replace(path)
-    return hashlib.sha256(pdf).hexdigest()
+    return hashlib.sha256(data).hexdigest()

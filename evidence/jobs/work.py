@@ -80,7 +80,7 @@ def anchor_audit_heads(context: JobContext) -> list[AuditAnchor]:
 
 def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
     """Render the job's dossier to a file under the data directory, reporting each step."""
-    from evidence.dossiers.render import write_pdf  # WeasyPrint: loaded by the jobs that render
+    from evidence.dossiers.render import write_file  # WeasyPrint: loaded by the jobs that render
 
     reported = [0]
 
@@ -106,10 +106,10 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
         )
         relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
     dossier = render_dossier(snapshot, progress=progress)
-    sha256 = write_pdf(dossier.pdf, Path(context.data_dir) / relative)
+    sha256 = write_file(dossier.pdf, Path(context.data_dir) / relative)
     if dossier.sealed_annex is not None:
         # Counsel: the identities behind the pseudonyms, lodged apart from the dossier.
-        write_pdf(dossier.sealed_annex, Path(context.data_dir) / sealed_path(relative))
+        write_file(dossier.sealed_annex, Path(context.data_dir) / sealed_path(relative))
     with write(context) as session:
         log_dossier(session, "dossier-generated", snapshot, sha256, job=job_id)
     return {

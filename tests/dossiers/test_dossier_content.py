@@ -6,96 +6,16 @@ import io
 import json
 import re
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
 from evidence.dossiers.manifest import read_manifest
 from tests.dossiers.test_dossiers import AT, render, squeeze
-from tests.factories import (
-    citation,
-    involvement,
-    make_case,
-    make_incident,
-    make_person,
-    make_source,
-    make_statement,
-    make_unit,
-)
 
 
 def raw_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-@pytest.fixture
-def command_case(session):
-    """An incident over 2000-2003 by a unit that changed superior in 2002, with a commander
-    whose dates are unknown, one whose post ended long before, and a protected member."""
-    source = make_source(session, title="Court records", publisher="Viasna", reliability="B")
-    top = make_unit(session, name="Security Council", kind="ministry")
-    old_parent = make_unit(session, name="Interior Ministry", kind="ministry")
-    new_parent = make_unit(
-        session, name="State Security Committee", kind="ministry", parents=[{"unit": top}]
-    )
-    unit = make_unit(
-        session,
-        name="Almaz",
-        parents=[
-            {"unit": old_parent, "start": "1990", "end": "2001"},
-            {"unit": new_parent, "start": "2002", "end": None},
-        ],
-    )
-    make_person(
-        session,
-        name="Kommandir Neizvestny",
-        memberships=[{"unit": unit, "title": "commander", "start": None, "end": None}],
-    )
-    make_person(
-        session,
-        name="Staryi Komandir",
-        memberships=[{"unit": unit, "title": "commander", "start": "1980", "end": "1985"}],
-    )
-    make_person(
-        session,
-        name="Minister Ivanov",
-        memberships=[{"unit": new_parent, "title": "chairman", "start": "2001", "end": "2005"}],
-    )
-    unrelated = make_unit(session, name="Unrelated Border Guard")
-    insider = make_person(
-        session,
-        name="Ivan Petrovsky",
-        memberships=[
-            {"unit": unit, "title": "sergeant", "start": "1999", "end": "2003"},
-            {"unit": unrelated, "title": "conscript", "start": "1990", "end": "1992"},
-        ],
-    )
-    same_passage = citation(source, locator="p. 4", quote="they beat him", credibility=2)
-    first = make_incident(
-        session,
-        title="Beating in the yard",
-        date="2000/2003",
-        summary="Officers beat detainees.",
-        citations=[same_passage, citation(source, locator="p. 9")],
-        involvements=[involvement(unit=unit, citations=[citation(source, locator="p. 5")])],
-    )
-    second = make_incident(
-        session,
-        title="Night detention",
-        date="2020-08~",
-        summary="A second night.",
-        citations=[same_passage],
-    )
-    make_statement(
-        session,
-        witness=insider,
-        protection="pseudonymous",
-        pseudonym="Witness K.",
-        text="I saw it.",
-        incidents=[{"incident": first, "excerpt": None}],
-    )
-    case = make_case(session, title="Almaz abuses", incidents=[first, second])
-    session.commit()
-    return case
 
 
 def test_each_cited_passage_has_one_footnote_number_and_repeats_refer_back(session, command_case):
@@ -221,3 +141,36 @@ def test_the_dossier_command_writes_the_sealed_annex_beside_the_pdf(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "case-sealed.pdf").exists()
     assert "UNDER SEAL" in raw_text((tmp_path / "case-sealed.pdf").read_bytes())
+
+
+def test_page_numbers_and_bookmarks_run_across_parts(session, command_case, monkeypatch):
+    """Each part is laid out alone and stamped with its own pages' numbers; cut the dossier
+    at every chapter and the merged document must still count 1..N, bookmark every
+    chapter on its page, and keep the manifest."""
+    from evidence.dossiers import render as render_module
+    from evidence.dossiers.services import generate_dossier
+
+    front, parts = render_module.plan(
+        generate_dossier(
+            session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=1
+        ).snapshot
+    )
+    assert len(parts) == 1
+    monkeypatch.setattr(render_module, "PART_WEIGHT", 1)
+    dossier = generate_dossier(
+        session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=2
+    )
+    assert len(render_module.plan(dossier.snapshot)[1]) > 5
+    reader = PdfReader(io.BytesIO(dossier.pdf))
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        *_, header, footer = page.extract_text().splitlines()
+        assert footer.startswith(f"Dossier {dossier.snapshot.dossier_id} · counsel")
+        assert footer.endswith(f"Page {number} of {total}"), (number, footer)
+        assert (header == "Almaz abuses") == (number > 1), number  # no header on the cover
+    chapters = {item.title: reader.get_destination_page_number(item) for item in reader.outline
+                if not isinstance(item, list)}  # fmt: skip
+    for title in ("Methodology", "Corroboration matrix", "Annex D. Records and their fingerprints"):
+        assert title in reader.pages[chapters[title]].extract_text(), title
+    assert read_manifest(dossier.pdf)["dossier_id"] == dossier.snapshot.dossier_id
+    assert pikepdf.open(io.BytesIO(dossier.pdf)).open_metadata().pdfa_status == "3B"
