@@ -14,6 +14,7 @@ from markupsafe import escape
 from evidence.config import STATIC_DIR, TEMPLATES_DIR, Config
 from evidence.web.headers import register_security_headers
 from evidence.web.input import register_input_limits
+from evidence.web.language import register_languages
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -38,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_database(app, config)
     register_queue(app)
     register_extensions(app)
+    register_languages(app)
     register_security_headers(app)
     register_input_limits(app)
     register_blueprints(app)

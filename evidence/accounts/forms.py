@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from evidence.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from evidence.accounts.services import NAME_PATTERN
-from evidence.vocabularies import ROLES
+from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, ROLES
 
 ROLE_DESCRIPTIONS = {
     "admin": "admin (accounts, audit)",
@@ -119,3 +120,16 @@ class ConfirmForm(FlaskForm):
     """A button-only form: carries the CSRF token of a POST action (enable, sign out)."""
 
     submit = SubmitField("Confirm")
+
+
+class LanguageForm(FlaskForm):
+    """The account's interface language; none follows the browser."""
+
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=[
+            SelectChoice("", lazy_gettext("As my browser asks")),
+            *(SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES),
+        ],
+    )
+    submit = SubmitField(lazy_gettext("Save language"))

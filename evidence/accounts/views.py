@@ -41,6 +41,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -51,6 +52,7 @@ from evidence.accounts.forms import (
     CodeForm,
     ConfirmForm,
     EnrolForm,
+    LanguageForm,
     NewAccountForm,
     PasswordForm,
     RoleForm,
@@ -66,6 +68,7 @@ from evidence.accounts.services import (
     end_all_sessions,
     list_users,
     set_active,
+    set_language,
     set_password,
 )
 from evidence.accounts.sessions import (
@@ -96,6 +99,7 @@ from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.records import utcnow
 from evidence.web.forms import attach_service_error
+from evidence.web.language import chosen_language, remember_language
 
 bp = Blueprint("accounts", __name__)
 
@@ -362,6 +366,7 @@ def _my_account_page(code_form: CodeForm | None = None) -> str:
         user_sessions=open_sessions(db, user, at=now(), limits=session_limits()),
         this_session=current_user_session(),
         code_form=code_form or CodeForm(formdata=None),
+        language_form=LanguageForm(formdata=None, language=user.language or ""),
         recovery_codes_left=totp.unused_recovery_codes(db, user) if user.has_two_factor else 0,
         two_factor_required=two_factor_required(user),
     )
@@ -379,6 +384,37 @@ def _recovery_codes_page(codes: list[str], heading: str) -> Response:
 @requires(SESSION)
 def me() -> str:
     return _my_account_page()
+
+
+@bp.post("/account/language")
+@requires(SESSION)
+def change_my_language() -> Response:
+    """The account's interface language, from its settings page."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    set_language(db, current_user, form.language.data or None)
+    db.commit()
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("accounts.me"))
+
+
+@bp.post("/language")
+@requires(PUBLIC)
+def switch_language() -> Response:
+    """The switch in the header: this browser's language, and the account's once signed in."""
+    language = chosen_language(request.form.get("language"))
+    if language is None or not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        db = get_session()
+        set_language(db, current_user, language)
+        db.commit()
+    response = redirect(safe_next(request.form.get("next")))
+    return remember_language(
+        response, language, secure=bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    )
 
 
 @bp.post("/account/sessions/<int:session_id>/end")

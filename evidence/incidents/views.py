@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from evidence import dates, limits
+from evidence import limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
 from evidence.db import get_session
@@ -48,6 +48,7 @@ from evidence.services_common import (
 )
 from evidence.sources.models import Citation
 from evidence.vocabularies import CREDIBILITY, INCIDENT_STATUSES
+from evidence.web.language import human_date
 from evidence.web.pagination import Page, page_number
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -127,7 +128,7 @@ def index() -> str:
         sources=citation_counts(session, [incident.id for incident in page.items]),
         violation_options=[(vt.key, vt.label) for vt in violation_types(session)],
         status_options=[(status, status) for status in INCIDENT_STATUSES],
-        humanize=dates.humanize,
+        humanize=human_date,
     )
 
 
@@ -185,7 +186,7 @@ def show(key: str) -> str:
         footnotes=footnotes,
         statement_links=statement_links,
         history_entries=history(session, "incident", incident.id),
-        humanize=dates.humanize,
+        humanize=human_date,
         credibility=CREDIBILITY,
     )
 

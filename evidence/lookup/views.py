@@ -20,6 +20,7 @@ from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.protection import Protection, ViewerInput, current_protection
 from evidence.services_common import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
+from evidence.web.language import human_date
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 
@@ -42,7 +43,7 @@ def date() -> Response:
         return jsonify(**refused, error=str(error))
     return jsonify(
         valid=True,
-        text=dates.humanize(edtf),
+        text=human_date(edtf),
         edtf=edtf,
         earliest=bounds.earliest.isoformat() if bounds.earliest else None,
         latest=bounds.latest.isoformat() if bounds.latest else None,

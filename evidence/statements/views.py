@@ -11,7 +11,6 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
-from evidence import dates
 from evidence.audit.services import history
 from evidence.db import get_session
 from evidence.incidents.views import FormPage, restore_view, retract_view, save_form
@@ -28,6 +27,7 @@ from evidence.statements.services import (
     update_statement,
 )
 from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.language import human_date
 from evidence.web.pagination import paginate
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
@@ -76,7 +76,7 @@ def index() -> str:
         include_retracted=include_retracted,
         level=level,
         levels=PROTECTION_LEVELS,
-        humanize=dates.humanize,
+        humanize=human_date,
         preview_characters=PREVIEW_CHARACTERS,
     )
 
@@ -95,7 +95,7 @@ def show(key: str) -> str:
             if protection.is_internal or not link.incident.is_retracted
         ],
         history_entries=history(get_session(), "statement", statement.id),
-        humanize=dates.humanize,
+        humanize=human_date,
     )
 
 

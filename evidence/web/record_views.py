@@ -19,7 +19,7 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
-from evidence import dates, limits
+from evidence import limits
 from evidence.db import get_session
 from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
@@ -38,6 +38,7 @@ from evidence.services_common import (
     show_errors,
 )
 from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.web.language import human_date
 
 Page = str | Response | tuple[str, int]
 
@@ -45,7 +46,7 @@ Page = str | Response | tuple[str, int]
 def record_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
     """A section's blueprint, with the date filter its templates use."""
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
-    bp.add_app_template_filter(dates.humanize, "human_date")
+    bp.add_app_template_filter(human_date, "human_date")
     bp.add_app_template_global(CREDIBILITY, "credibility_labels")
     bp.add_app_template_global(RELIABILITY, "reliability_labels")
     return bp
