@@ -29,6 +29,7 @@ from evidence.audit.services import history
 from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.protection import current_protection
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -55,7 +56,7 @@ add_write_routes(
         retract_unit,
         restore_unit,
         template="units/form.html",
-        noun="unit",
+        noun=translatable("unit"),
         merge_kind="unit",
     ),
 )
@@ -69,7 +70,7 @@ add_write_routes(
         retract_person,
         restore_person,
         template="persons/form.html",
-        noun="person",
+        noun=translatable("person"),
         merge_kind="person",
     ),
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -37,6 +38,7 @@ from evidence.protection import current_protection
 from evidence.records import iso_utc, utcnow
 from evidence.services_common import Conflict, ValidationError, autocomplete
 from evidence.statements.models import Statement, StatementIncident
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -51,7 +53,7 @@ from evidence.web.record_views import (
 )
 
 bp = record_blueprint("cases", __name__, "/cases")
-NOUN = "case"
+NOUN = translatable("case")
 add_write_routes(
     bp,
     RecordRoutes(
@@ -136,14 +138,14 @@ def _change_incidents(
             flash(message, "error")
         for field in form:
             for message in field.errors:
-                flash(f"{field.label.text}: {message}", "error")
+                flash(_("%(field)s: %(message)s", field=field.label.text, message=message), "error")
         return redirect(url_for("cases.show", key=case.key))
     try:
         change(case, form)
     except ValidationError as error:
         session.rollback()
         for message in error.errors.values():
-            flash(f"Incident: {message}", "error")
+            flash(_("Incident: %(message)s", message=message), "error")
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, NOUN)
@@ -159,7 +161,7 @@ def add_incident(key: str) -> Page:
     def add(case: Case, form: CaseIncidentForm) -> None:
         add_case_incident(get_session(), case, form.incident.data, form.expected_version)
 
-    return _change_incidents(key, CaseIncidentForm(), add, "Incident added to the case.")
+    return _change_incidents(key, CaseIncidentForm(), add, _("Incident added to the case."))
 
 
 @bp.post("/<key>/incidents/remove")
@@ -168,7 +170,7 @@ def remove_incident(key: str) -> Page:
     def remove(case: Case, form: CaseIncidentForm) -> None:
         remove_case_incident(get_session(), case, form.incident.data, form.expected_version)
 
-    return _change_incidents(key, CaseIncidentForm(), remove, "Incident removed from the case.")
+    return _change_incidents(key, CaseIncidentForm(), remove, _("Incident removed from the case."))
 
 
 @bp.post("/<key>/incidents/move")
@@ -179,4 +181,4 @@ def move_incident(key: str) -> Page:
             get_session(), case, form.incident.data, form.offset.data, form.expected_version
         )
 
-    return _change_incidents(key, MoveIncidentForm(), move, "Incident moved.")
+    return _change_incidents(key, MoveIncidentForm(), move, _("Incident moved."))

@@ -27,17 +27,18 @@ from evidence.models import (
     Unit,
 )
 from evidence.protection import Protection
+from evidence.vocabularies import translatable
 from evidence.web.navigation import record_url
 
 COUNTED = (
-    ("Incidents", "incidents", Incident),
-    ("Statements", "statements", Statement),
-    ("Sources", "sources", Source),
-    ("Units", "units", Unit),
-    ("Persons", "persons", Person),
-    ("Places", "places", Place),
-    ("Cases", "cases", Case),
-    ("Exhibits", "exhibits", Exhibit),
+    (translatable("Incidents"), "incidents", Incident),
+    (translatable("Statements"), "statements", Statement),
+    (translatable("Sources"), "sources", Source),
+    (translatable("Units"), "units", Unit),
+    (translatable("Persons"), "persons", Person),
+    (translatable("Places"), "places", Place),
+    (translatable("Cases"), "cases", Case),
+    (translatable("Exhibits"), "exhibits", Exhibit),
 )
 RECENT_LIMIT = 15
 UNSOURCED_LIMIT = 10
@@ -193,7 +194,7 @@ def _unsourced_incidents(session: Session, protection: Protection, limit: int) -
         (protection.scrub(incident.title) or "", record_url("incident", incident.key))
         for incident in _first(session, stmt, limit, total)
     ]
-    return Unsourced("Incidents without a source", total, items)
+    return Unsourced(translatable("Incidents without a source"), total, items)
 
 
 def _first(session: Session, stmt: Any, limit: int, total: int) -> list[Any]:
@@ -244,7 +245,7 @@ def _unsourced_involvements(session: Session, protection: Protection, limit: int
         incident = involvement.incident
         label = f"{actor} — {involvement.role} in {protection.scrub(incident.title)}"
         items.append((label, record_url("incident", incident.key)))
-    return Unsourced("Involvements without a source", total, items)
+    return Unsourced(translatable("Involvements without a source"), total, items)
 
 
 def _unsourced_memberships(session: Session, protection: Protection, limit: int) -> Unsourced:
@@ -263,4 +264,4 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
         label = f"{protection.person_label(person)} — member of {membership.unit.name}"
         url = None if protection.is_protected(person) else record_url("person", person.key)
         items.append((label, url))
-    return Unsourced("Memberships without a source", total, items)
+    return Unsourced(translatable("Memberships without a source"), total, items)

@@ -22,6 +22,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -100,13 +101,19 @@ def export(case_key: str) -> Response:
     case = _case_or_404(case_key)
     audience = request.form.get("audience", "")
     if audience not in AUDIENCES:
-        flash(f"Audience: choose one of {', '.join(AUDIENCES)}.", "error")
+        flash(_("Audience: choose one of %(audiences)s.", audiences=", ".join(AUDIENCES)), "error")
         return redirect(url_for("dossiers.index", case_key=case.key))
     session = get_session()
     job = queue_job(session, case, audience, current_user.name)
     session.commit()
     task_queue(current_app).enqueue("dossier", job.id)
-    flash(f"The {audience} dossier is being prepared; this page shows its progress.", "info")
+    flash(
+        _(
+            "The %(audience)s dossier is being prepared; this page shows its progress.",
+            audience=_(audience),
+        ),
+        "info",
+    )
     return redirect(url_for("dossiers.index", case_key=case.key))
 
 

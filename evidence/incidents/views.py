@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -223,7 +224,7 @@ def edit(key: str) -> FormPage:
 
 
 def _saved(incident: Incident) -> str:
-    return f"Incident “{incident.title}” saved."
+    return _("Incident “%(title)s” saved.", title=incident.title)
 
 
 def save_form(
@@ -332,14 +333,14 @@ def conflict_page(conflict: Conflict, record: Any, attempted: Mapping[str, Any])
 @requires("retract")
 def retract(key: str) -> FormPage:
     incident = _incident(key)
-    return retract_view(incident, retract_incident, f"Incident “{incident.title}”")
+    return retract_view(incident, retract_incident, _("Incident “%(title)s”", title=incident.title))
 
 
 @bp.post("/<key>/restore")
 @requires("retract")
 def restore(key: str) -> FormPage:
     incident = _incident(key)
-    return restore_view(incident, restore_incident, f"Incident “{incident.title}”")
+    return restore_view(incident, restore_incident, _("Incident “%(title)s”", title=incident.title))
 
 
 def retract_view(record: Any, retract_record: Callable[..., Any], label: str) -> FormPage:
@@ -363,7 +364,7 @@ def retract_view(record: Any, retract_record: Callable[..., Any], label: str) ->
     except Conflict as conflict:
         return conflict_page(conflict, record, {"retracted": form.reason.data})
     session.commit()
-    flash(f"{label} retracted. It stays in the history.", "success")
+    flash(_("%(label)s retracted. It stays in the history.", label=label), "success")
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
@@ -375,17 +376,17 @@ def restore_view(record: Any, restore_record: Callable[..., Any], label: str) ->
     """Undo a retraction (POST with the version seen); shared by the sections."""
     form = RestoreForm()
     if not (form.validate_on_submit() and form.version_given()):
-        flash(f"Not restored. {MISSING_VERSION}", "error")
+        flash(_("Not restored.") + " " + _(MISSING_VERSION), "error")
         return redirect(url_for(f"{request.blueprint}.show", key=record.key))
     session = get_session()
     try:
         restore_record(session, record, expected_version=form.expected_version)
     except ValidationError as error:
         session.rollback()
-        flash(f"Not restored: {next(iter(error.errors.values()))}", "error")
+        flash(_("Not restored: %(problem)s", problem=next(iter(error.errors.values()))), "error")
     except Conflict as conflict:
         return conflict_page(conflict, record, {"retracted": None})
     else:
         session.commit()
-        flash(f"{label} restored.", "success")
+        flash(_("%(label)s restored.", label=label), "success")
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))

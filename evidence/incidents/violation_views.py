@@ -16,6 +16,7 @@ from evidence.incidents.services import (
     violation_types,
 )
 from evidence.permissions import requires
+from evidence.vocabularies import translatable
 from evidence.web.record_views import (
     RecordRoutes,
     add_write_routes,
@@ -34,7 +35,7 @@ add_write_routes(
         retract_violation_type,
         restore_violation_type,
         template="violation_types/form.html",
-        noun="violation type",
+        noun=translatable("violation type"),
     ),
 )
 

@@ -12,6 +12,8 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -103,15 +105,22 @@ def index() -> str:
 def check_now() -> Response:
     session = get_session()
     if active_run(session, _stale_after()) is not None:
-        flash("A link check is already running; its progress is shown below.", "warning")
+        flash(_("A link check is already running; its progress is shown below."), "warning")
         return redirect(url_for("links.index"))
     run = start_run(session, current_user.name)
     session.commit()
     if run.state == "done":
-        flash("No source has a web address to check.", "warning")
+        flash(_("No source has a web address to check."), "warning")
         return redirect(url_for("links.index"))
     task_queue(current_app).enqueue("link-check", run.id)
-    flash(f"Checking {run.total} source links. Reload this page to follow the progress.", "success")
+    flash(
+        ngettext(
+            "Checking %(num)d source link. Reload this page to follow the progress.",
+            "Checking %(num)d source links. Reload this page to follow the progress.",
+            run.total,
+        ),
+        "success",
+    )
     return redirect(url_for("links.index"))
 
 
@@ -138,11 +147,13 @@ def capture_source(key: str) -> Response:
         job = queue_capture(session, source, current_user.name)
     except CaptureError as error:
         session.rollback()
-        flash(f"Not captured: {error}", "error")
+        flash(_("Not captured: %(error)s", error=error), "error")
         return redirect(url_for("links.source", key=key))
     session.commit()
     task_queue(current_app).enqueue("capture", job.id)
-    flash("The page will be captured by a worker; the copy appears below when it is kept.", "info")
+    flash(
+        _("The page will be captured by a worker; the copy appears below when it is kept."), "info"
+    )
     return redirect(url_for("links.source", key=key))
 
 

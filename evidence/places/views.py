@@ -17,6 +17,7 @@ from evidence.places.services import (
     retract_place,
     update_place,
 )
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -38,7 +39,7 @@ add_write_routes(
         retract_place,
         restore_place,
         template="places/form.html",
-        noun="place",
+        noun=translatable("place"),
         merge_kind="place",
     ),
 )

@@ -17,6 +17,7 @@ from evidence.sources.services import (
     retract_source,
     update_source,
 )
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -38,7 +39,7 @@ add_write_routes(
         retract_source,
         restore_source,
         template="sources/form.html",
-        noun="source",
+        noun=translatable("source"),
         merge_kind="source",
     ),
 )

@@ -8,6 +8,7 @@ it is not listed and its address answers 404, as for a key nobody uses.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
@@ -131,18 +132,18 @@ def edit(key: str) -> FormPage:
 
 
 def _saved(statement: Statement) -> str:
-    return f"Statement {statement.key} saved."
+    return _("Statement %(key)s saved.", key=statement.key)
 
 
 @bp.route("/<key>/retract", methods=["GET", "POST"])
 @requires("retract")
 def retract(key: str) -> FormPage:
     statement = _statement(key)
-    return retract_view(statement, retract_statement, f"Statement {statement.key}")
+    return retract_view(statement, retract_statement, _("Statement %(key)s", key=statement.key))
 
 
 @bp.post("/<key>/restore")
 @requires("retract")
 def restore(key: str) -> FormPage:
     statement = _statement(key)
-    return restore_view(statement, restore_statement, f"Statement {statement.key}")
+    return restore_view(statement, restore_statement, _("Statement %(key)s", key=statement.key))

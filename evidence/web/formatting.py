@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
+
+from evidence.vocabularies import translatable
+
 
 def when(value: str | dt.datetime | None) -> str:
     """A timestamp as "2024-05-01 14:03 UTC" (accepts ISO text as the audit log stores it)."""
@@ -20,19 +24,19 @@ def when(value: str | dt.datetime | None) -> str:
 
 
 ACTION_LABELS = {
-    "insert": "added",
-    "update": "changed",
-    "retract": "retracted",
-    "restore": "restored",
-    "merge": "merged",
-    "delete": "removed",
-    "login": "signed in",
-    "login-failed": "sign-in refused",
-    "logout": "signed out",
-    "denied": "refused",
+    "insert": translatable("added"),
+    "update": translatable("changed"),
+    "retract": translatable("retracted"),
+    "restore": translatable("restored"),
+    "merge": translatable("merged"),
+    "delete": translatable("removed"),
+    "login": translatable("signed in"),
+    "login-failed": translatable("sign-in refused"),
+    "logout": translatable("signed out"),
+    "denied": translatable("refused"),
 }
 
 
 def action_label(action: str) -> str:
     """An audit action in plain words ("insert" -> "added")."""
-    return ACTION_LABELS.get(action, action)
+    return gettext(ACTION_LABELS[action]) if action in ACTION_LABELS else action

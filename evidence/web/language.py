@@ -15,16 +15,32 @@ from typing import Any
 
 from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import escape
 
 from evidence import dates
 from evidence.config import PACKAGE_DIR
-from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES
+from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, translatable
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "evidence_language"
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
+
+
+# The kinds of record pages name through ``translated`` (recent changes, edit conflicts).
+RECORD_NOUNS = (
+    translatable("violation type"),
+    translatable("place"),
+    translatable("source"),
+    translatable("unit"),
+    translatable("person"),
+    translatable("incident"),
+    translatable("statement"),
+    translatable("case"),
+    translatable("exhibit"),
+    translatable("user"),
+)
 
 
 def chosen_language(value: Any) -> str | None:
@@ -63,6 +79,25 @@ def remember_language(response: Response, language: str, *, secure: bool) -> Res
         samesite="Lax",
     )
     return response
+
+
+class LazyText(LazyString):
+    """Text translated when it is shown (a form label defined at import time), and escaped
+    when HTML asks for it: Flask-Babel's own lazy string would pass as markup."""
+
+    def __html__(self) -> str:
+        return escape(str(self))
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyText:
+    """``message`` in the language of the request that shows it, its ``%(name)s`` filled
+    from ``variables`` (themselves translated then, if lazy)."""
+
+    def translate() -> str:
+        text = get_translations().ugettext(message)
+        return text % {name: str(value) for name, value in variables.items()} if variables else text
+
+    return LazyText(translate)
 
 
 def _translated_text(message: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, or_, select
@@ -37,7 +38,7 @@ from evidence.services_common import (
     parse_aliases,
     show_errors,
 )
-from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 from evidence.web.language import human_date
 
 Page = str | Response | tuple[str, int]
@@ -208,7 +209,7 @@ def save_record(
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            flash(f"{noun.capitalize()} saved.", "success")
+            flash(_("%(noun)s saved.", noun=_(noun).capitalize()), "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
         status = 400
     elif form.is_submitted():
@@ -329,7 +330,9 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
 # --- merging ----------------------------------------------------------------------------
 
 
-MERGE_CONFLICT = "Someone changed one of these records meanwhile: nothing was merged. Try again."
+MERGE_CONFLICT = translatable(
+    "Someone changed one of these records meanwhile: nothing was merged. Try again."
+)
 
 
 def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
@@ -351,11 +354,19 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
         return render_template("records/merge.html", form=form, record=record, noun=noun), 400
     except Conflict:
         session.rollback()
-        form.form_errors.append(MERGE_CONFLICT)
+        form.form_errors.append(_(MERGE_CONFLICT))
         return render_template("records/merge.html", form=form, record=record, noun=noun), 409
     session.commit()
     moved = "; ".join(summary.lines())
-    flash(f"Merged {noun} {summary.other_key} into this {noun} ({moved}).", "success")
+    flash(
+        _(
+            "Merged %(noun)s %(other)s into this %(noun)s (%(moved)s).",
+            other=summary.other_key,
+            noun=_(noun),
+            moved=moved,
+        ),
+        "success",
+    )
     return redirect(url_for(f"{request.blueprint}.show", key=summary.keep_key))
 
 
@@ -367,10 +378,20 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
     form = RetractForm()
     session = get_session()
     if not form.validate_on_submit():
-        problem = form.reason.errors[0] if form.reason.errors else "give a reason"
-        flash(f"{noun.capitalize()} not retracted: reason for retraction: {problem}.", "error")
+        problem = form.reason.errors[0] if form.reason.errors else _("give a reason")
+        flash(
+            _(
+                "%(noun)s not retracted: reason for retraction: %(problem)s.",
+                noun=_(noun).capitalize(),
+                problem=problem,
+            ),
+            "error",
+        )
     elif not form.version_given():
-        flash(f"{noun.capitalize()} not retracted. {MISSING_VERSION}", "error")
+        flash(
+            _("%(noun)s not retracted.", noun=_(noun).capitalize()) + " " + _(MISSING_VERSION),
+            "error",
+        )
     else:
         try:
             retract(
@@ -383,32 +404,50 @@ def retract_record(record: KeyedRecord, retract: Callable[..., Any], noun: str) 
         except ValidationError as error:
             session.rollback()
             flash(
-                f"{noun.capitalize()} not retracted: {error.errors.get('reason', error)}", "error"
+                _(
+                    "%(noun)s not retracted: %(problem)s",
+                    noun=_(noun).capitalize(),
+                    problem=error.errors.get("reason", error),
+                ),
+                "error",
             )
         except Conflict as conflict:
             session.rollback()
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            flash(f"{noun.capitalize()} retracted. It stays in the history.", "success")
+            flash(
+                _("%(noun)s retracted. It stays in the history.", noun=_(noun).capitalize()),
+                "success",
+            )
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
 def restore_record(record: KeyedRecord, restore: Callable[..., Any], noun: str) -> Page:
     form = RestoreForm()
     if not form.validate_on_submit() or not form.version_given():
-        flash(f"{noun.capitalize()} not restored. {MISSING_VERSION}", "error")
+        flash(
+            _("%(noun)s not restored.", noun=_(noun).capitalize()) + " " + _(MISSING_VERSION),
+            "error",
+        )
         return redirect(url_for(f"{request.blueprint}.show", key=record.key))
     session = get_session()
     try:
         restore(session, record, expected_version=form.expected_version)
     except ValidationError as error:
         session.rollback()
-        flash(f"{noun.capitalize()} not restored: {error.errors.get('reason', error)}", "error")
+        flash(
+            _(
+                "%(noun)s not restored: %(problem)s",
+                noun=_(noun).capitalize(),
+                problem=error.errors.get("reason", error),
+            ),
+            "error",
+        )
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, noun)
     else:
         session.commit()
-        flash(f"{noun.capitalize()} restored.", "success")
+        flash(_("%(noun)s restored.", noun=_(noun).capitalize()), "success")
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
