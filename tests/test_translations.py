@@ -17,7 +17,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from evidence.web.language import TRANSLATIONS_DIR
+from evidence.catalogs import CATALOG_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {
@@ -43,7 +43,7 @@ def _extracted() -> set[str | tuple[str, str]]:
 
 
 def _catalog(language: str):
-    with open(TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+    with open(CATALOG_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as po:
         return read_po(po, locale=language)
 
 
@@ -93,5 +93,5 @@ def test_placeholders_survive_translation(language: str) -> None:
 def test_compiled_catalogs_are_up_to_date(language: str) -> None:
     compiled = io.BytesIO()
     write_mo(compiled, _catalog(language))
-    path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.mo"
+    path = CATALOG_DIR / language / "LC_MESSAGES" / "messages.mo"
     assert path.read_bytes() == compiled.getvalue(), f"{path} is stale: `make translations`"

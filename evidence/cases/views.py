@@ -39,6 +39,7 @@ from evidence.records import iso_utc, utcnow
 from evidence.services_common import Conflict, ValidationError, autocomplete
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import translatable
+from evidence.web.language import page_language
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -113,7 +114,12 @@ def show(key: str) -> str:
     find = request.args.get("find", "").strip()
     found = autocomplete(session, "incidents", find, FIND_LIMIT, exclude_ids=incident_ids)
     snapshot = build_snapshot(
-        session, case.key, current_protection().audience, iso_utc(utcnow()), "case page"
+        session,
+        case.key,
+        current_protection().audience,
+        iso_utc(utcnow()),
+        "case page",
+        page_language(),
     )
     return render_template(
         "cases/show.html",

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from evidence.audit.log import default_actor
-from evidence.vocabularies import AUDIENCES
+from evidence.vocabularies import AUDIENCES, LANGUAGES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,6 +40,14 @@ def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Name printed as the dossier's author.",
         ),
         click.option(
+            "--lang",
+            "language",
+            type=click.Choice(LANGUAGES),
+            default="en",
+            show_default=True,
+            help="Language of everything the dossier prints but the records themselves.",
+        ),
+        click.option(
             "--workers", type=click.IntRange(1), help="Render processes [default: CPU count]."
         ),
     ]
@@ -55,6 +63,7 @@ def generate_with_progress(
     generated_at: str | None,
     actor: str,
     workers: int | None,
+    language: str = "en",
 ) -> Dossier:
     """Generate a dossier with a progress bar on stderr; a clear message and exit 1 on error."""
     from evidence.cli import fail
@@ -78,6 +87,7 @@ def generate_with_progress(
                 audience,
                 generated_by=actor,
                 generated_at=generated_at,
+                language=language,
                 progress=progress,
                 workers=workers,
             )
@@ -102,15 +112,18 @@ def dossier_command(
     generated_at: str | None,
     actor: str,
     workers: int | None,
+    language: str,
 ) -> None:
-    """Export a case as a verifiable PDF dossier for an audience."""
+    """Export a case as a verifiable PDF dossier for an audience, in a language."""
     from evidence.cli import cli_session
     from evidence.dossiers.render import write_pdf
     from evidence.dossiers.sealed import sealed_path
 
     output = output or Path(f"{case_key}-{audience}.pdf")
     with cli_session(write=True) as session:
-        dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
+        dossier = generate_with_progress(
+            session, case_key, audience, generated_at, actor, workers, language
+        )
     digest = write_pdf(dossier.pdf, output)
     snapshot = dossier.snapshot
     click.echo(
@@ -171,6 +184,7 @@ def bundle_command(
     generated_at: str | None,
     actor: str,
     workers: int | None,
+    language: str,
 ) -> None:
     """Write a case bundle: a BagIt bag with the dossier, its exhibits, captures and schedule."""
     from evidence.cli import cli_session, fail
@@ -178,7 +192,9 @@ def bundle_command(
     from evidence.store import store_for
 
     with cli_session(write=True) as session:
-        dossier = generate_with_progress(session, case_key, audience, generated_at, actor, workers)
+        dossier = generate_with_progress(
+            session, case_key, audience, generated_at, actor, workers, language
+        )
         try:
             report = write_bundle(session, store_for(current_app.config), dossier, output)
         except BundleError as error:

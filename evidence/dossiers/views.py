@@ -41,7 +41,8 @@ from evidence.jobs.queue import job_is_stuck, task_queue
 from evidence.permissions import authorize, requires
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
-from evidence.vocabularies import AUDIENCES
+from evidence.vocabularies import AUDIENCES, LANGUAGES
+from evidence.web.language import DEFAULT_LANGUAGE
 
 bp = Blueprint("dossiers", __name__)
 
@@ -103,8 +104,12 @@ def export(case_key: str) -> Response:
     if audience not in AUDIENCES:
         flash(_("Audience: choose one of %(audiences)s.", audiences=", ".join(AUDIENCES)), "error")
         return redirect(url_for("dossiers.index", case_key=case.key))
+    language = request.form.get("language") or DEFAULT_LANGUAGE
+    if language not in LANGUAGES:
+        flash(_("Language: choose one of %(languages)s.", languages=", ".join(LANGUAGES)), "error")
+        return redirect(url_for("dossiers.index", case_key=case.key))
     session = get_session()
-    job = queue_job(session, case, audience, current_user.name)
+    job = queue_job(session, case, audience, current_user.name, language)
     session.commit()
     task_queue(current_app).enqueue("dossier", job.id)
     flash(

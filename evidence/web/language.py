@@ -20,12 +20,11 @@ from flask_login import current_user
 from markupsafe import escape
 
 from evidence import dates
-from evidence.config import PACKAGE_DIR
+from evidence.catalogs import CATALOG_DIR, install_escaped_gettext
 from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, translatable
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "evidence_language"
-TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 
 
 # The kinds of record pages name through ``translated`` (recent changes, edit conflicts).
@@ -100,14 +99,6 @@ def lazy_gettext(message: str, **variables: Any) -> LazyText:
     return LazyText(translate)
 
 
-def _translated_text(message: str) -> str:
-    return escape(get_translations().ugettext(message))
-
-
-def _translated_plural(singular: str, plural: str, count: int) -> str:
-    return escape(get_translations().ungettext(singular, plural, count))
-
-
 def human_date(text: str | None) -> str:
     """An EDTF date as people read it, in the page's language."""
     return dates.humanize(text, page_language())
@@ -122,11 +113,9 @@ def translated(value: Any) -> Any:
 def register_languages(app: Flask) -> None:
     """Flask-Babel with our catalogs; templates get ``_``, ``ngettext`` and the languages."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(CATALOG_DIR)
     Babel(app, locale_selector=select_language)
-    # Jinja's new-style gettext treats the translation as markup and escapes only the
-    # %(name)s values; ours escape the translation too (see the module's docstring).
-    app.jinja_env.install_gettext_callables(_translated_text, _translated_plural, newstyle=True)
+    install_escaped_gettext(app.jinja_env, get_translations)
     app.add_template_filter(translated)
     app.jinja_env.globals.update(
         page_language=page_language, languages=LANGUAGES, language_names=LANGUAGE_NAMES
