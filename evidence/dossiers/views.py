@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -41,7 +42,7 @@ from evidence.jobs.queue import job_is_stuck, task_queue
 from evidence.permissions import authorize, requires
 from evidence.services_common import ValidationError
 from evidence.statements.models import Statement
-from evidence.vocabularies import AUDIENCES, LANGUAGES
+from evidence.vocabularies import AUDIENCES, LANGUAGE_NAMES, LANGUAGES
 from evidence.web.language import DEFAULT_LANGUAGE
 
 bp = Blueprint("dossiers", __name__)
@@ -66,7 +67,23 @@ def job_status(job: DossierJob) -> dict[str, object]:
     return {
         "id": job.id,
         "audience": job.audience,
+        "language": job.language,
         "state": job.state,
+        # The words of the page's language, for static/js/dossiers.js to show as they are.
+        "label": _(
+            "#%(id)s %(audience)s, %(language)s: %(state)s",
+            id=job.id,
+            audience=_(job.audience),
+            language=LANGUAGE_NAMES[job.language],
+            state=_(job.state),
+        ),
+        "stuck_text": _(
+            " — stuck: no worker has reported on this job; is `evidence worker` running?"
+            " A worker will start it again."
+        ),
+        "download_text": ngettext(
+            " Download PDF (%(num)d page)", " Download PDF (%(num)d pages)", job.pages or 0
+        ),
         "progress": job.progress,
         "stuck": job_is_stuck(job),
         "error": job.error if job.state == "failed" else None,

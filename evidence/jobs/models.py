@@ -7,7 +7,14 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-JOB_STATES = ("queued", "running", "done", "failed")
+from evidence.vocabularies import translatable
+
+JOB_STATES = (
+    translatable("queued"),
+    translatable("running"),
+    translatable("done"),
+    translatable("failed"),
+)
 UNFINISHED = ("queued", "running")
 
 
