@@ -17,7 +17,7 @@ from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from evidence import dates
 from evidence.catalogs import CATALOG_DIR, install_escaped_gettext
@@ -110,6 +110,21 @@ def translated(value: Any) -> Any:
     return get_translations().ugettext(value) if isinstance(value, str) else value
 
 
+# Stands for what the reader typed inside a translated message (see ``around``).
+TYPED = "\ue000"
+
+
+def around(message: Markup) -> tuple[Markup, Markup]:
+    """A translated message cut where the reader's words go (passed as ``TYPED``).
+
+    The page then writes those words with a ``{{ ... }}`` of their own, as typed
+    (ViewerInput): inside the message they would be scrubbed with it, and a protected
+    name typed into a search would come back as the pseudonym it stands for.
+    """
+    before, _, after = message.partition(TYPED)
+    return before, after
+
+
 def register_languages(app: Flask) -> None:
     """Flask-Babel with our catalogs; templates get ``_``, ``ngettext`` and the languages."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -117,6 +132,10 @@ def register_languages(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     install_escaped_gettext(app.jinja_env, get_translations)
     app.add_template_filter(translated)
+    app.add_template_filter(around)
     app.jinja_env.globals.update(
-        page_language=page_language, languages=LANGUAGES, language_names=LANGUAGE_NAMES
+        page_language=page_language,
+        languages=LANGUAGES,
+        language_names=LANGUAGE_NAMES,
+        typed=TYPED,
     )
