@@ -128,7 +128,7 @@ def index() -> str:
         chosen=chosen,
         sources=citation_counts(session, [incident.id for incident in page.items]),
         violation_options=[(vt.key, vt.label) for vt in violation_types(session)],
-        status_options=[(status, status) for status in INCIDENT_STATUSES],
+        status_options=[(status, _(status)) for status in INCIDENT_STATUSES],
         humanize=human_date,
     )
 
