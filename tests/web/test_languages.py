@@ -10,7 +10,17 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from evidence.accounts.models import User
-from tests.factories import citation, involvement, make_incident, make_place, make_source, make_unit
+from tests.factories import (
+    citation,
+    involvement,
+    make_case,
+    make_incident,
+    make_person,
+    make_place,
+    make_source,
+    make_statement,
+    make_unit,
+)
 from tests.webclient import make_users, sign_in, without_csrf
 
 
@@ -195,3 +205,52 @@ def test_a_record_page_in_each_language(
     assert date_words in text and status in text
     if language != "en":
         assert _english_words(text) == []
+
+
+@pytest.mark.parametrize("language", ["be", "ru"])
+def test_record_pages_and_team_pages_have_no_english_left(
+    client, session: Session, language: str
+) -> None:
+    source = make_source(session, title="Радыё Свабода, 2020", reliability="B")
+    unit = make_unit(session, name="ОМОН", kind="special-forces")
+    person = make_person(
+        session,
+        name="Павел Кузьміч",
+        memberships=[{"unit": unit, "title": "камандзір", "start": "2019"}],
+    )
+    place = make_place(session, name="Мінск", kind="settlement")
+    incident = make_incident(
+        session,
+        title="Збіццё ў РУУС",
+        date="2000/2001",
+        place=place.key,
+        citations=[citation(source.key, locator="с. 4")],
+        involvements=[involvement(unit=unit.key), involvement(person=person.key, role="commander")],
+    )
+    statement = make_statement(
+        session,
+        witness=person,
+        text="Паказанні.",
+        taken="2020-08~",
+        incidents=[{"incident": incident, "excerpt": None}],
+    )
+    case = make_case(session, title="Справа РУУС", incidents=[incident])
+    session.commit()
+    pages = {
+        "documenter": [
+            f"/incidents/{incident.key}", f"/units/{unit.key}", f"/persons/{person.key}",
+            f"/places/{place.key}", f"/sources/{source.key}", f"/statements/{statement.key}",
+            f"/cases/{case.key}", f"/incidents/{incident.key}/edit", "/search?q=ОМОН",
+        ],
+        "lawyer": [f"/cases/{case.key}/dossiers"],
+        "admin": ["/accounts/", "/audit/", "/links/", "/reports/sourcing"],
+    }  # fmt: skip
+    for name, paths in pages.items():
+        user = client.application.test_client()
+        sign_in(user, name)
+        user.post("/language", data={"language": language, "next": "/"})
+        for path in paths:
+            page = user.get(path)
+            assert page.status_code == 200, path
+            text = _visible_text(page.data)
+            assert _english_words(text) == [], (path, _english_words(text))
