@@ -254,3 +254,14 @@ def test_record_pages_and_team_pages_have_no_english_left(
             assert page.status_code == 200, path
             text = _visible_text(page.data)
             assert _english_words(text) == [], (path, _english_words(text))
+
+
+def test_the_header_switch_works_with_its_csrf_token(app: Flask, session: Session) -> None:
+    client = app.test_client()  # CSRF on, as in production
+    page = client.get("/sign-in").get_data(as_text=True)
+    switch = page[page.index('class="language-switch"') :]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', switch).group(1)
+    assert client.post("/language", data={"language": "ru"}).status_code == 400
+    response = client.post("/language", data={"language": "ru", "csrf_token": token})
+    assert response.status_code == 302
+    assert _html_lang(client.get("/sign-in").data) == "ru"
