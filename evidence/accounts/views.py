@@ -348,7 +348,7 @@ def second_factor() -> Response | tuple[str, int] | str:
             return _signed_in(record, token, f" (recovery code; {left} left)")
         _refuse(user.name, f"second-factor code refused for account name {user.name!r}")
         form.code.errors = [
-            "this code is wrong, already used or expired; type the code your app shows now"
+            _("this code is wrong, already used or expired; type the code your app shows now")
         ]
         return render_template("accounts/second_factor.html", form=form), 401
     db.commit()
@@ -521,7 +521,7 @@ def two_factor() -> Response | tuple[str, int] | str:
         else:
             log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
             db.commit()
-            return _recovery_codes_page(codes, "Two-factor sign-in is on")
+            return _recovery_codes_page(codes, _("Two-factor sign-in is on"))
     uri = totp.provisioning_uri(secret, current_user.name, current_app.config["TOTP_ISSUER"])
     page = render_template(
         "accounts/two_factor.html",
@@ -552,10 +552,10 @@ def renew_recovery_codes() -> Response | tuple[str, int]:
             codes = totp.new_recovery_codes(db, current_user)
             log_event(db, "recovery-codes-renewed", f"{name} made new recovery codes")
             db.commit()
-            return _recovery_codes_page(codes, "New recovery codes")
+            return _recovery_codes_page(codes, _("New recovery codes"))
         _refuse(name, f"second-factor code refused on the account page of {name!r}")
         form.code.errors = [
-            "this code is wrong, already used or expired; type the code your app shows now"
+            _("this code is wrong, already used or expired; type the code your app shows now")
         ]
     return _my_account_page(code_form=form), 400
 

@@ -131,7 +131,9 @@ def new() -> str | Response:
     except RequestEntityTooLarge:
         # Flask refused the body before reading it: nothing was received or stored.
         form = UploadForm(formdata=None)
-        form.file.errors = [f"larger than the limit of {limit}; nothing was stored"]
+        form.file.errors = [
+            _("larger than the limit of %(limit)s; nothing was stored", limit=limit)
+        ]
         return render_template("exhibits/new.html", form=form, limit=limit), 413
     if submitted:
         session = get_session()
@@ -203,7 +205,9 @@ def redacted_copy(key: str) -> tuple[str, int] | Response:
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = RedactedCopyForm(formdata=None)
-        form.file.errors = [f"larger than the limit of {describe_size(_max_bytes())}"]
+        form.file.errors = [
+            _("larger than the limit of %(limit)s", limit=describe_size(_max_bytes()))
+        ]
         return _show_page(detail, copy_form=form), 413
     if submitted:
         session = get_session()
