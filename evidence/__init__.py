@@ -262,7 +262,9 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     title, default_message = ERROR_PAGES.get(status, ERROR_PAGES[500])
     title, message = gettext(title), gettext(message or default_message)
     try:
-        page = render_template("errors/error.html", status=status, title=title, message=message)
+        page = render_template(
+            "errors/error.html", status=status, title=title, message=message, error_page=True
+        )
     except Exception:  # the layout itself failed (e.g. the database is down)
         text = escape(message)
         page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
