@@ -7,17 +7,21 @@ a plural without all its forms, or a compiled .mo that is not its .po fails here
 
 from __future__ import annotations
 
+import gettext
 import io
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from markupsafe import escape
 
-from evidence.catalogs import CATALOG_DIR
+from evidence.catalogs import CATALOG_DIR, install_escaped_gettext
+from evidence.web.language import LazyText
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {
@@ -95,3 +99,28 @@ def test_compiled_catalogs_are_up_to_date(language: str) -> None:
     write_mo(compiled, _catalog(language))
     path = CATALOG_DIR / language / "LC_MESSAGES" / "messages.mo"
     assert path.read_bytes() == compiled.getvalue(), f"{path} is stale: `make translations`"
+
+
+class _HostileCatalog(gettext.NullTranslations):
+    """A catalog whose translator slipped markup in."""
+
+    def gettext(self, message: str) -> str:
+        return "<script>alert(1)</script> %(name)s"
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return "<b>%(num)d</b>"
+
+
+def test_a_translation_cannot_add_markup_to_a_page() -> None:
+    environment = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    install_escaped_gettext(environment, _HostileCatalog)
+    page = environment.from_string(
+        '{{ _("Hello %(name)s", name="<i>") }} {{ ngettext("%(num)d a", "%(num)d b", 2) }}'
+    ).render()
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;" in page and "&lt;b&gt;2&lt;/b&gt;" in page and "&lt;i&gt;" in page
+
+
+def test_a_lazy_form_label_is_escaped_as_text() -> None:
+    label = LazyText(lambda: "<img src=x onerror=alert(1)>")
+    assert str(escape(label)) == "&lt;img src=x onerror=alert(1)&gt;"
