@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -243,7 +244,12 @@ def _unsourced_involvements(session: Session, protection: Protection, limit: int
         if involvement.person is not None:
             actor = protection.person_label(involvement.person)
         incident = involvement.incident
-        label = f"{actor} — {involvement.role} in {protection.scrub(incident.title)}"
+        label = _(
+            "%(actor)s — %(role)s in %(incident)s",
+            actor=actor,
+            role=_(involvement.role),
+            incident=protection.scrub(incident.title),
+        )
         items.append((label, record_url("incident", incident.key)))
     return Unsourced(translatable("Involvements without a source"), total, items)
 
@@ -261,7 +267,11 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
     items = []
     for membership in _first(session, loaded, limit, total):
         person = membership.person
-        label = f"{protection.person_label(person)} — member of {membership.unit.name}"
+        label = _(
+            "%(person)s — member of %(unit)s",
+            person=protection.person_label(person),
+            unit=membership.unit.name,
+        )
         url = None if protection.is_protected(person) else record_url("person", person.key)
         items.append((label, url))
     return Unsourced(translatable("Memberships without a source"), total, items)
