@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from flask_babel import gettext
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -32,7 +33,7 @@ from evidence.interchange.records import ENTITY_OF_MODEL, load_records
 from evidence.records import KEY_PATTERN, KeyedRecord, utcnow
 from evidence.vocabularies import translatable
 from evidence.web.input import BoundedForm
-from evidence.web.language import lazy_gettext
+from evidence.web.language import DEFAULT_LANGUAGE, LazyText, lazy_gettext, page_language
 
 KEY_RE = re.compile(KEY_PATTERN)
 MAX_KEY_LENGTH = limits.KEY
@@ -499,6 +500,25 @@ def autocomplete(
 EDTF_EXAMPLES = dates.EXAMPLES
 
 
+UNREADABLE_DATE = translatable(
+    '"%(text)s" is not a date that can be read: write it as you would say it (10.08.2020,'
+    " about August 2020, between 2000 and 2001) or as EDTF: %(examples)s"
+)
+
+
+def unreadable_date(text: str, details: str) -> LazyText:
+    """Why a date was refused, in the page's language: in English the parser's own words,
+    which name the exact problem; in Belarusian and Russian a translated refusal with
+    examples (the parser's details exist in English only)."""
+
+    def message() -> str:
+        if page_language() == DEFAULT_LANGUAGE:
+            return details
+        return gettext(UNREADABLE_DATE) % {"text": text, "examples": EDTF_EXAMPLES}
+
+    return LazyText(message)
+
+
 class EdtfDate:
     """WTForms validator: the field holds a date phrase or EDTF date (or is empty)."""
 
@@ -509,7 +529,7 @@ class EdtfDate:
             try:
                 to_edtf(text)
             except dates.InvalidDate as exc:
-                raise FieldError(str(exc)) from None
+                raise FieldError(unreadable_date(text, str(exc))) from None
 
 
 class DatePhraseField(StringField):

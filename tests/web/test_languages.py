@@ -268,3 +268,15 @@ def test_the_header_switch_works_with_its_csrf_token(app: Flask, session: Sessio
     response = client.post("/language", data={"language": "ru", "csrf_token": token})
     assert response.status_code == 302
     assert _html_lang(client.get("/sign-in").data) == "ru"
+
+
+def test_a_refused_date_is_explained_in_the_page_language(client) -> None:
+    sign_in(client, "documenter")
+    english = client.post("/incidents/new", data={"title": "T", "date": "sometime"})
+    assert "was not understood as a date" in english.get_data(as_text=True)
+    client.post("/account/language", data={"language": "be"})
+    page = client.post("/incidents/new", data={"title": "T", "date": "sometime"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "«sometime» — гэта не дата, якую можна прачытаць" in text
+    assert "was not understood as a date" not in text
