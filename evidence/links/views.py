@@ -59,7 +59,8 @@ def link_status_badge(status: str) -> dict[str, str]:
         tone = "badge"
     else:
         tone = "badge badge-warning"
-    return {"label": SOURCE_STATUS_LABELS.get(status, status), "class": tone}
+    label = _(SOURCE_STATUS_LABELS[status]) if status in SOURCE_STATUS_LABELS else status
+    return {"label": label, "class": tone}
 
 
 @bp.app_template_global()
