@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from evidence.services_common import edtf_field, reference_field
+from evidence.services_common import edtf_field, reference_field, vocabulary_choices
 from evidence.web.input import BoundedForm
 from evidence.web.language import lazy_gettext
 
@@ -54,7 +54,9 @@ class RedactedCopyForm(BoundedForm):
 
 
 class CustodyForm(BoundedForm):
-    action = SelectField(lazy_gettext("Event"), choices=list(REPORTED_CUSTODY_ACTIONS))
+    action = SelectField(
+        lazy_gettext("Event"), choices=vocabulary_choices(REPORTED_CUSTODY_ACTIONS)
+    )
     note = TextAreaField(
         lazy_gettext("Note"),
         validators=[InputRequired(lazy_gettext("say what happened"))],
