@@ -8,7 +8,7 @@ AXE := tests/browser/node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test demo lint format bench browser-deps
+.PHONY: run test demo lint format bench browser-deps translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After changing an English string: extract, merge into the Belarusian and Russian
+# catalogs (translate what is new, then run this again), compile.
+CATALOGS := evidence/translations
+translations: $(STAMP)
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k lazy_gettext -k translatable --no-location --sort-output -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel --quiet update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py

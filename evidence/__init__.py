@@ -9,11 +9,14 @@ from typing import Any
 
 from flask import Flask, abort, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
 from markupsafe import escape
 
 from evidence.config import STATIC_DIR, TEMPLATES_DIR, Config
+from evidence.vocabularies import translatable
 from evidence.web.headers import register_security_headers
 from evidence.web.input import register_input_limits
+from evidence.web.language import register_languages
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -38,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_database(app, config)
     register_queue(app)
     register_extensions(app)
+    register_languages(app)
     register_security_headers(app)
     register_input_limits(app)
     register_blueprints(app)
@@ -127,7 +131,8 @@ def register_extensions(app: Flask) -> None:
 
     login_manager = LoginManager(app)
     login_manager.login_view = "accounts.sign_in"
-    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message = translatable("Please sign in to open that page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     # Server-side sessions (evidence/accounts/views.py) replace Flask-Login's protection,
     # which would also tie a session to an IP address that Tor and mobile networks change.
@@ -215,23 +220,39 @@ def register_blueprints(app: Flask) -> None:
 
 
 ERROR_PAGES = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "Your account's role does not allow this. Ask an admin if you need it."),
-    404: ("Not found", "There is nothing at this address. It may have been mistyped."),
-    405: ("Not allowed here", "This page cannot be used that way."),
-    409: (
-        "Changed by someone else",
-        "Someone else changed this record while you were editing it. Nothing was overwritten: "
-        "open the record again to see the current version and redo your change.",
+    400: (
+        translatable("Bad request"),
+        translatable("The request could not be understood. Go back and try again."),
     ),
-    413: ("Too large", "What you sent is larger than this site accepts."),
+    403: (
+        translatable("Not allowed"),
+        translatable("Your account's role does not allow this. Ask an admin if you need it."),
+    ),
+    404: (
+        translatable("Not found"),
+        translatable("There is nothing at this address. It may have been mistyped."),
+    ),
+    405: (translatable("Not allowed here"), translatable("This page cannot be used that way.")),
+    409: (
+        translatable("Changed by someone else"),
+        translatable(
+            "Someone else changed this record while you were editing it. Nothing was "
+            "overwritten: open the record again to see the current version and redo your change."
+        ),
+    ),
+    413: (
+        translatable("Too large"),
+        translatable("What you sent is larger than this site accepts."),
+    ),
     500: (
-        "Something went wrong",
-        "The server failed to complete the request and nothing was saved. Please try again; "
-        "if it keeps happening, tell an admin the time it happened.",
+        translatable("Something went wrong"),
+        translatable(
+            "The server failed to complete the request and nothing was saved. Please try again; "
+            "if it keeps happening, tell an admin the time it happened."
+        ),
     ),
 }
-CSRF_EXPIRED = (
+CSRF_EXPIRED = translatable(
     "The form expired or was sent without its security token, so nothing was saved. "
     "Go back, reload the page and send the form again."
 )
@@ -240,12 +261,13 @@ CSRF_EXPIRED = (
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     """The friendly error page for a status; falls back to plain text if the layout fails."""
     title, default_message = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    title, message = gettext(title), gettext(message or default_message)
     try:
         page = render_template(
-            "errors/error.html", status=status, title=title, message=message or default_message
+            "errors/error.html", status=status, title=title, message=message, error_page=True
         )
     except Exception:  # the layout itself failed (e.g. the database is down)
-        text = escape(message or default_message)
+        text = escape(message)
         page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"
     return page, status
 

@@ -243,64 +243,259 @@ def is_valid(text: str) -> bool:
     return True
 
 
-def _humanize_point(text: str) -> str:
+NOMINATIVE, GENITIVE, ACCUSATIVE = "nominative", "genitive", "accusative"
+
+
+@dataclass(frozen=True)
+class DateWords:
+    """How one language says an uncertain date.
+
+    Belarusian and Russian decline: "жнівень 2020" alone, "каля жніўня 2020" after
+    "about". Each phrase names the case its date takes; ``months``, ``seasons`` and
+    ``decades`` give each case's form (the accusative of these is the nominative, save
+    two seasons).
+    """
+
+    months: dict[str, tuple[str, ...]]  # case -> 12 month names
+    seasons: dict[str, dict[int, str]]  # case -> season code -> name
+    decade: dict[str, str]  # case -> format with {decade}
+    day: str  # {day} {month} {year}, the month always in the case a day takes
+    day_month_case: str
+    about: tuple[str, str]
+    uncertain: str
+    unknown: str
+    between: tuple[str, str, str]
+    until: tuple[str, str]
+    until_start_unknown: tuple[str, str]
+    from_onwards: tuple[str, str]
+    from_end_unknown: tuple[str, str]
+    or_earlier: tuple[str, str]
+    or_later: tuple[str, str]
+    member_range: tuple[str, str, str]
+    one_of: str
+    all_of: str
+
+
+def _same_in_every_case(forms: tuple[str, ...] | dict[int, str] | str) -> dict:
+    return {NOMINATIVE: forms, GENITIVE: forms, ACCUSATIVE: forms}
+
+
+ENGLISH = DateWords(
+    months=_same_in_every_case(tuple(MONTHS[1:])),
+    seasons=_same_in_every_case(SEASONS),
+    decade=_same_in_every_case("the {decade}s"),
+    day="{day} {month} {year}",
+    day_month_case=NOMINATIVE,
+    about=("about {date}", NOMINATIVE),
+    uncertain="{date} (uncertain)",
+    unknown="date unknown",
+    between=("between {start} and {end}", NOMINATIVE, NOMINATIVE),
+    until=("until {date}", NOMINATIVE),
+    until_start_unknown=("until {date} (start unknown)", NOMINATIVE),
+    from_onwards=("from {date} onwards", NOMINATIVE),
+    from_end_unknown=("from {date} (end unknown)", NOMINATIVE),
+    or_earlier=("{date} or earlier", NOMINATIVE),
+    or_later=("{date} or later", NOMINATIVE),
+    member_range=("{start} to {end}", NOMINATIVE, NOMINATIVE),
+    one_of="or",
+    all_of="and",
+)
+_BELARUSIAN_MONTHS = [
+    "студзень",
+    "люты",
+    "сакавік",
+    "красавік",
+    "травень",
+    "чэрвень",
+    "ліпень",
+    "жнівень",
+    "верасень",
+    "кастрычнік",
+    "лістапад",
+    "снежань",
+]
+BELARUSIAN = DateWords(
+    months={
+        NOMINATIVE: tuple(_BELARUSIAN_MONTHS),
+        GENITIVE: tuple(
+            [
+                "студзеня",
+                "лютага",
+                "сакавіка",
+                "красавіка",
+                "траўня",
+                "чэрвеня",
+                "ліпеня",
+                "жніўня",
+                "верасня",
+                "кастрычніка",
+                "лістапада",
+                "снежня",
+            ]
+        ),
+        ACCUSATIVE: tuple(_BELARUSIAN_MONTHS),
+    },
+    seasons={
+        NOMINATIVE: {21: "вясна", 22: "лета", 23: "восень", 24: "зіма"},
+        GENITIVE: {21: "вясны", 22: "лета", 23: "восені", 24: "зімы"},
+        ACCUSATIVE: {21: "вясну", 22: "лета", 23: "восень", 24: "зіму"},
+    },
+    decade={NOMINATIVE: "{decade}-я", GENITIVE: "{decade}-х", ACCUSATIVE: "{decade}-я"},
+    day="{day} {month} {year}",
+    day_month_case=GENITIVE,
+    about=("каля {date}", GENITIVE),
+    uncertain="{date} (недакладна)",
+    unknown="дата невядомая",
+    between=("з {start} па {end}", GENITIVE, ACCUSATIVE),
+    until=("да {date}", GENITIVE),
+    until_start_unknown=("да {date} (пачатак невядомы)", GENITIVE),
+    from_onwards=("з {date} і пазней", GENITIVE),
+    from_end_unknown=("з {date} (канец невядомы)", GENITIVE),
+    or_earlier=("{date} ці раней", NOMINATIVE),
+    or_later=("{date} ці пазней", NOMINATIVE),
+    member_range=("з {start} па {end}", GENITIVE, ACCUSATIVE),
+    one_of="ці",
+    all_of="і",
+)
+_RUSSIAN_MONTHS = [
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+]
+RUSSIAN = DateWords(
+    months={
+        NOMINATIVE: tuple(_RUSSIAN_MONTHS),
+        GENITIVE: tuple(
+            [
+                "января",
+                "февраля",
+                "марта",
+                "апреля",
+                "мая",
+                "июня",
+                "июля",
+                "августа",
+                "сентября",
+                "октября",
+                "ноября",
+                "декабря",
+            ]
+        ),
+        ACCUSATIVE: tuple(_RUSSIAN_MONTHS),
+    },
+    seasons={
+        NOMINATIVE: {21: "весна", 22: "лето", 23: "осень", 24: "зима"},
+        GENITIVE: {21: "весны", 22: "лета", 23: "осени", 24: "зимы"},
+        ACCUSATIVE: {21: "весну", 22: "лето", 23: "осень", 24: "зиму"},
+    },
+    decade={NOMINATIVE: "{decade}-е", GENITIVE: "{decade}-х", ACCUSATIVE: "{decade}-е"},
+    day="{day} {month} {year}",
+    day_month_case=GENITIVE,
+    about=("около {date}", GENITIVE),
+    uncertain="{date} (неточно)",
+    unknown="дата неизвестна",
+    between=("с {start} по {end}", GENITIVE, ACCUSATIVE),
+    until=("до {date}", GENITIVE),
+    until_start_unknown=("до {date} (начало неизвестно)", GENITIVE),
+    from_onwards=("с {date} и позже", GENITIVE),
+    from_end_unknown=("с {date} (конец неизвестен)", GENITIVE),
+    or_earlier=("{date} или раньше", NOMINATIVE),
+    or_later=("{date} или позже", NOMINATIVE),
+    member_range=("с {start} по {end}", GENITIVE, ACCUSATIVE),
+    one_of="или",
+    all_of="и",
+)
+DATE_WORDS = {"en": ENGLISH, "be": BELARUSIAN, "ru": RUSSIAN}
+
+
+def _humanize_point(text: str, words: DateWords, case: str = NOMINATIVE) -> str:
     try:
         point = _point(text, text)
     except InvalidDate:
         return text
+    qualified_case = words.about[1] if point.qualifier in "~%" and point.qualifier else case
     year = point.year
-    words = f"the {year.replace('X', '0')}s" if "X" in year else year
     if point.season:
-        return f"{SEASONS[point.season]} {words}"
-    if point.month and point.month != "XX":
-        words = f"{MONTHS[int(point.month)]} {words}"
+        return f"{words.seasons[qualified_case][point.season]} {year}"
+    if "X" in year:
+        phrase = words.decade[qualified_case].format(decade=year.replace("X", "0"))
+    elif point.month and point.month != "XX":
+        month = int(point.month) - 1
         if point.day and point.day != "XX":
-            words = f"{int(point.day)} {words}"
+            phrase = words.day.format(
+                day=int(point.day), month=words.months[words.day_month_case][month], year=year
+            )
+        else:
+            phrase = f"{words.months[qualified_case][month]} {year}"
+    else:
+        phrase = year
     if point.qualifier == "?":
-        return f"{words} (uncertain)"
+        return words.uncertain.format(date=phrase)
     if point.qualifier == "~":
-        return f"about {words}"
+        return words.about[0].format(date=phrase)
     if point.qualifier == "%":
-        return f"about {words} (uncertain)"
-    return words
+        return words.uncertain.format(date=words.about[0].format(date=phrase))
+    return phrase
 
 
-def _humanize_member(member: str) -> str:
+def _phrase(pattern: tuple[str, str], text: str, words: DateWords) -> str:
+    return pattern[0].format(date=_humanize_point(text, words, pattern[1]))
+
+
+def _span(pattern: tuple[str, str, str], start: str, end: str, words: DateWords) -> str:
+    template, start_case, end_case = pattern
+    return template.format(
+        start=_humanize_point(start, words, start_case), end=_humanize_point(end, words, end_case)
+    )
+
+
+def _humanize_member(member: str, words: DateWords) -> str:
     first, dots, last = member.partition("..")
     if not dots:
-        return _humanize_point(member)
+        return _humanize_point(member, words)
     if not first:
-        return f"{_humanize_point(last)} or earlier"
+        return _phrase(words.or_earlier, last, words)
     if not last:
-        return f"{_humanize_point(first)} or later"
-    return f"{_humanize_point(first)} to {_humanize_point(last)}"
+        return _phrase(words.or_later, first, words)
+    return _span(words.member_range, first, last, words)
 
 
-def _humanize_set(members: list[str], joiner: str) -> str:
-    words = [_humanize_member(member) for member in members]
-    if len(words) == 1:
-        return words[0]
-    return f"{', '.join(words[:-1])} {joiner} {words[-1]}"
+def _humanize_set(members: list[str], joiner: str, words: DateWords) -> str:
+    rendered = [_humanize_member(member, words) for member in members]
+    if len(rendered) == 1:
+        return rendered[0]
+    return f"{', '.join(rendered[:-1])} {joiner} {rendered[-1]}"
 
 
-def humanize(text: str | None) -> str:
-    """Render an EDTF string as people read it: "between 2000 and 2001", "10 August 2020"."""
+def humanize(text: str | None, language: str = "en") -> str:
+    """Render an EDTF string as people read it: "between 2000 and 2001", "10 August 2020";
+    in Belarusian ("каля жніўня 2020") or Russian ("около августа 2020") on request."""
+    words = DATE_WORDS.get(language, ENGLISH)
     if not text:
-        return "date unknown"
+        return words.unknown
     members = _SET.fullmatch(text)
     if members:
         if members["one_of"] is not None:
-            return _humanize_set(_members(members["one_of"]), "or")
-        return _humanize_set(_members(members["all_of"]), "and")
+            return _humanize_set(_members(members["one_of"]), words.one_of, words)
+        return _humanize_set(_members(members["all_of"]), words.all_of, words)
     if "/" in text:
         start, end = text.split("/", 1)
         if start == "..":
-            return f"until {_humanize_point(end)}"
+            return _phrase(words.until, end, words)
         if start == "":
-            return f"until {_humanize_point(end)} (start unknown)"
+            return _phrase(words.until_start_unknown, end, words)
         if end == "..":
-            return f"from {_humanize_point(start)} onwards"
+            return _phrase(words.from_onwards, start, words)
         if end == "":
-            return f"from {_humanize_point(start)} (end unknown)"
-        return f"between {_humanize_point(start)} and {_humanize_point(end)}"
-    return _humanize_point(text)
+            return _phrase(words.from_end_unknown, start, words)
+        return _span(words.between, start, end, words)
+    return _humanize_point(text, words)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,13 +130,15 @@ def test_a_plain_install_starts_every_command(tmp_path: Path):
     run("audit", "verify")
     case = json.loads(run("export"))["cases"][0]["key"]
     pdf = outside / "dossier.pdf"
-    run("dossier", case, "--audience", "public", "-o", str(pdf), "--workers", "1")
+    run("dossier", case, "--audience", "public", "-o", str(pdf), "--workers", "1", "--lang", "be")
     assert pdf.read_bytes().startswith(b"%PDF")
+    contents = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Метадалогія" in contents  # the message catalogs travel inside the package too
     page = subprocess.run(
         [str(venv / "bin" / "python"), "-c", PAGE_CHECK],
         env=env, cwd=outside, capture_output=True, text=True,
     )  # fmt: skip
-    assert page.returncode == 0 and page.stdout.split() == ["200", "200"], page.stderr
+    assert page.returncode == 0 and page.stdout.split() == ["200", "200", "be"], page.stderr
 
 
 # The sign-in page and its stylesheet, served by the installed package.
@@ -143,4 +146,6 @@ PAGE_CHECK = """
 from evidence import create_app
 client = create_app().test_client()
 print(client.get("/sign-in").status_code, client.get("/static/css/app.css").status_code)
+page = client.get("/sign-in", headers={"Accept-Language": "be"}).get_data(as_text=True)
+print("be" if '<html lang="be">' in page and "Увайсці" in page else "no Belarusian")
 """

@@ -26,6 +26,9 @@ class User(Versioned, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The interface language the account chose (evidence.vocabularies.LANGUAGES); none:
+    # the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     @property
     def key(self) -> str:

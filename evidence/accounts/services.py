@@ -23,7 +23,7 @@ from evidence.accounts.passwords import (
 from evidence.accounts.sessions import end_sessions
 from evidence.audit.log import log_event
 from evidence.core.validation import ValidationError
-from evidence.vocabularies import ROLES
+from evidence.vocabularies import LANGUAGES, ROLES
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 
@@ -99,6 +99,14 @@ def change_role(session: Session, user: User, role: str) -> None:
         user.role = role
         session.flush()
         end_all_sessions(session, user, f"role changed to {role}")
+
+
+def set_language(session: Session, user: User, language: str | None) -> None:
+    """The account's interface language (one of LANGUAGES), or None to follow the browser."""
+    if language is not None and language not in LANGUAGES:
+        raise ValidationError({"language": f"must be one of {', '.join(LANGUAGES)}"})
+    user.language = language
+    session.flush()
 
 
 def set_active(session: Session, user: User, active: bool) -> None:

@@ -41,6 +41,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -51,6 +53,7 @@ from evidence.accounts.forms import (
     CodeForm,
     ConfirmForm,
     EnrolForm,
+    LanguageForm,
     NewAccountForm,
     PasswordForm,
     RoleForm,
@@ -65,6 +68,7 @@ from evidence.accounts.services import (
     end_all_sessions,
     list_users,
     set_active,
+    set_language,
     set_password,
 )
 from evidence.accounts.sessions import (
@@ -95,7 +99,9 @@ from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
+from evidence.vocabularies import translatable
 from evidence.web.forms import show_errors
+from evidence.web.language import chosen_language, remember_language
 
 bp = Blueprint("accounts", __name__)
 
@@ -103,10 +109,12 @@ SESSION_TOKEN = "sid"
 # What a signed-in user whose role requires two-factor sign-in may open before setting it up.
 ENROLMENT_ENDPOINTS = frozenset({"accounts.two_factor", "accounts.sign_out", "static"})
 SESSION_END_MESSAGES = {
-    IDLE: "You were signed out after a period of inactivity. Please sign in again.",
-    LIFETIME: "Your session reached its maximum length. Please sign in again.",
-    ENDED: "Your session was ended (signed out elsewhere, or the account's password, role or"
-    " status changed). Please sign in again.",
+    IDLE: translatable("You were signed out after a period of inactivity. Please sign in again."),
+    LIFETIME: translatable("Your session reached its maximum length. Please sign in again."),
+    ENDED: translatable(
+        "Your session was ended (signed out elsewhere, or the account's password, role or"
+        " status changed). Please sign in again."
+    ),
 }
 
 
@@ -187,7 +195,7 @@ def check_session() -> Response | None:
         session.clear()
         if request.endpoint == "accounts.sign_in":
             return None
-        flash(SESSION_END_MESSAGES[lookup.ended], "info")
+        flash(_(SESSION_END_MESSAGES[lookup.ended]), "info")
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("accounts.sign_in", next=target))
     user = lookup.record.user if lookup.record else None
@@ -197,25 +205,32 @@ def check_session() -> Response | None:
         and not user.has_two_factor
         and request.endpoint not in ENROLMENT_ENDPOINTS
     ):
-        flash("Your role requires two-factor sign-in. Set it up to continue.", "info")
+        flash(_("Your role requires two-factor sign-in. Set it up to continue."), "info")
         return redirect(url_for("accounts.two_factor"))
     return None
 
 
 def _pause_text(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} seconds"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     if seconds < 7200:
-        return f"{(seconds + 59) // 60} minutes"
-    return f"{(seconds + 3599) // 3600} hours"
+        return ngettext("%(num)d minute", "%(num)d minutes", (seconds + 59) // 60)
+    return ngettext("%(num)d hour", "%(num)d hours", (seconds + 3599) // 3600)
 
 
 def _paused(template: str, waiting: Pause, **context: object) -> Response:
-    whose = "for this account" if waiting.by_account else "from your network address"
-    message = (
-        f"Too many failed sign-ins {whose}. Wait {_pause_text(waiting.seconds)} before trying"
-        " again, or ask an admin to unlock the account."
-    )
+    if waiting.by_account:
+        message = _(
+            "Too many failed sign-ins for this account. Wait %(time)s before trying again,"
+            " or ask an admin to unlock the account.",
+            time=_pause_text(waiting.seconds),
+        )
+    else:
+        message = _(
+            "Too many failed sign-ins from your network address. Wait %(time)s before trying"
+            " again, or ask an admin to unlock the account.",
+            time=_pause_text(waiting.seconds),
+        )
     response = make_response(render_template(template, paused=message, **context), 429)
     response.headers["Retry-After"] = str(waiting.seconds)
     return response
@@ -305,7 +320,7 @@ def second_factor() -> Response | tuple[str, int] | str:
     if record is None:
         db.commit()
         session.clear()
-        flash("Sign in with your account name and password first.", "info")
+        flash(_("Sign in with your account name and password first."), "info")
         return redirect(url_for("accounts.sign_in"))
     user = record.user
     form = CodeForm()
@@ -323,13 +338,17 @@ def second_factor() -> Response | tuple[str, int] | str:
             token = complete_session(db, record, now())
             if left <= 3:
                 flash(
-                    f"You have {left} recovery code(s) left. Make new ones on My account.",
+                    ngettext(
+                        "You have %(num)d recovery code left. Make new ones on My account.",
+                        "You have %(num)d recovery codes left. Make new ones on My account.",
+                        left,
+                    ),
                     "info",
                 )
             return _signed_in(record, token, f" (recovery code; {left} left)")
         _refuse(user.name, f"second-factor code refused for account name {user.name!r}")
         form.code.errors = [
-            "this code is wrong, already used or expired; type the code your app shows now"
+            _("this code is wrong, already used or expired; type the code your app shows now")
         ]
         return render_template("accounts/second_factor.html", form=form), 401
     db.commit()
@@ -347,7 +366,7 @@ def sign_out() -> Response:
     db.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 
 
@@ -362,6 +381,7 @@ def _my_account_page(code_form: CodeForm | None = None) -> str:
         user_sessions=open_sessions(db, user, at=now(), limits=session_limits()),
         this_session=current_user_session(),
         code_form=code_form or CodeForm(formdata=None),
+        language_form=LanguageForm(formdata=None, language=user.language or ""),
         recovery_codes_left=totp.unused_recovery_codes(db, user) if user.has_two_factor else 0,
         two_factor_required=two_factor_required(user),
     )
@@ -379,6 +399,37 @@ def _recovery_codes_page(codes: list[str], heading: str) -> Response:
 @requires(SESSION)
 def me() -> str:
     return _my_account_page()
+
+
+@bp.post("/account/language")
+@requires(SESSION)
+def change_my_language() -> Response:
+    """The account's interface language, from its settings page."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    set_language(db, current_user, form.language.data or None)
+    db.commit()
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("accounts.me"))
+
+
+@bp.post("/language")
+@requires(PUBLIC)
+def switch_language() -> Response:
+    """The switch in the header: this browser's language, and the account's once signed in."""
+    language = chosen_language(request.form.get("language"))
+    if language is None or not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        db = get_session()
+        set_language(db, current_user, language)
+        db.commit()
+    response = redirect(safe_next(request.form.get("next")))
+    return remember_language(
+        response, language, secure=bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    )
 
 
 @bp.post("/account/sessions/<int:session_id>/end")
@@ -399,9 +450,9 @@ def end_my_session(session_id: int) -> Response:
     if this_one:
         logout_user()
         session.clear()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
         return redirect(url_for("accounts.sign_in"))
-    flash(f"The session in {client} is ended.", "success")
+    flash(_("The session in %(client)s is ended.", client=client), "success")
     return redirect(url_for("accounts.me"))
 
 
@@ -413,7 +464,9 @@ def end_my_other_sessions() -> Response:
         abort(400)
     ended = end_all_sessions(db, current_user, "ended by their owner", keep=current_user_session())
     db.commit()
-    flash(f"{ended} other session(s) ended.", "success")
+    flash(
+        ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended), "success"
+    )
     return redirect(url_for("accounts.me"))
 
 
@@ -443,7 +496,7 @@ def change_my_password() -> Response | tuple[str, int] | str:
                 _refuse(name, f"current password refused on the password page of {name!r}")
             return render_template("accounts/change_password.html", form=form), 400
         db.commit()
-        flash("Your password is changed. Your other sessions were ended.", "success")
+        flash(_("Your password is changed. Your other sessions were ended."), "success")
         return redirect(url_for("accounts.me"))
     return render_template("accounts/change_password.html", form=form)
 
@@ -468,7 +521,7 @@ def two_factor() -> Response | tuple[str, int] | str:
         else:
             log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
             db.commit()
-            return _recovery_codes_page(codes, "Two-factor sign-in is on")
+            return _recovery_codes_page(codes, _("Two-factor sign-in is on"))
     uri = totp.provisioning_uri(secret, current_user.name, current_app.config["TOTP_ISSUER"])
     page = render_template(
         "accounts/two_factor.html",
@@ -499,10 +552,10 @@ def renew_recovery_codes() -> Response | tuple[str, int]:
             codes = totp.new_recovery_codes(db, current_user)
             log_event(db, "recovery-codes-renewed", f"{name} made new recovery codes")
             db.commit()
-            return _recovery_codes_page(codes, "New recovery codes")
+            return _recovery_codes_page(codes, _("New recovery codes"))
         _refuse(name, f"second-factor code refused on the account page of {name!r}")
         form.code.errors = [
-            "this code is wrong, already used or expired; type the code your app shows now"
+            _("this code is wrong, already used or expired; type the code your app shows now")
         ]
     return _my_account_page(code_form=form), 400
 
@@ -530,7 +583,10 @@ def new() -> str | Response:
             show_errors(form, error)
         else:
             db.commit()
-            flash(f"Account {user.name} created as {user.role}.", "success")
+            flash(
+                _("Account %(name)s created as %(role)s.", name=user.name, role=_(user.role)),
+                "success",
+            )
             return redirect(url_for("accounts.show", user_id=user.id))
     return render_template("accounts/new.html", form=form)
 
@@ -588,7 +644,11 @@ def role(user_id: int) -> str | Response | tuple[str, int]:
         form,
         "role_form",
         lambda: change_role(get_session(), user, form.role.data),
-        f"{user.name} now has the role {form.role.data}; their open sessions were ended.",
+        _(
+            "%(name)s now has the role %(role)s; their open sessions were ended.",
+            name=user.name,
+            role=_(form.role.data),
+        ),
     )
 
 
@@ -603,7 +663,7 @@ def password(user_id: int) -> str | Response | tuple[str, int]:
         form,
         "password_form",
         lambda: set_password(get_session(), user, form.password.data, keep=own),
-        f"A new password is set for {user.name}; their open sessions were ended.",
+        _("A new password is set for %(name)s; their open sessions were ended.", name=user.name),
     )
 
 
@@ -615,7 +675,15 @@ def end_sessions_of(user_id: int) -> Response:
         keep = current_user_session() if user.id == current_user.id else None
         ended = end_all_sessions(get_session(), user, f"ended by {current_user.name}", keep=keep)
         get_session().commit()
-        flash(f"{ended} session(s) of {user.name} ended.", "success")
+        flash(
+            ngettext(
+                "%(num)d session of %(name)s ended.",
+                "%(num)d sessions of %(name)s ended.",
+                ended,
+                name=user.name,
+            ),
+            "success",
+        )
     return redirect(url_for("accounts.show", user_id=user.id))
 
 
@@ -630,7 +698,12 @@ def _set_active(user_id: int, active: bool) -> Response:
             flash(str(error).partition(": ")[2], "error")
         else:
             get_session().commit()
-            flash(f"{user.name} is {'enabled' if active else 'disabled'}.", "success")
+            flash(
+                _("%(name)s is enabled.", name=user.name)
+                if active
+                else _("%(name)s is disabled.", name=user.name),
+                "success",
+            )
     return redirect(url_for("accounts.show", user_id=user.id))
 
 

@@ -25,6 +25,7 @@ from evidence.audit.services import history
 from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.protection import current_protection
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -49,7 +50,7 @@ add_write_routes(
         create_unit,
         update_unit,
         template="units/form.html",
-        noun="unit",
+        noun=translatable("unit"),
         merge_kind="unit",
     ),
 )
@@ -61,7 +62,7 @@ add_write_routes(
         create_person,
         update_person,
         template="persons/form.html",
-        noun="person",
+        noun=translatable("person"),
         merge_kind="person",
     ),
 )

@@ -23,17 +23,18 @@ from evidence.audit.log import append, default_actor, lock_head
 from evidence.audit.models import AuditRead, AuditReadHead
 from evidence.core.timestamps import iso_utc, utcnow
 from evidence.protection import PUBLIC, Protection
+from evidence.vocabularies import translatable
 
 # What each read action takes out, as the review and a record's history name it.
 READ_ACTIONS = {
-    "dossier-generated": "dossier generated",
-    "dossier-downloaded": "dossier downloaded",
-    "sealed-annex-downloaded": "sealed annex downloaded",
-    "bundle-written": "bundle written",
-    "exhibit-downloaded": "exhibit downloaded",
-    "capture-downloaded": "capture downloaded",
-    "export": "data exported",
-    "link-check": "links checked",
+    "dossier-generated": translatable("dossier generated"),
+    "dossier-downloaded": translatable("dossier downloaded"),
+    "sealed-annex-downloaded": translatable("sealed annex downloaded"),
+    "bundle-written": translatable("bundle written"),
+    "exhibit-downloaded": translatable("exhibit downloaded"),
+    "capture-downloaded": translatable("capture downloaded"),
+    "export": translatable("data exported"),
+    "link-check": translatable("links checked"),
 }
 
 BODY_FIELDS = ("at", "actor", "action", "entity", "record_key", "what", "detail")

@@ -8,10 +8,11 @@ from sqlalchemy import JSON, ColumnElement, Select, literal, null, select, union
 from sqlalchemy.orm import Session
 
 from evidence.audit.models import AuditEntry, AuditRead
+from evidence.vocabularies import translatable
 
 # What the review can narrow the log to: things taken out (the chain of reads), changes
 # to records, and security events (sign-ins, refusals, two-factor, sessions).
-KINDS = ("reads", "changes", "security")
+KINDS = (translatable("reads"), translatable("changes"), translatable("security"))
 
 
 def history(session: Session, entity: str, record_id: int) -> list[AuditEntry | AuditRead]:

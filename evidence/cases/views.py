@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -37,6 +38,8 @@ from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.records.editing import Conflict
 from evidence.statements.models import Statement, StatementIncident
+from evidence.vocabularies import translatable
+from evidence.web.language import page_language
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -51,7 +54,7 @@ from evidence.web.record_views import (
 )
 
 bp = record_blueprint("cases", __name__, "/cases")
-NOUN = "case"
+NOUN = translatable("case")
 add_write_routes(
     bp,
     RecordRoutes(
@@ -109,7 +112,12 @@ def show(key: str) -> str:
     find = request.args.get("find", "").strip()
     found = autocomplete(session, "incidents", find, FIND_LIMIT, exclude_ids=incident_ids)
     snapshot = build_snapshot(
-        session, case.key, current_protection().audience, iso_utc(utcnow()), "case page"
+        session,
+        case.key,
+        current_protection().audience,
+        iso_utc(utcnow()),
+        "case page",
+        page_language(),
     )
     return render_template(
         "cases/show.html",
@@ -134,14 +142,14 @@ def _change_incidents(
             flash(message, "error")
         for field in form:
             for message in field.errors:
-                flash(f"{field.label.text}: {message}", "error")
+                flash(_("%(field)s: %(message)s", field=field.label.text, message=message), "error")
         return redirect(url_for("cases.show", key=case.key))
     try:
         change(case, form)
     except ValidationError as error:
         session.rollback()
         for message in error.errors.values():
-            flash(f"Incident: {message}", "error")
+            flash(_("Incident: %(message)s", message=message), "error")
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, NOUN)
@@ -157,7 +165,7 @@ def add_incident(key: str) -> Page:
     def add(case: Case, form: CaseIncidentForm) -> None:
         add_case_incident(get_session(), case, form.incident.data, form.expected_version)
 
-    return _change_incidents(key, CaseIncidentForm(), add, "Incident added to the case.")
+    return _change_incidents(key, CaseIncidentForm(), add, _("Incident added to the case."))
 
 
 @bp.post("/<key>/incidents/remove")
@@ -166,7 +174,7 @@ def remove_incident(key: str) -> Page:
     def remove(case: Case, form: CaseIncidentForm) -> None:
         remove_case_incident(get_session(), case, form.incident.data, form.expected_version)
 
-    return _change_incidents(key, CaseIncidentForm(), remove, "Incident removed from the case.")
+    return _change_incidents(key, CaseIncidentForm(), remove, _("Incident removed from the case."))
 
 
 @bp.post("/<key>/incidents/move")
@@ -177,4 +185,4 @@ def move_incident(key: str) -> Page:
             get_session(), case, form.incident.data, form.offset.data, form.expected_version
         )
 
-    return _change_incidents(key, MoveIncidentForm(), move, "Incident moved.")
+    return _change_incidents(key, MoveIncidentForm(), move, _("Incident moved."))

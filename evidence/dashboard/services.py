@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -28,16 +29,17 @@ from evidence.models import (
 )
 from evidence.protection import Protection
 from evidence.reports.services import unsourced_incidents
+from evidence.vocabularies import translatable
 
 COUNTED = (
-    ("Incidents", "incidents", Incident),
-    ("Statements", "statements", Statement),
-    ("Sources", "sources", Source),
-    ("Units", "units", Unit),
-    ("Persons", "persons", Person),
-    ("Places", "places", Place),
-    ("Cases", "cases", Case),
-    ("Exhibits", "exhibits", Exhibit),
+    (translatable("Incidents"), "incidents", Incident),
+    (translatable("Statements"), "statements", Statement),
+    (translatable("Sources"), "sources", Source),
+    (translatable("Units"), "units", Unit),
+    (translatable("Persons"), "persons", Person),
+    (translatable("Places"), "places", Place),
+    (translatable("Cases"), "cases", Case),
+    (translatable("Exhibits"), "exhibits", Exhibit),
 )
 RECENT_LIMIT = 15
 UNSOURCED_LIMIT = 10
@@ -194,7 +196,7 @@ def _unsourced_incidents(session: Session, protection: Protection, limit: int) -
         (protection.scrub(incident.title) or "", "incident", incident.key)
         for incident in _first(session, stmt, limit, total)
     ]
-    return Unsourced("Incidents without a source", total, items)
+    return Unsourced(translatable("Incidents without a source"), total, items)
 
 
 def _first(session: Session, stmt: Any, limit: int, total: int) -> list[Any]:
@@ -243,9 +245,14 @@ def _unsourced_involvements(session: Session, protection: Protection, limit: int
         if involvement.person is not None:
             actor = protection.person_label(involvement.person)
         incident = involvement.incident
-        label = f"{actor} — {involvement.role} in {protection.scrub(incident.title)}"
+        label = _(
+            "%(actor)s — %(role)s in %(incident)s",
+            actor=actor,
+            role=_(involvement.role),
+            incident=protection.scrub(incident.title),
+        )
         items.append((label, "incident", incident.key))
-    return Unsourced("Involvements without a source", total, items)
+    return Unsourced(translatable("Involvements without a source"), total, items)
 
 
 def _unsourced_memberships(session: Session, protection: Protection, limit: int) -> Unsourced:
@@ -261,7 +268,11 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
     items = []
     for membership in _first(session, loaded, limit, total):
         person = membership.person
-        label = f"{protection.person_label(person)} — member of {membership.unit.name}"
+        label = _(
+            "%(person)s — member of %(unit)s",
+            person=protection.person_label(person),
+            unit=membership.unit.name,
+        )
         key = None if protection.is_protected(person) else person.key
         items.append((label, "person", key))
-    return Unsourced("Memberships without a source", total, items)
+    return Unsourced(translatable("Memberships without a source"), total, items)

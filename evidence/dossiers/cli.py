@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 from evidence.audit.log import default_actor
 from evidence.commandline import cli_session, fail, tsa_roots
-from evidence.vocabularies import AUDIENCES
+from evidence.vocabularies import AUDIENCES, LANGUAGES
 
 if TYPE_CHECKING:
     from evidence.dossiers.services import Dossier
@@ -41,6 +41,14 @@ def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Name printed as the dossier's author.",
         ),
         click.option(
+            "--lang",
+            "language",
+            type=click.Choice(LANGUAGES),
+            default="en",
+            show_default=True,
+            help="Language of everything the dossier prints but the records themselves.",
+        ),
+        click.option(
             "--workers", type=click.IntRange(1), help="Render processes [default: CPU count]."
         ),
     ]
@@ -49,7 +57,9 @@ def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def take_snapshot(case_key: str, audience: str, generated_at: str | None, actor: str) -> Snapshot:
+def take_snapshot(
+    case_key: str, audience: str, generated_at: str | None, actor: str, language: str = "en"
+) -> Snapshot:
     """The case for the audience, in a short write transaction of its own (the snapshot may
     add the dossier's manifest secret), so that no lock is held while pages are laid out;
     a clear message and exit 1 on error."""
@@ -60,7 +70,12 @@ def take_snapshot(case_key: str, audience: str, generated_at: str | None, actor:
     with cli_session(write=True) as session:
         try:
             return snapshot_dossier(
-                session, case_key, audience, generated_by=actor, generated_at=generated_at
+                session,
+                case_key,
+                audience,
+                generated_by=actor,
+                generated_at=generated_at,
+                language=language,
             )
         except (ValidationError, CaseNotFound) as error:
             fail(str(error))
@@ -113,13 +128,14 @@ def dossier_command(
     generated_at: str | None,
     actor: str,
     workers: int | None,
+    language: str,
 ) -> None:
-    """Export a case as a verifiable PDF dossier (or its HTML) for an audience."""
+    """Export a case as a verifiable PDF dossier (or its HTML) for an audience, in a language."""
     from evidence.dossiers.render import dossier_html, write_file
     from evidence.dossiers.services import log_dossier, sealed_path
 
     output = output or Path(f"{case_key}-{audience}.{output_format}")
-    snapshot = take_snapshot(case_key, audience, generated_at, actor)
+    snapshot = take_snapshot(case_key, audience, generated_at, actor, language)
     if output_format == "html":
         digest = write_file(dossier_html(snapshot).encode("utf-8"), output)
         with cli_session(actor, write=True) as session:
@@ -193,13 +209,15 @@ def bundle_command(
     generated_at: str | None,
     actor: str,
     workers: int | None,
+    language: str,
 ) -> None:
     """Write a case bundle: a BagIt bag with the dossier, its exhibits, captures and schedule."""
     from evidence.dossiers.bundle import BundleError, write_bundle
     from evidence.dossiers.services import log_dossier
     from evidence.store import store_for
 
-    dossier = render_with_progress(take_snapshot(case_key, audience, generated_at, actor), workers)
+    snapshot = take_snapshot(case_key, audience, generated_at, actor, language)
+    dossier = render_with_progress(snapshot, workers)
     with cli_session() as session:
         try:
             report = write_bundle(session, store_for(current_app.config), dossier, output)

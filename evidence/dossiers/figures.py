@@ -12,11 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from gettext import NullTranslations as Words
 from typing import Protocol
 
 from markupsafe import Markup, escape
 
+from evidence.catalogs import catalog
 from evidence.dossiers.snapshot import ChainNode, Snapshot
+
+ENGLISH = catalog("en")
 
 FONT = "Dossier Sans, DejaVu Sans, sans-serif"
 TIMELINE_WIDTH = 480
@@ -62,17 +66,19 @@ def _years(items: Sequence[Dated]) -> tuple[int, int] | None:
     return (min(years), max(years) + 1) if years else None
 
 
-def timeline_figures(items: Sequence[Dated]) -> list[Markup]:
+def timeline_figures(items: Sequence[Dated], words: Words = ENGLISH) -> list[Markup]:
     """The case timeline cut into figures of at most TIMELINE_ROWS_PER_FIGURE rows (an SVG
     cannot break across pages), all on the same time axis."""
     span = _years(items)
     return [
-        timeline_svg(items[start : start + TIMELINE_ROWS_PER_FIGURE], span)
+        timeline_svg(items[start : start + TIMELINE_ROWS_PER_FIGURE], span, words)
         for start in range(0, max(len(items), 1), TIMELINE_ROWS_PER_FIGURE)
     ]
 
 
-def timeline_svg(items: Sequence[Dated], span: tuple[int, int] | None = None) -> Markup:
+def timeline_svg(
+    items: Sequence[Dated], span: tuple[int, int] | None = None, words: Words = ENGLISH
+) -> Markup:
     """One row per incident: a dot for a known day, a bar from the earliest to the latest
     possible day for an uncertain date, "date unknown" where nothing is known."""
     span = span or _years(items)
@@ -81,7 +87,8 @@ def timeline_svg(items: Sequence[Dated], span: tuple[int, int] | None = None) ->
     height = top + TIMELINE_ROW * len(items) + 8
     body: list[str] = []
     if span is None:
-        return _svg(TIMELINE_WIDTH, 30, [_text(4, 18, "No incident has a known date.")], "Timeline")
+        nothing = [_text(4, 18, words.gettext("No incident has a known date."))]
+        return _svg(TIMELINE_WIDTH, 30, nothing, words.gettext("Timeline"))
     first, last = span
     step = max(1, -(-(last - first) // 8))
     origin = dt.date(first, 1, 1).toordinal()
@@ -101,7 +108,7 @@ def timeline_svg(items: Sequence[Dated], span: tuple[int, int] | None = None) ->
         y = top + TIMELINE_ROW * row + TIMELINE_ROW / 2
         body.append(_text(4, y + 3, _shorten(f"{item.number}. {item.title}", 52)))
         if item.earliest is None or item.latest is None:
-            body.append(_text(axis_left, y + 3, "date unknown", 7))
+            body.append(_text(axis_left, y + 3, words.gettext("date unknown"), 7))
         elif item.earliest == item.latest:
             body.append(f'<circle cx="{x_of(item.earliest):.1f}" cy="{y:.1f}" r="3" fill="#333"/>')
         else:
@@ -110,22 +117,27 @@ def timeline_svg(items: Sequence[Dated], span: tuple[int, int] | None = None) ->
                 f'<rect x="{left:.1f}" y="{y - 3:.1f}" width="{right - left:.1f}" height="6"'
                 ' fill="#9db4cc" stroke="#333" stroke-width="0.5"/>'
             )
-    return _svg(TIMELINE_WIDTH, height, body, "Timeline of the incidents in this case")
+    return _svg(
+        TIMELINE_WIDTH, height, body, words.gettext("Timeline of the incidents in this case")
+    )
 
 
-def _people_line(node: ChainNode) -> str:
+def _people_line(node: ChainNode, words: Words) -> str:
     if not node.people:
-        return "no post holders recorded for these dates"
+        return words.gettext("no post holders recorded for these dates")
+    not_fully_known = words.gettext(" [dates not fully known]")
     shown = [
         f"{p.label}{' (' + p.title + ')' if p.title else ''}"
-        + ("" if p.dates_known else " [dates not fully known]")
+        + ("" if p.dates_known else not_fully_known)
         for p in node.people[:MAX_PEOPLE_DRAWN]
     ]
     more = len(node.people) - MAX_PEOPLE_DRAWN
-    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    return "; ".join(shown) + (
+        words.gettext("; and %(more)s more") % {"more": more} if more > 0 else ""
+    )
 
 
-def chain_svg(nodes: Sequence[ChainNode]) -> Markup:
+def chain_svg(nodes: Sequence[ChainNode], words: Words = ENGLISH) -> Markup:
     """The unit involved at the top, each superior below it and indented one step, joined
     by a line labelled with the dates the link held."""
     body: list[str] = []
@@ -133,10 +145,11 @@ def chain_svg(nodes: Sequence[ChainNode]) -> Markup:
     last_box_at: dict[int, float] = {}
     for node in nodes:
         x = 4 + node.depth * CHAIN_INDENT
-        lines = [(f"{node.name} ({node.kind})", 8, "bold")]
+        lines = [(f"{node.name} ({words.gettext(node.kind)})", 8, "bold")]
         if node.link:
-            lines.append((f"superior of the unit above: {node.link}", 7, "normal"))
-        lines.append((_people_line(node), 7, "normal"))
+            above = words.gettext("superior of the unit above: %(period)s") % {"period": node.link}
+            lines.append((above, 7, "normal"))
+        lines.append((_people_line(node, words), 7, "normal"))
         box_height = 6 + CHAIN_LINE * len(lines)
         width = CHAIN_WIDTH - x - 4
         if node.depth and node.depth - 1 in last_box_at:
@@ -157,7 +170,11 @@ def chain_svg(nodes: Sequence[ChainNode]) -> Markup:
             )
         last_box_at[node.depth] = y + box_height
         y += box_height + 6
-    title = f"Chain of command of {nodes[0].name}" if nodes else "Chain of command"
+    title = (
+        words.gettext("Chain of command of %(unit)s") % {"unit": nodes[0].name}
+        if nodes
+        else words.gettext("Chain of command")
+    )
     return _svg(CHAIN_WIDTH, y, body, title)
 
 
@@ -178,9 +195,10 @@ class CaseFigures:
 
 
 def case_figures(snapshot: Snapshot) -> CaseFigures:
+    words = catalog(snapshot.language)
     chains = [
-        ChainFigure(incident.number, incident.title, actor.label, chain_svg(actor.chain))
+        ChainFigure(incident.number, incident.title, actor.label, chain_svg(actor.chain, words))
         for incident in snapshot.incidents
         for actor in incident.units
     ]
-    return CaseFigures(timeline_figures(snapshot.incidents), chains)
+    return CaseFigures(timeline_figures(snapshot.incidents, words), chains)

@@ -37,6 +37,9 @@ class DossierJob(BackgroundJob, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)
     audience: Mapped[str] = mapped_column(String(16), nullable=False)
+    language: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="en", server_default="en"
+    )
     requested_by: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     requested_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow

@@ -45,11 +45,12 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from evidence.catalogs import catalog, install_escaped_gettext
 from evidence.config import REPORTS_DIR
 from evidence.dossiers.figures import chain_svg, timeline_figures
 from evidence.dossiers.manifest import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot
-from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 
 SCHEME = "report:"
 PDF_VARIANT = "pdf/a-3b"
@@ -123,34 +124,54 @@ class PartResult:
     anchors: dict[str, int] = field(default_factory=dict)  # anchor -> page index in the part
 
 
-_environment = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(REPORTS_DIR),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=False,
-)
-_environment.filters["timeline_figures"] = timeline_figures
-_environment.filters["chain_svg"] = chain_svg
-_environment.globals.update(
-    reliability_scale=RELIABILITY,
-    credibility_scale=CREDIBILITY,
-    protection_words={
-        "public": "none (named)",
-        "pseudonymous": "pseudonym",
-        "confidential": "confidential",
-    },
-    protection_policy={
-        "internal": "This is the documentation team's internal version: every witness is named,"
-        " including those who gave their statements under protection. It must not leave the team.",
-        "counsel": "In this version for counsel, a witness who asked for protection appears only"
-        " under a pseudonym, wherever they appear (as witness, victim or member of a unit), and"
-        " none of their names is printed. Confidential statements are included. The identities"
-        " behind the pseudonyms are in a separate sealed annex.",
-        "public": "In this public version, a witness who asked for protection appears only under"
-        " a pseudonym, wherever they appear, and none of their names is printed. Confidential"
-        " statements, and files linked to them, are left out.",
-    },
-)
+PROTECTION_WORDS = {
+    "public": translatable("none (named)"),
+    "pseudonymous": translatable("pseudonym"),
+    "confidential": translatable("confidential"),
+}
+PROTECTION_POLICY = {
+    "internal": translatable(
+        "This is the documentation team's internal version: every witness is named, including"
+        " those who gave their statements under protection. It must not leave the team."
+    ),
+    "counsel": translatable(
+        "In this version for counsel, a witness who asked for protection appears only under a"
+        " pseudonym, wherever they appear (as witness, victim or member of a unit), and none of"
+        " their names is printed. Confidential statements are included. The identities behind"
+        " the pseudonyms are in a separate sealed annex."
+    ),
+    "public": translatable(
+        "In this public version, a witness who asked for protection appears only under a"
+        " pseudonym, wherever they appear, and none of their names is printed. Confidential"
+        " statements, and files linked to them, are left out."
+    ),
+}
+
+
+@functools.cache
+def _environment(language: str) -> jinja2.Environment:
+    """The dossier templates with every word of their own in ``language``."""
+    words = catalog(language)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPORTS_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    install_escaped_gettext(environment, lambda: words)
+    environment.filters["translated"] = words.gettext
+    environment.filters["timeline_figures"] = functools.partial(timeline_figures, words=words)
+    environment.filters["chain_svg"] = functools.partial(chain_svg, words=words)
+    environment.globals.update(
+        reliability_scale={grade: words.gettext(text) for grade, text in RELIABILITY.items()},
+        credibility_scale={grade: words.gettext(text) for grade, text in CREDIBILITY.items()},
+        protection_words={level: words.gettext(text) for level, text in PROTECTION_WORDS.items()},
+        protection_policy={
+            audience: words.gettext(text) for audience, text in PROTECTION_POLICY.items()
+        },
+    )
+    return environment
 
 
 def _matrix_columns(snapshot: Snapshot) -> tuple:
@@ -207,29 +228,52 @@ def _weight(snapshot: Snapshot, section: Section) -> int:
 
 
 def toc_entries(snapshot: Snapshot, pages: dict[str, int | str]) -> list[TocEntry]:
-    summary = TocEntry(1, "", "Summary and list of incidents", pages.get("summary", ""), "summary")
-    methodology = TocEntry(1, "", "Methodology", pages.get("methodology", ""), "methodology")
+    _ = catalog(snapshot.language).gettext
+    summary = TocEntry(
+        1,
+        "",
+        _("Summary and list of incidents"),
+        pages.get("summary", ""),
+        "summary",
+    )
+    methodology = TocEntry(1, "", _("Methodology"), pages.get("methodology", ""), "methodology")
     entries = [summary, methodology]
     entries += [
         TocEntry(2, f"{i.number}.", i.title, pages.get(i.anchor, ""), i.anchor)
         for i in snapshot.incidents
     ]
     entries += [
-        TocEntry(1, "", "Corroboration matrix", pages.get("matrix", ""), "matrix"),
-        TocEntry(1, "", "Witness schedule", pages.get("witnesses", ""), "witnesses"),
-        TocEntry(1, "Annex A", "Sources", pages.get("annex-sources", ""), "annex-sources"),
-        TocEntry(
-            1, "Annex B", "Exhibit schedule", pages.get("annex-exhibits", ""), "annex-exhibits"
-        ),
-        TocEntry(1, "Annex C", "Units", pages.get("annex-units", ""), "annex-units"),
+        TocEntry(1, "", _("Corroboration matrix"), pages.get("matrix", ""), "matrix"),
+        TocEntry(1, "", _("Witness schedule"), pages.get("witnesses", ""), "witnesses"),
         TocEntry(
             1,
-            "Annex D",
-            "Records and their fingerprints",
+            _("Annex A"),
+            _("Sources"),
+            pages.get("annex-sources", ""),
+            "annex-sources",
+        ),
+        TocEntry(
+            1,
+            _("Annex B"),
+            _("Exhibit schedule"),
+            pages.get("annex-exhibits", ""),
+            "annex-exhibits",
+        ),
+        TocEntry(
+            1,
+            _("Annex C"),
+            _("Units"),
+            pages.get("annex-units", ""),
+            "annex-units",
+        ),
+        TocEntry(
+            1,
+            _("Annex D"),
+            _("Records and their fingerprints"),
             pages.get("annex-manifest", ""),
             "annex-manifest",
         ),
-        TocEntry(1, "", "Attestation", pages.get("attestation", ""), "attestation"),
+        TocEntry(1, "", _("Attestation"), pages.get("attestation", ""), "attestation"),
     ]
     return entries
 
@@ -242,8 +286,10 @@ def part_html(
 ) -> str:
     """Dossier HTML holding ``sections``; with ``stylesheet`` inline, else for ``_write``,
     which applies dossier.css."""
-    return _environment.get_template("dossier.html").render(
-        snapshot=snapshot, sections=sections, toc=toc, stylesheet=stylesheet
+    return (
+        _environment(snapshot.language)
+        .get_template("dossier.html")
+        .render(snapshot=snapshot, sections=sections, toc=toc, stylesheet=stylesheet)
     )
 
 
@@ -463,7 +509,7 @@ def manifest_attachment(snapshot: Snapshot, manifest: bytes) -> Attachment:
 
 def render_document(template: str, snapshot: Snapshot, attachments: list[Attachment]) -> bytes:
     """A one-part document (such as the sealed annex) from a template under reports/."""
-    html = _environment.get_template(template).render(snapshot=snapshot)
+    html = _environment(snapshot.language).get_template(template).render(snapshot=snapshot)
     return _write(html, snapshot, attachments).pdf
 
 
@@ -476,10 +522,14 @@ def _wait(result: Any, deadline: float, pool: Any) -> Any:
 
 
 def _stamp_html(snapshot: Snapshot, stamp: Stamp) -> str:
-    return _environment.get_template("stamp.html").render(
-        snapshot=snapshot,
-        numbers=range(stamp.first, stamp.first + stamp.count),
-        total=stamp.total,
+    return (
+        _environment(snapshot.language)
+        .get_template("stamp.html")
+        .render(
+            snapshot=snapshot,
+            numbers=range(stamp.first, stamp.first + stamp.count),
+            total=stamp.total,
+        )
     )
 
 

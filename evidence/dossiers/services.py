@@ -26,7 +26,7 @@ from evidence.dossiers.models import CaseStatementExclusion, DossierJob
 from evidence.dossiers.snapshot import Snapshot, build_snapshot
 from evidence.protection import COUNSEL
 from evidence.statements.models import Statement, StatementIncident
-from evidence.vocabularies import AUDIENCES
+from evidence.vocabularies import AUDIENCES, LANGUAGES
 
 if TYPE_CHECKING:
     from evidence.dossiers.render import Progress
@@ -56,6 +56,12 @@ def check_audience(audience: str) -> str:
     return audience
 
 
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValidationError({"language": f"must be one of {', '.join(LANGUAGES)}"})
+    return language
+
+
 @dataclass
 class Dossier:
     snapshot: Snapshot
@@ -70,14 +76,21 @@ def snapshot_dossier(
     *,
     generated_by: str,
     generated_at: str | None = None,
+    language: str = "en",
 ) -> Snapshot:
-    """The case as the audience may see it, as plain data (raises CaseNotFound).
+    """The case as the audience may see it, in ``language``, as plain data (raises
+    CaseNotFound).
 
     Outside the internal audience this may add the dossier's manifest secret (flushes),
     so run it in a write transaction and render afterwards, outside it.
     """
     return build_snapshot(
-        session, case_key, check_audience(audience), parse_generated_at(generated_at), generated_by
+        session,
+        case_key,
+        check_audience(audience),
+        parse_generated_at(generated_at),
+        generated_by,
+        check_language(language),
     )
 
 
@@ -100,12 +113,18 @@ def generate_dossier(
     *,
     generated_by: str,
     generated_at: str | None = None,
+    language: str = "en",
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Dossier:
     """Snapshot the case for the audience and render it (raises CaseNotFound, RenderError)."""
     snapshot = snapshot_dossier(
-        session, case_key, audience, generated_by=generated_by, generated_at=generated_at
+        session,
+        case_key,
+        audience,
+        generated_by=generated_by,
+        generated_at=generated_at,
+        language=language,
     )
     return render_dossier(snapshot, progress=progress, workers=workers)
 
@@ -188,10 +207,13 @@ def set_statement_included(
 # -- background jobs ----------------------------------------------------------------------
 
 
-def queue_job(session: Session, case: Case, audience: str, requested_by: str) -> DossierJob:
+def queue_job(
+    session: Session, case: Case, audience: str, requested_by: str, language: str = "en"
+) -> DossierJob:
     job = DossierJob(
         case=case,
         audience=check_audience(audience),
+        language=check_language(language),
         requested_by=requested_by,
         state="queued",
         heartbeat_at=utcnow(),

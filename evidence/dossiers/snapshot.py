@@ -31,6 +31,7 @@ from evidence.audit.log import data_head
 from evidence.audit.models import AuditAnchor
 from evidence.cases.models import Case
 from evidence.cases.services import case_closure
+from evidence.catalogs import catalog
 from evidence.core.records import Record, canonical_json, record_hash
 from evidence.dates import InvalidDate, humanize, parse
 from evidence.dossiers.models import CaseStatementExclusion, DossierSecret
@@ -39,12 +40,12 @@ from evidence.protection import COUNSEL, INTERNAL, PROTECTED_LEVELS, Protection
 from evidence.records.loading import load_records
 from evidence.statements.models import Statement
 from evidence.store import describe_size
-from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 
 BANNERS = {
-    "internal": "INTERNAL — FOR THE DOCUMENTATION TEAM ONLY",
-    "counsel": "CONFIDENTIAL — COUNSEL ONLY",
-    "public": "PUBLIC VERSION — WITNESS IDENTITIES PROTECTED",
+    "internal": translatable("INTERNAL — FOR THE DOCUMENTATION TEAM ONLY"),
+    "counsel": translatable("CONFIDENTIAL — COUNSEL ONLY"),
+    "public": translatable("PUBLIC VERSION — WITNESS IDENTITIES PROTECTED"),
 }
 MAX_CHAIN_DEPTH = 12
 
@@ -275,11 +276,15 @@ class Snapshot:
     protected_witnesses: int = 0
     # Never printed in the dossier itself: only evidence/dossiers/sealed.py reads it.
     sealed: list[SealedIdentity] = field(default_factory=list)
+    language: str = "en"  # of every word the dossier prints (evidence.vocabularies.LANGUAGES)
 
     @property
     def generated_words(self) -> str:
         """ "3 February 2026 at 04:05 UTC" """
-        return f"{humanize(self.generated_at[:10])} at {self.generated_at[11:16]} UTC"
+        return catalog(self.language).gettext("%(date)s at %(time)s UTC") % {
+            "date": humanize(self.generated_at[:10], self.language),
+            "time": self.generated_at[11:16],
+        }
 
 
 @dataclass(frozen=True)
@@ -319,27 +324,36 @@ COMMANDER_TITLE = re.compile(
 )
 
 
-def _period_words(start: str | None, end: str | None) -> str:
+def _period_words(start: str | None, end: str | None, language: str) -> str:
+    words = catalog(language)
     if not start and not end:
-        return "dates unknown"
-    since = humanize(start) if start else "start unknown"
-    return f"{since} – {humanize(end) if end else 'end unknown'}"
+        return words.gettext("dates unknown")
+    since = humanize(start, language) if start else words.gettext("start unknown")
+    until = humanize(end, language) if end else words.gettext("end unknown")
+    return f"{since} – {until}"
 
 
 def _paragraphs(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split("\n\n") if part.strip()]
 
 
-def _retraction(record: Record) -> str | None:
+def _retraction(record: Record, language: str) -> str | None:
     retracted = record.get("retracted")
-    return f"Retracted on {retracted['at'][:10]}: {retracted['reason']}" if retracted else None
+    if not retracted:
+        return None
+    return catalog(language).gettext("Retracted on %(date)s: %(reason)s") % {
+        "date": retracted["at"][:10],
+        "reason": retracted["reason"],
+    }
 
 
 class _Builder:
     """Loads the records once, then turns them into the views the template shows."""
 
-    def __init__(self, session: Session, case: Case, audience: str) -> None:
+    def __init__(self, session: Session, case: Case, audience: str, language: str) -> None:
         self.session = session
+        self.language = language
+        self.words = catalog(language)
         self.case = case
         self.protection = Protection.load(session, audience)
         self.scrub = self.protection.scrub
@@ -486,7 +500,7 @@ class _Builder:
                 if parent["unit"] in path:
                     continue
                 if _period_overlaps(parent["start"], parent["end"], lo, hi):
-                    period = _period_words(parent["start"], parent["end"])
+                    period = _period_words(parent["start"], parent["end"], self.language)
                     climb(parent["unit"], depth + 1, period, path | {parent["unit"]})
 
         climb(unit_key, 0, None, frozenset({unit_key}))
@@ -501,7 +515,7 @@ class _Builder:
             ChainPerson(
                 label=self.person_label(person_key),
                 title=self.scrub(m["title"]),
-                period=_period_words(m["start"], m["end"]),
+                period=_period_words(m["start"], m["end"], self.language),
                 dates_known=bool(m["start"] and m["end"]),
                 commander=bool(m["title"] and COMMANDER_TITLE.search(m["title"])),
             )
@@ -511,10 +525,12 @@ class _Builder:
         return sorted(people, key=lambda p: (not p.commander, p.period, p.label))
 
     def posts(self, person_key: str, lo: dt.date | None, hi: dt.date | None) -> list[str]:
+        member = self.words.gettext("member")
         return [
             self.scrub(
-                f"{m['title'] or 'member'}, {self.record('unit', m['unit'])['name']}"
-                f" ({_period_words(m['start'], m['end'])})"
+                f"{m['title'] or member},"
+                f" {self.record('unit', m['unit'])['name']}"
+                f" ({_period_words(m['start'], m['end'], self.language)})"
             )
             for m in self.record("person", person_key)["memberships"]
             if _period_overlaps(m["start"], m["end"], lo, hi)
@@ -541,7 +557,9 @@ class _Builder:
                 Excerpt(
                     witness=self.witness_label(statement),
                     protection=statement["protection"],
-                    taken=humanize(statement["taken"]) if statement["taken"] else None,
+                    taken=humanize(statement["taken"], self.language)
+                    if statement["taken"]
+                    else None,
                     text=self.scrub(link["excerpt"] or statement["text"]),
                     cites=self.cites([_statement_citation(statement)])
                     if statement["source"]
@@ -557,7 +575,7 @@ class _Builder:
             key=self.scrub(record["key"]),
             title=self.scrub(record["title"]),
             date=record["date"],
-            date_words=humanize(record["date"]),
+            date_words=humanize(record["date"], self.language),
             earliest=earliest.isoformat() if earliest else None,
             latest=latest.isoformat() if latest else None,
             place=self.scrub(self.record("place", record["place"])["name"])
@@ -577,7 +595,7 @@ class _Builder:
             ),
             independent_origins=len({c.number for c in all_cites})
             + len({excerpt.witness for excerpt in excerpts if not excerpt.cites}),
-            retraction=self.scrub(_retraction(record)),
+            retraction=self.scrub(_retraction(record, self.language)),
         )
 
     def violation_label(self, key: str) -> str:
@@ -592,12 +610,14 @@ class _Builder:
             kind=record["kind"],
             publisher=self.scrub(record["publisher"]),
             author=self.scrub(record["author"]),
-            published=humanize(record["published"]) if record["published"] else None,
+            published=humanize(record["published"], self.language) if record["published"] else None,
             url=self.scrub(record["url"]),
             accessed=record["accessed"],
-            reliability=f"{reliability} — {RELIABILITY[reliability]}" if reliability else None,
+            reliability=f"{reliability} — {self.words.gettext(RELIABILITY[reliability])}"
+            if reliability
+            else None,
             archive_hashes=self.archives.get(self.closure.id_of("source", key), []),
-            retraction=self.scrub(_retraction(record)),
+            retraction=self.scrub(_retraction(record, self.language)),
         )
 
     def exhibit(self, exhibit_id: int, number: int, incidents: list[IncidentView]) -> ExhibitView:
@@ -610,7 +630,7 @@ class _Builder:
             media_type=record["media_type"],
             size=record["size"],
             size_words=describe_size(record["size"]) if record["size"] >= 1024 else None,
-            acquired=humanize(record["acquired"]) if record["acquired"] else None,
+            acquired=humanize(record["acquired"], self.language) if record["acquired"] else None,
             acquired_from=self.scrub(record["acquired_from"]),
             sha256=record["sha256"],
             incident_numbers=[i.number for i in incidents if number in i.exhibit_numbers],
@@ -622,7 +642,7 @@ class _Builder:
             Member(
                 label=self.person_label(person["key"]),
                 title=self.scrub(m["title"]),
-                period=_period_words(m["start"], m["end"]),
+                period=_period_words(m["start"], m["end"], self.language),
                 cites=self.cites(m["sources"]),
             )
             for person in self.included["person"].values()
@@ -636,7 +656,7 @@ class _Builder:
             aliases=[self.scrub(a) for a in record["aliases"]],
             parents=[
                 f"{self.scrub(self.record('unit', link['unit'])['name'])}"
-                f" ({_period_words(link['start'], link['end'])})"
+                f" ({_period_words(link['start'], link['end'], self.language)})"
                 for link in record["parents"]
             ],
             members=members,
@@ -762,13 +782,18 @@ def dossier_id(case_key: str, audience: str, generated_at: str, audit_hash: str)
 
 
 def build_snapshot(
-    session: Session, case_key: str, audience: str, generated_at: str, generated_by: str
+    session: Session,
+    case_key: str,
+    audience: str,
+    generated_at: str,
+    generated_by: str,
+    language: str = "en",
 ) -> Snapshot:
     """The case as the audience may see it; raises CaseNotFound, ValueError (audience)."""
     case = session.scalar(select(Case).where(Case.key == case_key))
     if case is None:
         raise CaseNotFound(f'case: no case with key "{case_key}"')
-    builder = _Builder(session, case, audience)
+    builder = _Builder(session, case, audience, language)
     builder.load()
     incidents_by_id = builder.included["incident"]
     statements_of: dict[str, list[Record]] = defaultdict(list)
@@ -786,7 +811,7 @@ def build_snapshot(
         builder.exhibit(exhibit_id, number, incidents)
         for exhibit_id, number in builder.exhibit_numbers.items()
     ]
-    custody = custody_summaries(session, [x.id for x in exhibits], audience)
+    custody = custody_summaries(session, [x.id for x in exhibits], audience, language)
     for exhibit in exhibits:
         exhibit.custody = custody.get(exhibit.id, "")
     witnesses = list(dict.fromkeys(w for incident in incidents for w in incident.witnesses))
@@ -803,7 +828,7 @@ def build_snapshot(
     snapshot = Snapshot(
         dossier_id=identifier,
         audience=audience,
-        banner=BANNERS[audience],
+        banner=builder.words.gettext(BANNERS[audience]),
         generated_at=generated_at,
         generated_by=generated_by,
         audit_seq=builder.audit_seq,
@@ -824,6 +849,7 @@ def build_snapshot(
         ),
         protected_witnesses=sum(1 for row in witness_schedule if row.protection != "public"),
         sealed=builder.sealed_identities(witness_schedule),
+        language=language,
     )
     # Every text of the snapshot once more, whatever field it came from: the fields above
     # are scrubbed one by one, this makes sure a field added later is too.
@@ -848,7 +874,9 @@ def build_snapshot(
 CUSTODIAN_AUDIENCES = (INTERNAL, COUNSEL)
 
 
-def custody_summaries(session: Session, exhibit_ids: list[int], audience: str) -> dict[int, str]:
+def custody_summaries(
+    session: Session, exhibit_ids: list[int], audience: str, language: str = "en"
+) -> dict[int, str]:
     """One line per exhibit: its custody events, in order (one query)."""
     events: dict[int, list[CustodyEvent]] = defaultdict(list)
     stmt = (
@@ -858,13 +886,20 @@ def custody_summaries(session: Session, exhibit_ids: list[int], audience: str) -
     )
     for event in session.scalars(stmt):
         events[event.exhibit_id].append(event)
+    words = catalog(language)
     summaries = {}
     for exhibit_id, found in events.items():
         steps = [
-            f"{e.action} {e.at[:10]}" + (f" by {e.by}" if audience in CUSTODIAN_AUDIENCES else "")
+            f"{words.gettext(e.action)} {e.at[:10]}"
+            + (
+                words.gettext(" by %(name)s") % {"name": e.by}
+                if audience in CUSTODIAN_AUDIENCES
+                else ""
+            )
             for e in found
         ]
-        summaries[exhibit_id] = f"{len(found)} event(s): " + "; ".join(steps)
+        count = words.ngettext("%(num)d event: ", "%(num)d events: ", len(found))
+        summaries[exhibit_id] = count % {"num": len(found)} + "; ".join(steps)
     return summaries
 
 

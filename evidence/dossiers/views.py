@@ -25,6 +25,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -44,7 +46,8 @@ from evidence.dossiers.services import (
 from evidence.jobs.queue import job_progress, task_queue
 from evidence.permissions import authorize, requires
 from evidence.statements.models import Statement
-from evidence.vocabularies import AUDIENCES
+from evidence.vocabularies import AUDIENCES, LANGUAGE_NAMES, LANGUAGES
+from evidence.web.language import DEFAULT_LANGUAGE
 from evidence.web.reads import record_read
 
 bp = Blueprint("dossiers", __name__)
@@ -70,6 +73,22 @@ def job_status(job: DossierJob) -> dict[str, object]:
         **job_progress(job),
         "id": job.id,
         "audience": job.audience,
+        "language": job.language,
+        # The words of the page's language, for static/js/dossiers.js to show as they are.
+        "label": _(
+            "#%(id)s %(audience)s, %(language)s: %(state)s",
+            id=job.id,
+            audience=_(job.audience),
+            language=LANGUAGE_NAMES[job.language],
+            state=_(job.state),
+        ),
+        "stuck_text": _(
+            " — stuck: no worker has reported on this job; is `evidence worker` running?"
+            " A worker will start it again."
+        ),
+        "download_text": ngettext(
+            " Download PDF (%(num)d page)", " Download PDF (%(num)d pages)", job.pages or 0
+        ),
         "progress": job.progress,
         "status_url": url_for("dossiers.status", job_id=job.id),
         "error": job.error if job.state == "failed" else None,
@@ -110,13 +129,23 @@ def export(case_key: str) -> Response:
     case = _case_or_404(case_key)
     audience = request.form.get("audience", "")
     if audience not in AUDIENCES:
-        flash(f"Audience: choose one of {', '.join(AUDIENCES)}.", "error")
+        flash(_("Audience: choose one of %(audiences)s.", audiences=", ".join(AUDIENCES)), "error")
+        return redirect(url_for("dossiers.index", case_key=case.key))
+    language = request.form.get("language") or DEFAULT_LANGUAGE
+    if language not in LANGUAGES:
+        flash(_("Language: choose one of %(languages)s.", languages=", ".join(LANGUAGES)), "error")
         return redirect(url_for("dossiers.index", case_key=case.key))
     session = get_session()
-    job = queue_job(session, case, audience, current_user.name)
+    job = queue_job(session, case, audience, current_user.name, language)
     session.commit()
     task_queue(current_app).enqueue("dossier", job.id)
-    flash(f"The {audience} dossier is being prepared; this page shows its progress.", "info")
+    flash(
+        _(
+            "The %(audience)s dossier is being prepared; this page shows its progress.",
+            audience=_(audience),
+        ),
+        "info",
+    )
     return redirect(url_for("dossiers.index", case_key=case.key))
 
 

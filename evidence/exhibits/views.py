@@ -22,6 +22,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -132,7 +133,9 @@ def new() -> str | Response:
     except RequestEntityTooLarge:
         # Flask refused the body before reading it: nothing was received or stored.
         form = UploadForm(formdata=None)
-        form.file.errors = [f"larger than the limit of {limit}; nothing was stored"]
+        form.file.errors = [
+            _("larger than the limit of %(limit)s; nothing was stored", limit=limit)
+        ]
         return render_template("exhibits/new.html", form=form, limit=limit), 413
     if submitted:
         session = get_session()
@@ -153,7 +156,14 @@ def new() -> str | Response:
             show_errors(form, ValidationError(renamed))
         else:
             session.commit()
-            flash(f"Exhibit {exhibit.key} stored ({exhibit.media_type}).", "success")
+            flash(
+                _(
+                    "Exhibit %(key)s stored (%(media_type)s).",
+                    key=exhibit.key,
+                    media_type=exhibit.media_type,
+                ),
+                "success",
+            )
             return redirect(url_for("exhibits.show", key=exhibit.key))
     status = 400 if form.errors else 200
     return render_template("exhibits/new.html", form=form, limit=limit), status
@@ -197,7 +207,9 @@ def redacted_copy(key: str) -> tuple[str, int] | Response:
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = RedactedCopyForm(formdata=None)
-        form.file.errors = [f"larger than the limit of {describe_size(_max_bytes())}"]
+        form.file.errors = [
+            _("larger than the limit of %(limit)s", limit=describe_size(_max_bytes()))
+        ]
         return _show_page(detail, copy_form=form), 413
     if submitted:
         session = get_session()
@@ -218,8 +230,12 @@ def redacted_copy(key: str) -> tuple[str, int] | Response:
         else:
             session.commit()
             flash(
-                f"Redacted copy {copy.key} stored: viewers and public dossiers now see it"
-                f" instead of {key}.",
+                _(
+                    "Redacted copy %(copy)s stored: viewers and public dossiers now see it"
+                    " instead of %(key)s.",
+                    copy=copy.key,
+                    key=key,
+                ),
                 "success",
             )
             return redirect(url_for("exhibits.show", key=key))
@@ -250,9 +266,12 @@ def verify(key: str) -> Response:
     problem = verify_exhibit(session, store_for(current_app.config), exhibit, by=current_user.name)
     session.commit()
     if problem:
-        flash(f"The stored file is {problem}: its SHA-256 no longer matches.", "error")
+        flash(
+            _("The stored file is %(problem)s: its SHA-256 no longer matches.", problem=problem),
+            "error",
+        )
     else:
-        flash("The stored file matches its SHA-256.", "success")
+        flash(_("The stored file matches its SHA-256."), "success")
     return redirect(url_for("exhibits.show", key=key))
 
 
@@ -271,6 +290,6 @@ def custody(key: str) -> str | Response:
             note=form.note.data,
         )
         session.commit()
-        flash("Custody event recorded.", "success")
+        flash(_("Custody event recorded."), "success")
         return redirect(url_for("exhibits.show", key=key))
     return _show_page(detail, custody_form=form), 400

@@ -26,40 +26,51 @@ from evidence.web.forms import (
     vocabulary_choices,
 )
 from evidence.web.input import BoundedSubform
+from evidence.web.language import lazy_gettext
 
 
 class ViolationTypeForm(RecordForm):
-    label = StringField("Label", validators=[InputRequired("Label is required")])
+    label = StringField(
+        lazy_gettext("Label"), validators=[InputRequired(lazy_gettext("Label is required"))]
+    )
     key = key_field()
-    description = TextAreaField("Description")
+    description = TextAreaField(lazy_gettext("Description"))
 
 
 class InvolvementForm(BoundedSubform):
     """A unit or a person (exactly one) in a role, with how sure we are and who says so."""
 
-    unit = reference_field("Unit", "units")
-    person = reference_field("Person", "persons")
+    unit = reference_field(lazy_gettext("Unit"), "units")
+    person = reference_field(lazy_gettext("Person"), "persons")
     role = SelectField(
-        "Role", choices=vocabulary_choices(INVOLVEMENT_ROLES), default=INVOLVEMENT_ROLES[0]
+        lazy_gettext("Role"),
+        choices=vocabulary_choices(INVOLVEMENT_ROLES),
+        default=INVOLVEMENT_ROLES[0],
     )
     confidence = SelectField(
-        "Confidence", choices=vocabulary_choices(CONFIDENCE_LEVELS), default="medium"
+        lazy_gettext("Confidence"), choices=vocabulary_choices(CONFIDENCE_LEVELS), default="medium"
     )
     citations = citations_field()
 
 
 class IncidentForm(RecordForm):
-    title = StringField("Title", validators=[InputRequired("Title is required")])
-    key = key_field()
-    date = edtf_field("Date", required=True)
-    place = reference_field("Place", "places")
-    violations = SelectMultipleField("Violations", choices=[], validate_choice=False)
-    status = SelectField(
-        "Status", choices=vocabulary_choices(INCIDENT_STATUSES), default=INCIDENT_STATUSES[0]
+    title = StringField(
+        lazy_gettext("Title"), validators=[InputRequired(lazy_gettext("Title is required"))]
     )
-    summary = TextAreaField("Narrative")
+    key = key_field()
+    date = edtf_field(lazy_gettext("Date"), required=True)
+    place = reference_field(lazy_gettext("Place"), "places")
+    violations = SelectMultipleField(lazy_gettext("Violations"), choices=[], validate_choice=False)
+    status = SelectField(
+        lazy_gettext("Status"),
+        choices=vocabulary_choices(INCIDENT_STATUSES),
+        default=INCIDENT_STATUSES[0],
+    )
+    summary = TextAreaField(lazy_gettext("Narrative"))
     citations = citations_field()
-    involvements = FieldList(FormField(InvolvementForm), label="Involved", min_entries=1)
+    involvements = FieldList(
+        FormField(InvolvementForm), label=lazy_gettext("Involved"), min_entries=1
+    )
 
     def set_violation_choices(self, violation_types: Iterable[ViolationType]) -> None:
         """Offer these violation types (see incidents.services.violation_types)."""

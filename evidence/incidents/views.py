@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from evidence import dates, limits
+from evidence import limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
 from evidence.core.pagination import Page
@@ -36,6 +37,7 @@ from evidence.places.models import Place
 from evidence.protection import Protection, ViewerInput, current_protection
 from evidence.sources.models import Citation
 from evidence.vocabularies import CREDIBILITY, INCIDENT_STATUSES
+from evidence.web.language import human_date
 from evidence.web.pagination import page_number
 from evidence.web.record_views import RecordRoutes, add_write_routes
 
@@ -113,8 +115,8 @@ def index() -> str:
         chosen=chosen,
         sources=citation_counts(session, [incident.id for incident in page.items]),
         violation_options=[(vt.key, vt.label) for vt in violation_types(session)],
-        status_options=[(status, status) for status in INCIDENT_STATUSES],
-        humanize=dates.humanize,
+        status_options=[(status, _(status)) for status in INCIDENT_STATUSES],
+        humanize=human_date,
     )
 
 
@@ -172,7 +174,7 @@ def show(key: str) -> str:
         footnotes=footnotes,
         statement_links=statement_links,
         history_entries=history(session, "incident", incident.id),
-        humanize=dates.humanize,
+        humanize=human_date,
         credibility=CREDIBILITY,
     )
 
@@ -195,7 +197,7 @@ add_write_routes(
         noun="incident",
         find=_incident,
         prepare_form=_with_violation_choices,
-        saved_message=lambda incident: f"Incident “{incident.title}” saved.",
+        saved_message=lambda incident: _("Incident “%(title)s” saved.", title=incident.title),
         retract_page="incidents/retract.html",
     ),
 )

@@ -14,6 +14,7 @@ from evidence.incidents.services import (
     violation_types,
 )
 from evidence.permissions import requires
+from evidence.vocabularies import translatable
 from evidence.web.record_views import (
     RecordRoutes,
     add_write_routes,
@@ -30,7 +31,7 @@ add_write_routes(
         create_violation_type,
         update_violation_type,
         template="violation_types/form.html",
-        noun="violation type",
+        noun=translatable("violation type"),
     ),
 )
 

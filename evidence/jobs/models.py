@@ -8,6 +8,14 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from evidence.vocabularies import translatable
+
+JOB_STATES = (
+    translatable("queued"),
+    translatable("running"),
+    translatable("done"),
+    translatable("failed"),
+)
 UNFINISHED = ("queued", "running")
 
 

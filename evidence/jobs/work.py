@@ -102,9 +102,13 @@ def render_dossier_job(context: JobContext, job_id: int) -> dict[str, Any]:
     with write(context) as session:
         job = session.get(DossierJob, job_id)
         snapshot = snapshot_dossier(
-            session, job.case.key, job.audience, generated_by=job.requested_by
+            session,
+            job.case.key,
+            job.audience,
+            generated_by=job.requested_by,
+            language=job.language,
         )
-        relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}.pdf"
+        relative = Path(OUTPUT_DIR) / f"{job.id}-{job.case.key}-{job.audience}-{job.language}.pdf"
     dossier = render_dossier(snapshot, progress=progress)
     sha256 = write_file(dossier.pdf, Path(context.data_dir) / relative)
     if dossier.sealed_annex is not None:

@@ -17,33 +17,34 @@ from evidence.core.timestamps import utcnow
 from evidence.db import Base
 from evidence.jobs.models import BackgroundJob
 from evidence.sources.models import Source
+from evidence.vocabularies import translatable
 
 # What a check found, and how the pages name it. A failure to get any answer says why, so
 # "the site is gone" (DNS failure, HTTP 4xx) reads apart from "something in between"
 # (timeout, TLS error) and from "we would not go there" (refused by policy).
 VERDICT_LABELS = {
-    "ok": "ok",
-    "moved": "moved (redirect)",
-    "changed": "content changed",
-    "http-4xx": "HTTP 4xx",
-    "http-5xx": "HTTP 5xx",
-    "dns-failure": "DNS failure",
-    "conn-refused": "connection refused",
-    "tls-error": "TLS error",
-    "timeout": "timeout",
-    "policy": "refused by policy",
-    "too-large": "too large",
-    "error": "other error",
+    "ok": translatable("ok"),
+    "moved": translatable("moved (redirect)"),
+    "changed": translatable("content changed"),
+    "http-4xx": translatable("HTTP 4xx"),
+    "http-5xx": translatable("HTTP 5xx"),
+    "dns-failure": translatable("DNS failure"),
+    "conn-refused": translatable("connection refused"),
+    "tls-error": translatable("TLS error"),
+    "timeout": translatable("timeout"),
+    "policy": translatable("refused by policy"),
+    "too-large": translatable("too large"),
+    "error": translatable("other error"),
 }
 VERDICTS = tuple(VERDICT_LABELS)
 # Checks stored before failures were told apart say "dead"; they still count as problems.
-LEGACY_VERDICT_LABELS = {"dead": "dead (older check)"}
+LEGACY_VERDICT_LABELS = {"dead": translatable("dead (older check)")}
 PROBLEM_VERDICTS = (*(verdict for verdict in VERDICTS if verdict != "ok"), "dead")
 # What the links page shows for a source without a check: no web address, or none yet.
 SOURCE_STATUS_LABELS = {
     **VERDICT_LABELS,
-    "unchecked": "not checked yet",
-    "no-url": "no URL",
+    "unchecked": translatable("not checked yet"),
+    "no-url": translatable("no URL"),
     **LEGACY_VERDICT_LABELS,
 }
 

@@ -22,6 +22,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -75,7 +77,8 @@ def link_status_badge(status: str) -> dict[str, str]:
         tone = "badge"
     else:
         tone = "badge badge-warning"
-    return {"label": SOURCE_STATUS_LABELS.get(status, status), "class": tone}
+    label = _(SOURCE_STATUS_LABELS[status]) if status in SOURCE_STATUS_LABELS else status
+    return {"label": label, "class": tone}
 
 
 @bp.app_template_global()
@@ -140,15 +143,22 @@ def run_status(run_id: int) -> Response:
 def check_now() -> Response:
     session = get_session()
     if active_run(session, _stale_after()) is not None:
-        flash("A link check is already running; its progress is shown below.", "warning")
+        flash(_("A link check is already running; its progress is shown below."), "warning")
         return redirect(url_for("links.index"))
     run = start_run(session, current_user.name)
     session.commit()
     if run.state == "done":
-        flash("No source has a web address to check.", "warning")
+        flash(_("No source has a web address to check."), "warning")
         return redirect(url_for("links.index"))
     task_queue(current_app).enqueue("link-check", run.id)
-    flash(f"Checking {run.total} source links; this page follows the progress.", "success")
+    flash(
+        ngettext(
+            "Checking %(num)d source link; this page follows the progress.",
+            "Checking %(num)d source links; this page follows the progress.",
+            run.total,
+        ),
+        "success",
+    )
     return redirect(url_for("links.index"))
 
 
@@ -175,11 +185,13 @@ def capture_source(key: str) -> Response:
         job = queue_capture(session, source, current_user.name)
     except CaptureError as error:
         session.rollback()
-        flash(f"Not captured: {error}", "error")
+        flash(_("Not captured: %(error)s", error=error), "error")
         return redirect(url_for("links.source", key=key))
     session.commit()
     task_queue(current_app).enqueue("capture", job.id)
-    flash("The page will be captured by a worker; the copy appears below when it is kept.", "info")
+    flash(
+        _("The page will be captured by a worker; the copy appears below when it is kept."), "info"
+    )
     return redirect(url_for("links.source", key=key))
 
 

@@ -21,6 +21,7 @@ from evidence.lookup.services import AUTOCOMPLETE_KINDS, Suggestion, autocomplet
 from evidence.permissions import requires
 from evidence.protection import Protection, ViewerInput, current_protection
 from evidence.search.normalise import contains
+from evidence.web.language import human_date
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 
@@ -43,7 +44,7 @@ def date() -> Response:
         return jsonify(**refused, error=str(error))
     return jsonify(
         valid=True,
-        text=dates.humanize(edtf),
+        text=human_date(edtf),
         edtf=edtf,
         earliest=bounds.earliest.isoformat() if bounds.earliest else None,
         latest=bounds.latest.isoformat() if bounds.latest else None,

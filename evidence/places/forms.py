@@ -13,17 +13,24 @@ from evidence.web.forms import (
     reference_field,
     vocabulary_choices,
 )
+from evidence.web.language import lazy_gettext
 
 
 class PlaceForm(RecordForm):
-    name = StringField("Name", validators=[InputRequired("Name is required")])
+    name = StringField(
+        lazy_gettext("Name"), validators=[InputRequired(lazy_gettext("Name is required"))]
+    )
     key = key_field()
     aliases = aliases_field()
-    kind = SelectField("Kind", choices=vocabulary_choices(PLACE_KINDS), default=PLACE_KINDS[0])
-    parent = reference_field("Inside", "places")
+    kind = SelectField(
+        lazy_gettext("Kind"), choices=vocabulary_choices(PLACE_KINDS), default=PLACE_KINDS[0]
+    )
+    parent = reference_field(lazy_gettext("Inside"), "places")
     lat = FloatField(
-        "Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude: -90 to 90")]
+        lazy_gettext("Latitude"),
+        validators=[Optional(), NumberRange(-90, 90, lazy_gettext("Latitude: -90 to 90"))],
     )
     lon = FloatField(
-        "Longitude", validators=[Optional(), NumberRange(-180, 180, "Longitude: -180 to 180")]
+        lazy_gettext("Longitude"),
+        validators=[Optional(), NumberRange(-180, 180, lazy_gettext("Longitude: -180 to 180"))],
     )

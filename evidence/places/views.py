@@ -16,6 +16,7 @@ from evidence.places.services import (
     load_place,
     update_place,
 )
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -35,7 +36,7 @@ add_write_routes(
         create_place,
         update_place,
         template="places/form.html",
-        noun="place",
+        noun=translatable("place"),
         merge_kind="place",
     ),
 )

@@ -22,7 +22,7 @@ from evidence.incidents.models import Incident, Involvement
 from evidence.protection import Protection
 from evidence.sources.models import Citation, Source
 from evidence.statements.models import Statement, StatementIncident
-from evidence.vocabularies import RELIABILITY
+from evidence.vocabularies import RELIABILITY, translatable
 
 WEAK_GRADES = ("E", "F")
 
@@ -47,11 +47,11 @@ class SourcingReport:
     unlinked_statements: list[Row]
 
     SECTIONS = (
-        ("unsourced_incidents", "Incidents with no citation"),
-        ("thin_involvements", "Involvements resting on one source or none"),
-        ("thin_memberships", "Memberships resting on one source or none"),
-        ("weak_sources", "Sources graded E or F"),
-        ("unlinked_statements", "Statements not linked to any incident"),
+        ("unsourced_incidents", translatable("Incidents with no citation")),
+        ("thin_involvements", translatable("Involvements resting on one source or none")),
+        ("thin_memberships", translatable("Memberships resting on one source or none")),
+        ("weak_sources", translatable("Sources graded E or F")),
+        ("unlinked_statements", translatable("Statements not linked to any incident")),
     )
 
     def sections(self) -> list[tuple[str, str, list[Row]]]:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from evidence import limits
+from evidence.catalogs import catalog
 from evidence.dates import humanize
 from evidence.incidents.services import IncidentFilters, incident_conditions
 from evidence.models import (
@@ -385,7 +386,12 @@ def _visible_key(key: str, protection: Protection) -> str | None:
 
 
 def _hits(
-    session: Session, entity: str, ids: Sequence[int], prepared: _Query, protection: Protection
+    session: Session,
+    entity: str,
+    ids: Sequence[int],
+    prepared: _Query,
+    protection: Protection,
+    language: str,
 ) -> list[Hit]:
     model = MODELS[entity]
     stmt = select(model).where(model.id.in_(ids))
@@ -404,13 +410,15 @@ def _hits(
         if entity == "incident":
             hit = Hit(
                 entity, record_id, key, scrub(record.title),
-                snippet(record.summary, record.title), humanize(record.date),
+                snippet(record.summary, record.title), humanize(record.date, language),
             )  # fmt: skip
         elif entity == "statement":
             excerpts = [link.excerpt for link in record.incident_links]
-            label = f"Statement of {protection.witness_label(record)}"
+            label = catalog(language).gettext("Statement of %(witness)s") % {
+                "witness": protection.witness_label(record)
+            }
             texts = [record.text, record.translation, *excerpts, record.pseudonym]
-            detail = humanize(record.taken) if record.taken else None
+            detail = humanize(record.taken, language) if record.taken else None
             hit = Hit(entity, record_id, key, label, snippet(*texts), detail)
         elif entity == "person":
             # A protected person's aliases and notes are withheld, not scrubbed.
@@ -470,6 +478,7 @@ def search(
     filters: SearchFilters | None = None,
     page: int = 1,
     per_page: int = 10,
+    language: str = "en",
 ) -> SearchResults:
     """Records matching every word of ``query`` in some spelling, grouped by record type.
 
@@ -493,7 +502,7 @@ def search(
     for entity in wanted:
         found_page = found.get(entity, _Page(0, False, []))
         total, ids = found_page.total, found_page.ids
-        hits = _hits(session, entity, ids, prepared, protection) if ids else []
+        hits = _hits(session, entity, ids, prepared, protection, language) if ids else []
         if entity == "person" and not filters.on_incidents and page == 1:
             extra = _pseudonym_hits(query, protection)
             hits, total = extra + hits, total + len(extra)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from evidence.db import get_session
@@ -15,7 +16,8 @@ from evidence.permissions import requires
 from evidence.protection import ViewerInput, current_protection
 from evidence.search.models import SEARCHED
 from evidence.search.services import SearchFilters, bound_query, search
-from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS
+from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS, translatable
+from evidence.web.language import page_language
 from evidence.web.pagination import page_number
 
 bp = Blueprint("search", __name__)
@@ -23,13 +25,13 @@ bp = Blueprint("search", __name__)
 GROUP_SIZE = 5  # hits per record type on the overview
 PAGE_SIZE = 20  # hits per page when one record type is chosen
 TYPE_LABELS = {
-    "incident": "Incidents",
-    "statement": "Statements",
-    "person": "Persons",
-    "unit": "Units",
-    "place": "Places",
-    "source": "Sources",
-    "case": "Cases",
+    "incident": translatable("Incidents"),
+    "statement": translatable("Statements"),
+    "person": translatable("Persons"),
+    "unit": translatable("Units"),
+    "place": translatable("Places"),
+    "source": translatable("Sources"),
+    "case": translatable("Cases"),
 }
 SECTIONS = {entity: f"{entity}s" for entity in SEARCHED}
 
@@ -93,6 +95,7 @@ def index() -> str:
             filters=chosen.filters,
             page=page_number() if chosen_type else 1,
             per_page=PAGE_SIZE if chosen_type else GROUP_SIZE,
+            language=page_language(),
         )
     violations = get_session().execute(
         select(ViolationType.key, ViolationType.label)
@@ -106,9 +109,9 @@ def index() -> str:
         chosen_type=chosen_type,
         chosen=chosen,
         results=results,
-        type_labels=TYPE_LABELS,
+        type_labels={entity: _(label) for entity, label in TYPE_LABELS.items()},
         sections=SECTIONS,
         violation_options=list(violations),
-        status_options=[(s, s) for s in INCIDENT_STATUSES],
-        protection_options=[(p, p) for p in PROTECTION_LEVELS],
+        status_options=[(s, _(s)) for s in INCIDENT_STATUSES],
+        protection_options=[(p, _(p)) for p in PROTECTION_LEVELS],
     )

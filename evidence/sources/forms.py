@@ -15,21 +15,26 @@ from evidence.web.forms import (
     vocabulary_choices,
 )
 from evidence.web.input import BoundedSubform
+from evidence.web.language import lazy_gettext
 
 
 class CitationForm(BoundedSubform):
     """One citation (a subform: no CSRF token of its own)."""
 
-    source = reference_field("Source", "sources")
+    source = reference_field(lazy_gettext("Source"), "sources")
     locator = StringField(
-        "Locator", description="Page, paragraph or timestamp, e.g. p. 12, 00:14:05"
+        lazy_gettext("Locator"),
+        description=lazy_gettext("Page, paragraph or timestamp, e.g. p. 12, 00:14:05"),
     )
-    quote = TextAreaField("Quote", description="The words of the source that support the fact")
+    quote = TextAreaField(
+        lazy_gettext("Quote"),
+        description=lazy_gettext("The words of the source that support the fact"),
+    )
     credibility = SelectField(
-        "Credibility",
-        choices=vocabulary_choices(CREDIBILITY, blank="not graded"),
+        lazy_gettext("Credibility"),
+        choices=vocabulary_choices(CREDIBILITY, blank=lazy_gettext("not graded")),
         default="",
-        description="How credible this information is",
+        description=lazy_gettext("How credible this information is"),
     )
 
 
@@ -44,23 +49,35 @@ def web_address(form: Form, field: StringField) -> None:
 
 
 class SourceForm(RecordForm):
-    title = StringField("Title", validators=[InputRequired("Title is required")])
+    title = StringField(
+        lazy_gettext("Title"), validators=[InputRequired(lazy_gettext("Title is required"))]
+    )
     key = key_field()
-    kind = SelectField("Kind", choices=vocabulary_choices(SOURCE_KINDS), default=SOURCE_KINDS[0])
+    kind = SelectField(
+        lazy_gettext("Kind"), choices=vocabulary_choices(SOURCE_KINDS), default=SOURCE_KINDS[0]
+    )
     url = StringField(
-        "URL",
+        lazy_gettext("URL"),
         validators=[Optional(), web_address],
-        description="A web address starting with http:// or https://",
+        description=lazy_gettext("A web address starting with http:// or https://"),
     )
-    publisher = StringField("Publisher")
-    author = StringField("Author")
-    published = edtf_field("Published")
-    accessed = DateField("Accessed", validators=[Optional()], description="YYYY-MM-DD")
-    language = StringField("Language", description="e.g. ru, be, en")
+    publisher = StringField(lazy_gettext("Publisher"))
+    author = StringField(lazy_gettext("Author"))
+    published = edtf_field(lazy_gettext("Published"))
+    accessed = DateField(
+        lazy_gettext("Accessed"), validators=[Optional()], description=lazy_gettext("YYYY-MM-DD")
+    )
+    language = StringField(lazy_gettext("Language"), description=lazy_gettext("e.g. ru, be, en"))
     reliability = SelectField(
-        "Reliability",
-        choices=vocabulary_choices(RELIABILITY, blank="not graded"),
+        lazy_gettext("Reliability"),
+        choices=vocabulary_choices(RELIABILITY, blank=lazy_gettext("not graded")),
         default="",
-        description="How reliable the source is",
+        description=lazy_gettext("How reliable the source is"),
     )
-    notes = TextAreaField("Notes")
+    notes = TextAreaField(lazy_gettext("Notes"))
+
+
+class CitationsForm(RecordForm):
+    """Edit the citations of one fact (incident, involvement or membership) on their own."""
+
+    citations = citations_field()

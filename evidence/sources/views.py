@@ -15,6 +15,7 @@ from evidence.sources.services import (
     load_source,
     update_source,
 )
+from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -34,7 +35,7 @@ add_write_routes(
         create_source,
         update_source,
         template="sources/form.html",
-        noun="source",
+        noun=translatable("source"),
         merge_kind="source",
     ),
 )

@@ -14,30 +14,39 @@ from evidence.web.forms import (
     vocabulary_choices,
 )
 from evidence.web.input import BoundedSubform
+from evidence.web.language import lazy_gettext
 
 
 class ExcerptForm(BoundedSubform):
-    incident = reference_field("Incident", "incidents")
-    excerpt = TextAreaField("Excerpt", description="The part of the statement about this incident")
+    incident = reference_field(lazy_gettext("Incident"), "incidents")
+    excerpt = TextAreaField(
+        lazy_gettext("Excerpt"),
+        description=lazy_gettext("The part of the statement about this incident"),
+    )
 
 
 class StatementForm(RecordForm):
     key = key_field()
-    witness = reference_field("Witness", "persons")
+    witness = reference_field(lazy_gettext("Witness"), "persons")
     protection = SelectField(
-        "Protection",
+        lazy_gettext("Protection"),
         choices=vocabulary_choices(PROTECTION_LEVELS),
         default=PROTECTION_LEVELS[0],
-        description="public: may be named anywhere; pseudonymous: named only internally;"
-        " confidential: named only internally and shown only to the team and counsel",
+        description=lazy_gettext(
+            "public: may be named anywhere; pseudonymous: named only internally;"
+            " confidential: named only internally and shown only to the team and counsel"
+        ),
     )
     pseudonym = StringField(
-        "Pseudonym", description="Required for pseudonymous and confidential statements"
+        lazy_gettext("Pseudonym"),
+        description=lazy_gettext("Required for pseudonymous and confidential statements"),
     )
-    taken = edtf_field("Taken on")
-    taken_by = StringField("Taken by")
-    language = StringField("Language", description="e.g. ru, be, en")
-    text = TextAreaField("Text", validators=[InputRequired("Text is required")])
-    translation = TextAreaField("Translation")
-    source = reference_field("Source", "sources")
-    incidents = FieldList(FormField(ExcerptForm), label="Incidents", min_entries=1)
+    taken = edtf_field(lazy_gettext("Taken on"))
+    taken_by = StringField(lazy_gettext("Taken by"))
+    language = StringField(lazy_gettext("Language"), description=lazy_gettext("e.g. ru, be, en"))
+    text = TextAreaField(
+        lazy_gettext("Text"), validators=[InputRequired(lazy_gettext("Text is required"))]
+    )
+    translation = TextAreaField(lazy_gettext("Translation"))
+    source = reference_field(lazy_gettext("Source"), "sources")
+    incidents = FieldList(FormField(ExcerptForm), label=lazy_gettext("Incidents"), min_entries=1)

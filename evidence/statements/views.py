@@ -9,10 +9,10 @@ it is not listed and its address answers 404, as for a key nobody uses.
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
-from evidence import dates
 from evidence.audit.services import history
 from evidence.db import get_session
 from evidence.permissions import requires
@@ -25,6 +25,7 @@ from evidence.statements.services import (
     update_statement,
 )
 from evidence.vocabularies import PROTECTION_LEVELS
+from evidence.web.language import human_date
 from evidence.web.pagination import paginate
 from evidence.web.record_views import RecordRoutes, add_write_routes
 
@@ -74,7 +75,7 @@ def index() -> str:
         include_retracted=include_retracted,
         level=level,
         levels=PROTECTION_LEVELS,
-        humanize=dates.humanize,
+        humanize=human_date,
         preview_characters=PREVIEW_CHARACTERS,
     )
 
@@ -93,7 +94,7 @@ def show(key: str) -> str:
             if protection.is_internal or not link.incident.is_retracted
         ],
         history_entries=history(get_session(), "statement", statement.id),
-        humanize=dates.humanize,
+        humanize=human_date,
     )
 
 
@@ -112,7 +113,7 @@ add_write_routes(
         noun="statement",
         find=_statement,
         new_data=_linked_to_the_incident_opened_from,
-        saved_message=lambda statement: f"Statement {statement.key} saved.",
+        saved_message=lambda statement: _("Statement %(key)s saved.", key=statement.key),
         retract_page="incidents/retract.html",
     ),
 )

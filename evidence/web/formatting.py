@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext
+
 from evidence.audit.reads import READ_ACTIONS
+from evidence.vocabularies import translatable
 
 
 def when(value: str | dt.datetime | None) -> str:
@@ -46,20 +49,20 @@ def describe_times(status: dict[str, Any]) -> str:
 
 
 ACTION_LABELS = {
-    "insert": "added",
-    "update": "changed",
-    "retract": "retracted",
-    "restore": "restored",
-    "merge": "merged",
-    "delete": "removed",
-    "login": "signed in",
-    "login-failed": "sign-in refused",
-    "logout": "signed out",
-    "denied": "refused",
+    "insert": translatable("added"),
+    "update": translatable("changed"),
+    "retract": translatable("retracted"),
+    "restore": translatable("restored"),
+    "merge": translatable("merged"),
+    "delete": translatable("removed"),
+    "login": translatable("signed in"),
+    "login-failed": translatable("sign-in refused"),
+    "logout": translatable("signed out"),
+    "denied": translatable("refused"),
     **READ_ACTIONS,
 }
 
 
 def action_label(action: str) -> str:
     """An audit action in plain words ("insert" -> "added")."""
-    return ACTION_LABELS.get(action, action)
+    return gettext(ACTION_LABELS[action]) if action in ACTION_LABELS else action

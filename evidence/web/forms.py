@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -22,9 +23,30 @@ from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
 from evidence.date_phrases import to_edtf
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
+from evidence.vocabularies import translatable
 from evidence.web.input import BoundedForm
+from evidence.web.language import DEFAULT_LANGUAGE, LazyText, lazy_gettext, page_language
 
 EDTF_EXAMPLES = dates.EXAMPLES
+
+
+UNREADABLE_DATE = translatable(
+    '"%(text)s" is not a date that can be read: write it as you would say it (10.08.2020,'
+    " about August 2020, between 2000 and 2001) or as EDTF: %(examples)s"
+)
+
+
+def unreadable_date(text: str, details: str) -> LazyText:
+    """Why a date was refused, in the page's language: in English the parser's own words,
+    which name the exact problem; in Belarusian and Russian a translated refusal with
+    examples (the parser's details exist in English only)."""
+
+    def message() -> str:
+        if page_language() == DEFAULT_LANGUAGE:
+            return details
+        return gettext(UNREADABLE_DATE) % {"text": text, "examples": EDTF_EXAMPLES}
+
+    return LazyText(message)
 
 
 class EdtfDate:
@@ -37,7 +59,7 @@ class EdtfDate:
             try:
                 to_edtf(text)
             except dates.InvalidDate as exc:
-                raise FieldError(str(exc)) from None
+                raise FieldError(unreadable_date(text, str(exc))) from None
 
 
 class DatePhraseField(StringField):
@@ -59,15 +81,23 @@ class DatePhraseField(StringField):
 
 def edtf_field(label: str, *, required: bool = False) -> Any:
 
-    presence = InputRequired(f"{label} is required") if required else Optional()
+    presence = (
+        InputRequired(lazy_gettext("%(label)s is required", label=label))
+        if required
+        else Optional()
+    )
     return DatePhraseField(
         label,
         validators=[presence, EdtfDate()],
-        description=(
+        description=lazy_gettext(
             "As you would say it (10.08.2020, about August 2020, between 2000 and 2001,"
-            f" каля жніўня 2020, около 2001 года) or as EDTF: {EDTF_EXAMPLES}"
+            " каля жніўня 2020, около 2001 года) or as EDTF: %(examples)s",
+            examples=EDTF_EXAMPLES,
         ),
-        render_kw={"data-edtf": "true", "placeholder": "e.g. 10.08.2020 or about August 2020"},
+        render_kw={
+            "data-edtf": "true",
+            "placeholder": lazy_gettext("e.g. 10.08.2020 or about August 2020"),
+        },
     )
 
 
@@ -89,44 +119,67 @@ class AliasLines:
 def aliases_field() -> Any:
 
     return TextAreaField(
-        "Aliases",
+        lazy_gettext("Aliases"),
         validators=[AliasLines()],
-        description="One per line: other spellings and scripts of the name",
+        description=lazy_gettext("One per line: other spellings and scripts of the name"),
     )
 
 
 def key_field() -> Any:
 
     return StringField(
-        "Key",
+        lazy_gettext("Key"),
         validators=[
             Optional(),
-            Regexp(KEY_PATTERN, message="Key: lower-case letters, digits and hyphens only"),
+            Regexp(
+                KEY_PATTERN,
+                message=lazy_gettext("Key: lower-case letters, digits and hyphens only"),
+            ),
         ],
-        description="A stable short name; generated from the title when left empty",
+        description=lazy_gettext("A stable short name; generated from the title when left empty"),
     )
+
+
+REFERENCE_HELP = {
+    "incidents": lazy_gettext("Type to search incidents by name or alias"),
+    "persons": lazy_gettext("Type to search persons by name or alias"),
+    "places": lazy_gettext("Type to search places by name or alias"),
+    "sources": lazy_gettext("Type to search sources by name or alias"),
+    "statements": lazy_gettext("Type to search statements by name or alias"),
+    "units": lazy_gettext("Type to search units by name or alias"),
+}
 
 
 def reference_field(label: str, kind: str, *, required: bool = False) -> Any:
     """A text field holding a record's key, filled by autocomplete over ``kind``."""
 
-    presence = InputRequired(f"{label} is required") if required else Optional()
+    presence = (
+        InputRequired(lazy_gettext("%(label)s is required", label=label))
+        if required
+        else Optional()
+    )
     return StringField(
         label,
         validators=[presence],
-        description=f"Type to search {kind} by name or alias",
+        description=REFERENCE_HELP[kind],
         render_kw={"data-autocomplete": kind, "autocomplete": "off"},
     )
 
 
 def vocabulary_choices(
-    values: Iterable[Any] | dict[Any, str], *, blank: str | None = None
+    values: Iterable[Any] | dict[Any, str], *, blank: Any = None
 ) -> list[SelectChoice]:
-    """Select options for a vocabulary; a dict's meanings are shown ("B — usually reliable")."""
+    """Select options for a vocabulary, in the page's language; a dict's meanings are shown
+    ("B — usually reliable")."""
     choices = [SelectChoice("", blank)] if blank is not None else []
     if isinstance(values, dict):
-        return choices + [SelectChoice(str(v), f"{v} — {text}") for v, text in values.items()]
-    return choices + [SelectChoice(str(value)) for value in values]
+        return choices + [
+            SelectChoice(
+                str(v), lazy_gettext("%(code)s — %(meaning)s", code=v, meaning=lazy_gettext(text))
+            )
+            for v, text in values.items()
+        ]
+    return choices + [SelectChoice(str(value), lazy_gettext(value)) for value in values]
 
 
 def form_data(session: Session, record: KeyedRecord) -> dict[str, Any]:
@@ -178,7 +231,7 @@ def _all_fields(form: Any) -> Iterator[Any]:
             yield from _all_fields(field.form)
 
 
-MISSING_VERSION = (
+MISSING_VERSION = translatable(
     "The form came without the version of the record you opened, so nothing was saved "
     "(a change made meanwhile would be overwritten). Open the record again and redo your change."
 )

@@ -19,6 +19,7 @@ from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import StopValidation
 
 from evidence import limits
+from evidence.web.language import lazy_gettext
 
 
 class BoundedText:
@@ -37,19 +38,31 @@ class BoundedText:
         text = field.data if isinstance(field.data, str) else ""
         if len(text) > self.limit:
             raise StopValidation(
-                f"at most {self.limit:,} characters (this has {len(text):,}); nothing was saved"
+                lazy_gettext(
+                    "at most %(limit)s characters (this has %(length)s); nothing was saved",
+                    limit=format(self.limit, ","),
+                    length=format(len(text), ","),
+                )
             )
         refused = limits.control_character(text, multiline=self.multiline)
         if refused:
-            kind = "" if self.multiline else ", tab or line break"
             raise StopValidation(
-                f"contains a control character{kind} ({refused}) that cannot be stored; "
-                "remove it (it often comes with text pasted from other programs)"
+                lazy_gettext(
+                    "contains a control character (%(refused)s) that cannot be stored; remove"
+                    " it (it often comes with text pasted from other programs)",
+                    refused=refused,
+                )
+                if self.multiline
+                else lazy_gettext(
+                    "contains a control character, tab or line break (%(refused)s) that cannot"
+                    " be stored; remove it (it often comes with text pasted from other programs)",
+                    refused=refused,
+                )
             )
 
 
-def limit_hint(limit: int) -> str:
-    return f"At most {limit:,} characters."
+def limit_hint(limit: int) -> Any:
+    return lazy_gettext("At most %(limit)s characters.", limit=format(limit, ","))
 
 
 def _with_hint(description: str, limit: int) -> str:

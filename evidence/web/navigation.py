@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from evidence.permissions import can
 from evidence.records.loading import ENTITIES
+from evidence.vocabularies import translatable
 
 
 @dataclass(frozen=True)
@@ -29,20 +30,20 @@ class NavItem:
 
 
 NAVIGATION = (
-    NavItem("Dashboard", "dashboard.index", "read"),
-    NavItem("Incidents", "incidents.index", "read"),
-    NavItem("Units", "units.index", "read"),
-    NavItem("Persons", "persons.index", "read"),
-    NavItem("Places", "places.index", "read"),
-    NavItem("Sources", "sources.index", "read"),
-    NavItem("Statements", "statements.index", "read"),
-    NavItem("Cases", "cases.index", "read"),
-    NavItem("Exhibits", "exhibits.index", "read"),
-    NavItem("Import", "sheets.new", "edit"),
-    NavItem("Audit", "audit.index", "audit"),
-    NavItem("Links", "links.index", "audit"),
-    NavItem("Sourcing", "reports.sourcing", "audit"),
-    NavItem("Accounts", "accounts.index", "accounts"),
+    NavItem(translatable("Dashboard"), "dashboard.index", "read"),
+    NavItem(translatable("Incidents"), "incidents.index", "read"),
+    NavItem(translatable("Units"), "units.index", "read"),
+    NavItem(translatable("Persons"), "persons.index", "read"),
+    NavItem(translatable("Places"), "places.index", "read"),
+    NavItem(translatable("Sources"), "sources.index", "read"),
+    NavItem(translatable("Statements"), "statements.index", "read"),
+    NavItem(translatable("Cases"), "cases.index", "read"),
+    NavItem(translatable("Exhibits"), "exhibits.index", "read"),
+    NavItem(translatable("Import"), "sheets.new", "edit"),
+    NavItem(translatable("Audit"), "audit.index", "audit"),
+    NavItem(translatable("Links"), "links.index", "audit"),
+    NavItem(translatable("Sourcing"), "reports.sourcing", "audit"),
+    NavItem(translatable("Accounts"), "accounts.index", "accounts"),
 )
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
-from evidence import dates, limits
+from evidence import limits
 from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
 from evidence.db import get_session
@@ -30,8 +31,9 @@ from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput, current_protection
 from evidence.records.editing import Conflict, restore, retract
 from evidence.search.folded_names import names_containing
-from evidence.vocabularies import CREDIBILITY, RELIABILITY
+from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
+from evidence.web.language import human_date
 
 Page = str | Response | tuple[str, int]
 
@@ -39,7 +41,7 @@ Page = str | Response | tuple[str, int]
 def record_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
     """A section's blueprint, with the date filter its templates use."""
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
-    bp.add_app_template_filter(dates.humanize, "human_date")
+    bp.add_app_template_filter(human_date, "human_date")
     bp.add_app_template_global(CREDIBILITY, "credibility_labels")
     bp.add_app_template_global(RELIABILITY, "reliability_labels")
     return bp
@@ -213,7 +215,11 @@ def save_record(
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            message = saved_message(saved) if saved_message else f"{noun.capitalize()} saved."
+            message = (
+                saved_message(saved)
+                if saved_message
+                else _("%(noun)s saved.", noun=_(noun).capitalize())
+            )
             flash(message, "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
     return render_template(template, form=form, record=record, **context), 400
@@ -437,7 +443,9 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
 # --- merging ----------------------------------------------------------------------------
 
 
-MERGE_CONFLICT = "Someone changed one of these records meanwhile: nothing was merged. Try again."
+MERGE_CONFLICT = translatable(
+    "Someone changed one of these records meanwhile: nothing was merged. Try again."
+)
 
 
 def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
@@ -459,11 +467,19 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
         return render_template("records/merge.html", form=form, record=record, noun=noun), 400
     except Conflict:
         session.rollback()
-        form.form_errors.append(MERGE_CONFLICT)
+        form.form_errors.append(_(MERGE_CONFLICT))
         return render_template("records/merge.html", form=form, record=record, noun=noun), 409
     session.commit()
     moved = "; ".join(summary.lines())
-    flash(f"Merged {noun} {summary.other_key} into this {noun} ({moved}).", "success")
+    flash(
+        _(
+            "Merged %(noun)s %(other)s into this %(noun)s (%(moved)s).",
+            other=summary.other_key,
+            noun=_(noun),
+            moved=moved,
+        ),
+        "success",
+    )
     return redirect(url_for(f"{request.blueprint}.show", key=summary.keep_key))
 
 
@@ -485,12 +501,22 @@ def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
     if not form.validate_on_submit():
         if page:
             return render_template(page, form=form, record=record), 400
-        problem = form.reason.errors[0] if form.reason.errors else "give a reason"
-        flash(f"{noun.capitalize()} not retracted: reason for retraction: {problem}.", "error")
+        problem = form.reason.errors[0] if form.reason.errors else _("give a reason")
+        flash(
+            _(
+                "%(noun)s not retracted: reason for retraction: %(problem)s.",
+                noun=_(noun).capitalize(),
+                problem=problem,
+            ),
+            "error",
+        )
     elif not form.version_given():
         if page:
             return render_template(page, form=form, record=record), 400
-        flash(f"{noun.capitalize()} not retracted. {MISSING_VERSION}", "error")
+        flash(
+            _("%(noun)s not retracted.", noun=_(noun).capitalize()) + " " + _(MISSING_VERSION),
+            "error",
+        )
     else:
         try:
             retract(
@@ -506,32 +532,50 @@ def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
                 show_errors(form, error)
                 return render_template(page, form=form, record=record), 400
             flash(
-                f"{noun.capitalize()} not retracted: {error.errors.get('reason', error)}", "error"
+                _(
+                    "%(noun)s not retracted: %(problem)s",
+                    noun=_(noun).capitalize(),
+                    problem=error.errors.get("reason", error),
+                ),
+                "error",
             )
         except Conflict as conflict:
             session.rollback()
             return conflict_page(conflict, noun)
         else:
             session.commit()
-            flash(f"{noun.capitalize()} retracted. It stays in the history.", "success")
+            flash(
+                _("%(noun)s retracted. It stays in the history.", noun=_(noun).capitalize()),
+                "success",
+            )
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
 def restore_record(record: KeyedRecord, noun: str) -> Page:
     form = RestoreForm()
     if not form.validate_on_submit() or not form.version_given():
-        flash(f"{noun.capitalize()} not restored. {MISSING_VERSION}", "error")
+        flash(
+            _("%(noun)s not restored.", noun=_(noun).capitalize()) + " " + _(MISSING_VERSION),
+            "error",
+        )
         return redirect(url_for(f"{request.blueprint}.show", key=record.key))
     session = get_session()
     try:
         restore(session, record, expected_version=form.expected_version)
     except ValidationError as error:
         session.rollback()
-        flash(f"{noun.capitalize()} not restored: {error.errors.get('reason', error)}", "error")
+        flash(
+            _(
+                "%(noun)s not restored: %(problem)s",
+                noun=_(noun).capitalize(),
+                problem=error.errors.get("reason", error),
+            ),
+            "error",
+        )
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, noun)
     else:
         session.commit()
-        flash(f"{noun.capitalize()} restored.", "success")
+        flash(_("%(noun)s restored.", noun=_(noun).capitalize()), "success")
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))

@@ -8,7 +8,7 @@
   function row(job) {
     const item = document.createElement("li");
     const label = document.createElement("span");
-    label.textContent = `#${job.id} ${job.audience}: ${job.state}`;
+    label.textContent = job.label;
     item.appendChild(label);
     if (job.state === "queued" || job.state === "running") {
       const bar = document.createElement("progress");
@@ -24,15 +24,13 @@
       if (job.stuck) {
         const stuck = document.createElement("span");
         stuck.className = "error";
-        stuck.textContent =
-          " — stuck: no worker has reported on this job; is `evidence worker` running? " +
-          "A worker will start it again.";
+        stuck.textContent = job.stuck_text;
         item.appendChild(stuck);
       }
     } else if (job.state === "done") {
       const link = document.createElement("a");
       link.href = job.download_url;
-      link.textContent = ` Download PDF (${job.pages} pages)`;
+      link.textContent = job.download_text;
       item.appendChild(link);
       if (job.sealed_download_url) {
         const sealed = document.createElement("a");

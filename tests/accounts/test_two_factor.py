@@ -221,7 +221,7 @@ def test_new_recovery_codes_replace_the_old_ones(
 ) -> None:
     sign_in(client, "viewer")
     secret, old_codes = _enrol(client, clock)
-    assert b"10 unused recovery code(s) left" in client.get("/account/").data
+    assert b"10 unused recovery codes left" in client.get("/account/").data
     wrong = client.post("/account/two-factor/recovery-codes", data={"code": "000000"})
     assert wrong.status_code == 400 and b"Code from your app: this code is wrong" in wrong.data
     clock.advance(30)

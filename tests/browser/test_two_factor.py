@@ -46,7 +46,7 @@ def test_enrol_and_sign_in_with_totp(page: Page, live_server: LiveServer, sign_i
     codes = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
     expect(codes).to_have_count(10)
     page.get_by_role("link", name="I have saved them").click()
-    expect(page.locator("main")).to_contain_text("10 unused recovery code(s) left")
+    expect(page.locator("main")).to_contain_text("10 unused recovery codes left")
     page.get_by_role("button", name="Sign out").click()
 
     page.get_by_label("Account name").fill("totp.browser")

@@ -573,3 +573,49 @@ def test_rendering_reports_progress_in_even_steps_as_parts_finish(session):
 
 def plan_parts(session, case):
     return plan(build_snapshot(session, case.key, "internal", AT, "tester"))[1]
+
+
+def test_a_belarusian_dossier_speaks_belarusian_and_keeps_its_protection(
+    session, witnessed_case, runner, tmp_path
+):
+    paths = [tmp_path / "one-be.pdf", tmp_path / "two-be.pdf", tmp_path / "en.pdf"]
+    for path, language in zip(paths, ("be", "be", "en"), strict=True):
+        result = runner.invoke(
+            args=[
+                "dossier",
+                witnessed_case.key,
+                "--audience",
+                "public",
+                "--lang",
+                language,
+                "-o",
+                str(path),
+                "--generated-at",
+                AT,
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    belarusian = paths[0].read_bytes()
+    assert belarusian == paths[1].read_bytes()  # same data, time and language: same bytes
+    assert belarusian != paths[2].read_bytes()
+    text = pdf_text(belarusian)
+    for shown in (
+        "ПУБЛІЧНАЯ ВЕРСІЯ — АСОБЫ СВЕДАК АБАРОНЕНЫЯ",
+        "Метадалогія",
+        "Матрыца пацвярджэння",
+        "з 2000 па 2001",  # 2000/2001
+        "10 жніўня 2020",
+        "Дадатак A",
+    ):
+        assert squeeze(shown) in text, shown
+    for english in ("Methodology", "Corroboration matrix", "between 2000 and 2001", "Annex A"):
+        assert squeeze(english) not in text, english
+    for hidden in ("Ivan Petrovsky", "Olga Sekretova", "Confidential account"):
+        assert squeeze(hidden) not in text
+
+
+def test_a_dossier_in_an_unknown_language_is_refused(session, witnessed_case):
+    with pytest.raises(Exception, match="language"):
+        generate_dossier(
+            session, witnessed_case.key, "public", generated_by="t", generated_at=AT, language="de"
+        )

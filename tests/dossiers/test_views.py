@@ -71,3 +71,25 @@ def test_an_unknown_audience_is_refused_with_a_message(app, session):
     response = client.post(f"/cases/{case.key}/dossiers", data={"audience": "press"})
     assert response.status_code == 302
     assert session.query(DossierJob).count() == 0
+
+
+def test_the_export_form_chooses_the_dossiers_language(app, session):
+    make_users(session)
+    case = make_case(session, title="Справа", incidents=[make_incident(session)])
+    session.commit()
+    client = without_csrf(app).test_client()
+    sign_in(client, "lawyer")
+    client.post("/language", data={"language": "ru", "next": "/"})
+    form = client.get(f"/cases/{case.key}").get_data(as_text=True)
+    assert '<option value="ru" lang="ru" selected>' in form  # the page's language first
+
+    client.post(f"/cases/{case.key}/dossiers", data={"audience": "public", "language": "be"})
+    [job] = client.get(f"/cases/{case.key}/dossiers/jobs").get_json()
+    assert job["language"] == "be" and job["label"].endswith("Беларуская: готово")
+    pdf = client.get(job["download_url"]).data
+    assert "ПУБЛІЧНАЯ ВЕРСІЯ" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    refused = client.post(
+        f"/cases/{case.key}/dossiers", data={"audience": "public", "language": "de"}
+    )
+    assert refused.status_code == 302
+    assert session.query(DossierJob).count() == 1

@@ -32,6 +32,8 @@ FORMLESS_POSTS = {
     "links.capture_source", "cases.remove_incident", "accounts.change_my_password",
     "accounts.second_factor", "accounts.two_factor", "accounts.renew_recovery_codes",
     "accounts.end_my_session", "accounts.end_my_other_sessions", "accounts.end_sessions_of",
+    # a choice among the three languages, refused otherwise
+    "accounts.change_my_language", "accounts.switch_language",
     # a file and nothing else (its limit is EVIDENCE_MAX_UPLOAD_MB, tested with exhibits.new)
     "exhibits.redacted_copy", "sheets.new",
     # choices among the candidates shown, and buttons
