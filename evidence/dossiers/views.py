@@ -47,6 +47,7 @@ from evidence.jobs.queue import job_progress, task_queue
 from evidence.permissions import authorize, requires
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES, LANGUAGE_NAMES, LANGUAGES
+from evidence.web.formatting import progress_texts
 from evidence.web.language import DEFAULT_LANGUAGE
 from evidence.web.reads import record_read
 
@@ -69,8 +70,10 @@ def _job_or_404(job_id: int) -> DossierJob:
 
 
 def job_status(job: DossierJob) -> dict[str, object]:
+    status = job_progress(job)
     return {
-        **job_progress(job),
+        **status,
+        **progress_texts(status),
         "id": job.id,
         "audience": job.audience,
         "language": job.language,

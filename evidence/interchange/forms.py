@@ -9,21 +9,24 @@ from wtforms import SelectField, StringField
 
 from evidence.interchange.sheets import FIELDS, KINDS, REQUIRED
 from evidence.web.input import BoundedForm
+from evidence.web.language import lazy_gettext
 
 NOT_IN_SHEET = ""
 
 
 class SheetUploadForm(BoundedForm):
     file = FileField(
-        "Spreadsheet",
-        validators=[FileRequired("choose a .csv or .xlsx file")],
-        description="A .csv (UTF-8) or .xlsx file whose first row holds the column headers.",
+        lazy_gettext("Spreadsheet"),
+        validators=[FileRequired(lazy_gettext("choose a .csv or .xlsx file"))],
+        description=lazy_gettext(
+            "A .csv (UTF-8) or .xlsx file whose first row holds the column headers."
+        ),
     )
     kind = SelectField(
-        "Each row is",
-        choices=[(kind, kind) for kind in KINDS],
+        lazy_gettext("Each row is"),
+        choices=[(kind, lazy_gettext(kind)) for kind in KINDS],
         default="incidents",
-        description="One sheet holds records of one kind.",
+        description=lazy_gettext("One sheet holds records of one kind."),
     )
 
 
@@ -32,13 +35,17 @@ def mapping_form(kind: str, headers: list[str], initial: dict[str, str], **kwarg
 
     class MappingForm(BoundedForm):
         save_as = StringField(
-            "Save this mapping as",
-            description="A name to reuse these columns for the next sheet (optional).",
+            lazy_gettext("Save this mapping as"),
+            description=lazy_gettext(
+                "A name to reuse these columns for the next sheet (optional)."
+            ),
         )
 
-    columns = [(NOT_IN_SHEET, "(not in the sheet)")] + [(header, header) for header in headers]
+    columns = [(NOT_IN_SHEET, lazy_gettext("(not in the sheet)"))] + [
+        (header, header) for header in headers
+    ]
     for name in FIELDS[kind]:
-        label = f"{name} (required)" if name in REQUIRED[kind] else name
+        label = lazy_gettext("%(field)s (required)", field=name) if name in REQUIRED[kind] else name
         setattr(
             MappingForm,
             name,

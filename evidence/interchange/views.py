@@ -8,6 +8,7 @@ upload is seen only by the documenter who sent it (evidence.permissions).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -58,13 +59,17 @@ def new() -> str | Response:
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = SheetUploadForm(formdata=None)
-        form.file.errors = [f"larger than the limit of {describe_size(_max_bytes())}"]
+        form.file.errors = [
+            _("larger than the limit of %(size)s", size=describe_size(_max_bytes()))
+        ]
         submitted = False
     if submitted:
         data = form.file.data.read(_max_bytes() + 1)
         try:
             if len(data) > _max_bytes():
-                raise ValidationError({"file": f"larger than {describe_size(_max_bytes())}"})
+                raise ValidationError(
+                    {"file": _("larger than %(size)s", size=describe_size(_max_bytes()))}
+                )
             upload = create_upload(
                 session,
                 filename=form.file.data.filename or "sheet",
@@ -173,5 +178,5 @@ def discard_upload(upload_id: int) -> Response:
     upload = _upload_or_404(upload_id)
     discard(session, upload)
     session.commit()
-    flash("The sheet was discarded; nothing was imported.", "info")
+    flash(_("The sheet was discarded; nothing was imported."), "info")
     return redirect(url_for("sheets.new"))

@@ -55,7 +55,7 @@ from evidence.permissions import requires
 from evidence.protection import current_protection
 from evidence.sources.models import Source
 from evidence.store import store_for
-from evidence.web.formatting import describe_times
+from evidence.web.formatting import describe_times, progress_texts
 from evidence.web.pagination import paginate
 from evidence.web.reads import record_read
 
@@ -127,13 +127,16 @@ def run_status(run_id: int) -> Response:
     run = get_session().get(LinkCheckRun, run_id)
     if run is None:
         abort(404)
+    status = job_progress(run)
     return jsonify(
         {
-            **job_progress(run),
+            **status,
+            **progress_texts(status),
             "id": run.id,
             "done": run.done,
             "total": run.total,
             "problems": run.problems,
+            "steps_text": _("%(done)s of %(total)s", done=run.done, total=run.total),
         }
     )
 
@@ -202,7 +205,8 @@ def capture_status(job_id: int) -> Response:
     job = get_session().get(CaptureJob, job_id)
     if job is None:
         abort(404)
-    return jsonify({**job_progress(job), "id": job.id})
+    status = job_progress(job)
+    return jsonify({**status, **progress_texts(status), "id": job.id})
 
 
 def _capture_or_404(capture_id: int, form: str) -> Capture:

@@ -31,21 +31,37 @@ def _clock(iso: str | None) -> str:
 
 def _duration(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    if minutes:
+        return gettext("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=rest)
+    return gettext("%(seconds)s s", seconds=rest)
 
 
 def describe_times(status: dict[str, Any]) -> str:
-    """A job's times from its progress status ("queued … · started … · took 12 s"), as
-    static/js/progress.js writes them when it updates the page."""
-    parts = [f"queued {_clock(status['queued_at'])}"]
+    """A job's times from its progress status ("queued … · started … · took 12 s"), in the
+    page's language; static/js/progress.js shows the status's ``times_text`` when it
+    updates the page."""
+    parts = [gettext("queued %(time)s", time=_clock(status["queued_at"]))]
     if status["started_at"]:
-        parts.append(f"started {_clock(status['started_at'])}")
+        parts.append(gettext("started %(time)s", time=_clock(status["started_at"])))
     if status["finished_at"]:
-        parts.append(f"finished {_clock(status['finished_at'])}")
+        parts.append(gettext("finished %(time)s", time=_clock(status["finished_at"])))
     if status["elapsed_seconds"] is not None:
-        verb = "took" if status["finished_at"] else "running for"
-        parts.append(f"{verb} {_duration(status['elapsed_seconds'])}")
+        duration = _duration(status["elapsed_seconds"])
+        if status["finished_at"]:
+            parts.append(gettext("took %(duration)s", duration=duration))
+        else:
+            parts.append(gettext("running for %(duration)s", duration=duration))
     return " · ".join(parts)
+
+
+def progress_texts(status: dict[str, Any]) -> dict[str, str]:
+    """The words static/js/progress.js and dossiers.js show for a job's progress status,
+    in the page's language."""
+    return {
+        "times_text": describe_times(status),
+        "state_text": gettext(status["state"]),
+        "sealed_text": gettext("Sealed annex (UNDER SEAL: the identities behind the pseudonyms)"),
+    }
 
 
 ACTION_LABELS = {

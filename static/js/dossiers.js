@@ -35,7 +35,7 @@
       if (job.sealed_download_url) {
         const sealed = document.createElement("a");
         sealed.href = job.sealed_download_url;
-        sealed.textContent = "Sealed annex (UNDER SEAL: the identities behind the pseudonyms)";
+        sealed.textContent = job.sealed_text;
         item.appendChild(document.createTextNode(" · "));
         item.appendChild(sealed);
       }
@@ -47,7 +47,7 @@
     }
     const times = document.createElement("span");
     times.className = "job-times help";
-    times.textContent = ` — ${describeTimes(job)}`;
+    times.textContent = ` — ${job.times_text || describeTimes(job)}`;
     item.appendChild(times);
     return item;
   }

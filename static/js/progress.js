@@ -2,7 +2,8 @@
 // script). An element with data-progress-url is refreshed from that JSON status endpoint
 // (state, percent, queued_at, started_at, finished_at, elapsed_seconds) while the job is
 // unfinished; inside it, [data-progress-bar] is a <progress>, [data-progress-text] shows
-// the percentage, [data-progress-steps] the steps done of all, [data-progress-times] the times. When the job ends, every element
+// the percentage, [data-progress-steps] the steps done of all, [data-progress-times] the times
+// (in the page's language when the status carries state_text, steps_text and times_text). When the job ends, every element
 // with data-refresh-on-finish is replaced by its copy from a fresh load of the page.
 (function () {
   "use strict";
@@ -36,11 +37,11 @@
       bar.textContent = `${job.percent}%`;
     }
     const text = box.querySelector("[data-progress-text]");
-    if (text) text.textContent = `${job.percent}% (${job.state})`;
+    if (text) text.textContent = `${job.percent}% (${job.state_text || job.state})`;
     const steps = box.querySelector("[data-progress-steps]");
-    if (steps && job.total !== undefined) steps.textContent = `${job.done} of ${job.total}`;
+    if (steps && job.total !== undefined) steps.textContent = job.steps_text || `${job.done} of ${job.total}`;
     const times = box.querySelector("[data-progress-times]");
-    if (times) times.textContent = describeTimes(job);
+    if (times) times.textContent = job.times_text || describeTimes(job);
   }
 
   async function refreshFinished() {
