@@ -13,6 +13,17 @@ from evidence.web.language import lazy_gettext
 
 NOT_IN_SHEET = ""
 
+# What each kind of sheet is called on the upload form, in the page's language.
+KIND_WORDS = {
+    "places": lazy_gettext("places"),
+    "units": lazy_gettext("units"),
+    "persons": lazy_gettext("persons"),
+    "sources": lazy_gettext("sources"),
+    "violation_types": lazy_gettext("violation types"),
+    "incidents": lazy_gettext("incidents"),
+    "statements": lazy_gettext("statements"),
+}
+
 
 class SheetUploadForm(BoundedForm):
     file = FileField(
@@ -24,7 +35,7 @@ class SheetUploadForm(BoundedForm):
     )
     kind = SelectField(
         lazy_gettext("Each row is"),
-        choices=[(kind, lazy_gettext(kind)) for kind in KINDS],
+        choices=[(kind, KIND_WORDS.get(kind, kind)) for kind in KINDS],
         default="incidents",
         description=lazy_gettext("One sheet holds records of one kind."),
     )

@@ -274,9 +274,13 @@ class RecordForm(VersionedForm):
 
 class RetractForm(VersionedForm):
     reason = TextAreaField(
-        "Reason for retraction",
-        validators=[InputRequired("Reason for retraction is required")],
-        description="Why this record is withdrawn; it stays in the history",
+        lazy_gettext("Reason for retraction"),
+        validators=[
+            InputRequired(
+                lazy_gettext("%(label)s is required", label=lazy_gettext("Reason for retraction"))
+            )
+        ],
+        description=lazy_gettext("Why this record is withdrawn; it stays in the history"),
     )
 
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
@@ -243,7 +244,8 @@ def _service_problems(
         session.flush()
     except ValidationError as error:
         return error
-    except Conflict:
+    except (Conflict, DataError):
+        # DataError: a value the form refused already (a NUL byte PostgreSQL cannot store).
         return None
     finally:
         trial.rollback()
