@@ -153,6 +153,12 @@ def register_extensions(app: Flask) -> None:
     app.before_request(check_session)
 
     @app.before_request
+    def refuse_nul_bytes_in_the_address() -> None:
+        # No search or filter needs a NUL byte, and PostgreSQL cannot compare text holding one.
+        if any("\x00" in name + value for name, value in request.args.items(multi=True)):
+            abort(400)
+
+    @app.before_request
     def record_actor() -> None:
         if current_user.is_authenticated:
             set_actor(get_session(), current_user.name)
