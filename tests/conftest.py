@@ -187,6 +187,17 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+# Each of these waits a minute or more on real processes or the package index. Started
+# first, they overlap the quick tests; started last, they kept the other pytest-xdist
+# worker idle until they ended.
+SLOW_FIRST = ("tests/live/", "tests/test_install.py")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     problem = pg_reachable(PG_URL)
     if problem is None:
