@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("evidence.accounts.cli:users_group", "Accounts and roles."),
     "dossier": (
         "evidence.dossiers.cli:dossier_command",
-        "Export a case as a verifiable PDF dossier for an audience.",
+        "Export a case as a verifiable PDF dossier (or its HTML) for an audience.",
     ),
     "verify-dossier": (
         "evidence.dossiers.cli:verify_dossier_command",

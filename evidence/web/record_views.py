@@ -18,6 +18,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
@@ -237,7 +238,9 @@ def _service_problems(
         session.flush()
     except ValidationError as error:
         return error
-    except Conflict:
+    except (Conflict, DBAPIError):
+        # A conflict is shown by the save itself; input the database cannot hold (a NUL
+        # character on PostgreSQL) is refused by the form, which already says why.
         return None
     finally:
         trial.rollback()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import evidence.dossiers.services as dossier_services
+import evidence.dossiers.render as dossier_render
 from evidence import create_app
 from evidence.config import config_for_tests
 from evidence.migrate import upgrade
@@ -51,7 +51,7 @@ def test_another_writer_commits_while_the_cli_renders(
     case_on_a_file, tmp_path, monkeypatch, command
 ):
     runner, path = case_on_a_file
-    render_pdf = dossier_services.render_pdf
+    render_pdf = dossier_render.render_pdf
     committed: list[str] = []
 
     def render_while_someone_writes(*args, **kwargs):
@@ -59,7 +59,8 @@ def test_another_writer_commits_while_the_cli_renders(
         committed.append("yes")
         return render_pdf(*args, **kwargs)
 
-    monkeypatch.setattr(dossier_services, "render_pdf", render_while_someone_writes)
+    # Looked up when the dossier renders (WeasyPrint is imported only then).
+    monkeypatch.setattr(dossier_render, "render_pdf", render_while_someone_writes)
     case_key = sqlite3.connect(path).execute("SELECT key FROM cases").fetchone()[0]
     output = tmp_path / ("out.pdf" if command == "dossier" else "bag")
     result = runner.invoke(
