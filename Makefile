@@ -46,11 +46,13 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix tests/browser
 	touch $(AXE)
 
+# One pytest process per core (pytest-xdist): each migrates databases of its own and
+# starts its own browser; the tests that empty the Redis queue take turns.
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import warnings
@@ -17,9 +18,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence import create_app
+from evidence.accounts.passwords import use_cheap_hashing
+from evidence.audit.log import set_seal_key
 from evidence.config import config_for_tests
 from evidence.db import make_engine
 from evidence.hooks import install_hooks
+from evidence.jobs.queue import register_queue
 from evidence.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -135,8 +139,39 @@ def share_connection(app: Flask, connection: Connection) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One application per backend for the run: building one compiles every URL rule (~0.2 s)."""
+    app = create_app(config_for_tests(database_url, str(tmp_path_factory.mktemp("data"))))
+    yield app
+    app.extensions["evidence.engine"].dispose()
+
+
 @pytest.fixture
-def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+def app(shared_app: Flask, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+    """The shared application as a new one would be: its settings restored after the test,
+    its own data folder, task queue and database transaction.
+
+    A test that adds routes or request hooks takes ``own_app`` instead (Flask refuses
+    those once an application has served a request, and they would outlive the test).
+    """
+    settings = copy.deepcopy(dict(shared_app.config))
+    extensions = dict(shared_app.extensions)
+    shared_app.config["DATA_DIR"] = str(tmp_path / "data")
+    # Process-wide settings that another test's application (say a non-testing one) changed.
+    set_seal_key(shared_app.config["SECRET_KEY"])
+    use_cheap_hashing(shared_app.config["TESTING"])
+    register_queue(shared_app)
+    yield share_connection(shared_app, connection)
+    shared_app.config.clear()
+    shared_app.config.update(settings)
+    shared_app.extensions.clear()
+    shared_app.extensions.update(extensions)
+
+
+@pytest.fixture
+def own_app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+    """An application of this test's own, in the same transaction as ``app`` and ``session``."""
     return share_connection(
         create_app(config_for_tests(database_url, str(tmp_path / "data"))), connection
     )
@@ -153,6 +188,17 @@ def session(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+# Each of these waits a minute or more on real processes or the package index. Started
+# first, they overlap the quick tests; started last, they kept the other pytest-xdist
+# worker idle until they ended.
+SLOW_FIRST = ("tests/live/", "tests/test_install.py")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -120,11 +120,16 @@ def test_a_plain_install_starts_every_command(tmp_path: Path):
     listing = run("--help")
     commands = [line.split()[0] for line in listing.split("Commands:")[1].splitlines() if line]
     assert {"serve", "worker", "dossier", "import"} <= set(commands)
-    for command in commands:
-        run(command, "--help")
-
     outside = tmp_path / "elsewhere"  # not the checkout: only the installed files count
     outside.mkdir()
+    helps = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", HELP_OF_EVERY_COMMAND, *commands],
+        env=env, cwd=outside, capture_output=True, text=True,
+    )  # fmt: skip
+    assert helps.returncode == 0, helps.stderr
+    for command in commands:
+        assert f"Usage: evidence {command}" in helps.stdout, f"evidence {command} --help"
+
     run("init")
     run("demo", "--as", "plain-install")
     run("audit", "verify")
@@ -140,6 +145,16 @@ def test_a_plain_install_starts_every_command(tmp_path: Path):
     )  # fmt: skip
     assert page.returncode == 0 and page.stdout.split() == ["200", "200", "be"], page.stderr
 
+
+# Every command's help in one interpreter: a process per command imported the whole
+# application again for each (~2.5 s of CPU apiece, minutes on a busy machine).
+HELP_OF_EVERY_COMMAND = """
+import sys
+from evidence.cli import main
+for command in sys.argv[1:]:
+    status = main.main([command, "--help"], prog_name="evidence", standalone_mode=False)
+    assert status == 0, f"evidence {command} --help: exit status {status}"
+"""
 
 # The sign-in page and its stylesheet, served by the installed package.
 PAGE_CHECK = """

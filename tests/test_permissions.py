@@ -61,10 +61,10 @@ def test_every_endpoint_declares_its_action(app: Flask) -> None:
     assert undeclared == [], f"endpoints without @requires(action): {undeclared}"
 
 
-def test_an_undeclared_endpoint_is_refused(app: Flask, session) -> None:
-    app.add_url_rule("/undeclared", "undeclared", lambda: "open")
+def test_an_undeclared_endpoint_is_refused(own_app: Flask, session) -> None:
+    own_app.add_url_rule("/undeclared", "undeclared", lambda: "open")
     make_users(session)
-    client = without_csrf(app).test_client()
+    client = without_csrf(own_app).test_client()
     sign_in(client, "admin")
     assert client.get("/undeclared").status_code == 403
 

@@ -8,9 +8,12 @@ CSRF tests switch it back on.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from evidence.accounts.models import User
 from evidence.accounts.services import create_user
@@ -33,3 +36,12 @@ def without_csrf(app: Flask) -> Flask:
 def sign_in(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
     response = client.post("/sign-in", data={"name": name, "password": password})
     assert response.status_code == 302, f"sign-in as {name} failed ({response.status_code})"
+
+
+# The sign-out form's CSRF token carries the second it was made in.
+CSRF_TOKEN = re.compile(rb'name="csrf_token" value="[^"]*"')
+
+
+def page_without_tokens(response: TestResponse) -> bytes:
+    """The page's bytes without its CSRF tokens, to compare two pages made moments apart."""
+    return CSRF_TOKEN.sub(b"", response.get_data())

@@ -469,17 +469,18 @@ def _report_parts(
     deadline: float,
     progress: Progress | None,
 ) -> None:
-    """Until every part is laid out (or the deadline passes), report the weight done."""
+    """Until every part is laid out (or the deadline passes), report the weight done: one
+    report per part, as each finishes, in whatever order."""
     if progress is None:
         return
-    reported = 0
+    reported: set[int] = set()
+    done = 0
     while time.monotonic() < deadline:
-        done = sum(
-            weight for result, weight in zip(pending, weights, strict=True) if result.ready()
-        )
-        if done > reported:
-            reported = done
-            progress(done, total_weight)
+        for index, result in enumerate(pending):
+            if index not in reported and result.ready():
+                reported.add(index)
+                done += weights[index]
+                progress(done, total_weight)
         waiting = [result for result in pending if not result.ready()]
         if not waiting:
             return

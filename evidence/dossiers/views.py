@@ -12,6 +12,7 @@ requested, whatever id they type (the bayanat lesson in DESIGN.md).
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -188,20 +189,7 @@ def download(job_id: int) -> Response:
     path = output_file(current_app.config["DATA_DIR"], job)
     if not path.is_file():
         abort(404)
-    record_read(
-        "dossier-downloaded",
-        entity="case",
-        record_key=job.case.key,
-        audience=job.audience,
-        sha256=job.sha256,
-        job=job.id,
-    )
-    return send_file(
-        path.resolve(),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{job.case.key}-{job.audience}-dossier.pdf",
-    )
+    return _taken_out(job, path, "dossier-downloaded", job.sha256 or "", "dossier")
 
 
 @bp.get("/dossiers/jobs/<int:job_id>/sealed")
@@ -212,17 +200,23 @@ def download_sealed(job_id: int) -> Response:
     path = sealed_annex_file(current_app.config["DATA_DIR"], job)
     if path is None:
         abort(404)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _taken_out(job, path, "sealed-annex-downloaded", sha256, "dossier-sealed")
+
+
+def _taken_out(job: DossierJob, path: Path, action: str, sha256: str, name: str) -> Response:
+    """The file as a download, logged on the chain of reads first."""
     record_read(
-        "sealed-annex-downloaded",
+        action,
         entity="case",
         record_key=job.case.key,
         audience=job.audience,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=sha256,
         job=job.id,
     )
     return send_file(
         path.resolve(),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"{job.case.key}-{job.audience}-dossier-sealed.pdf",
+        download_name=f"{job.case.key}-{job.audience}-{name}.pdf",
     )

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
@@ -244,8 +244,9 @@ def _service_problems(
         session.flush()
     except ValidationError as error:
         return error
-    except (Conflict, DataError):
-        # DataError: a value the form refused already (a NUL byte PostgreSQL cannot store).
+    except (Conflict, DBAPIError):
+        # A conflict is shown by the save itself; input the database cannot hold (a NUL
+        # character on PostgreSQL) is refused by the form, which already says why.
         return None
     finally:
         trial.rollback()

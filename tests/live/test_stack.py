@@ -13,15 +13,14 @@ from evidence.config import Config
 from tests.factories import make_case, make_incident
 from tests.live.conftest import fresh_pg_database
 from tests.live.web import csrf_token, free_port, signed_in, wait_until_serving
-from tests.live.workers import EVIDENCE, processes, require_redis, stack_environment, wait_for
+from tests.live.workers import EVIDENCE, private_redis, processes, stack_environment, wait_for
 from tests.webclient import PASSWORD
 
 pytestmark = pytest.mark.pg
 
 
 def test_a_dossier_queued_through_gunicorn_is_rendered_by_the_workers(tmp_path: Path):
-    queue_url = require_redis()
-    with fresh_pg_database() as database_url:
+    with private_redis() as queue_url, fresh_pg_database() as database_url:
         app = create_app(Config(DATABASE_URL=database_url, SECRET_KEY="x", QUEUE_URL=queue_url))
         with app.extensions["evidence.writers"]() as session:
             session.info["actor"] = "tester"

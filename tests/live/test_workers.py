@@ -27,7 +27,7 @@ from evidence.links.models import Capture, CaptureJob
 from evidence.links.services import queue_capture
 from tests.factories import make_case, make_incident, make_source
 from tests.live.conftest import fresh_pg_database, fresh_sqlite_database
-from tests.live.workers import EVIDENCE, processes, require_redis, stack_environment, wait_for
+from tests.live.workers import EVIDENCE, private_redis, processes, stack_environment, wait_for
 
 STALE_SECONDS = "2"
 
@@ -65,8 +65,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
     if request.param == "embedded":
         yield fresh_sqlite_database(tmp_path), ""
         return
-    queue_url = require_redis()
-    with fresh_pg_database() as database_url:
+    with private_redis() as queue_url, fresh_pg_database() as database_url:
         yield database_url, queue_url
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,18 +22,28 @@ REDIS_REQUIRED = "EVIDENCE_TEST_REDIS_URL" in os.environ
 EVIDENCE = str(Path(sys.executable).with_name("evidence"))
 
 
-def require_redis() -> str:
-    """EVIDENCE_TEST_REDIS_URL, emptied; skipped when unreachable, failed when it was set."""
+@contextmanager
+def private_redis() -> Iterator[str]:
+    """EVIDENCE_TEST_REDIS_URL, emptied and ours alone until the block ends.
+
+    Emptying it would pull the queue from under another test using it at the same
+    time (another pytest-xdist worker, another run on this machine), so the tests
+    using it take turns: a lock on a file named after the URL, released by the
+    system even if the holder is killed. Skipped when unreachable, failed when set.
+    """
     import redis
 
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
-    except redis.RedisError as error:
-        message = f"Redis at {REDIS_URL} is unreachable: {error}"
-        if REDIS_REQUIRED:
-            pytest.fail(message + " (EVIDENCE_TEST_REDIS_URL is set, so this is a failure)")
-        pytest.skip(message)
-    return REDIS_URL
+    digest = hashlib.sha256(REDIS_URL.encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"evidence-test-redis-{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
+        except redis.RedisError as error:
+            message = f"Redis at {REDIS_URL} is unreachable: {error}"
+            if REDIS_REQUIRED:
+                pytest.fail(message + " (EVIDENCE_TEST_REDIS_URL is set, so this is a failure)")
+            pytest.skip(message)
+        yield REDIS_URL
 
 
 def stack_environment(

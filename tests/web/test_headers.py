@@ -104,16 +104,16 @@ def test_every_route_sends_the_security_headers_to_anonymous_visitors(
     assert {200, 302} <= statuses
 
 
-def test_downloads_and_error_pages_send_them_too(app: Flask, session: Session) -> None:
-    world = make_world(app, session)
+def test_downloads_and_error_pages_send_them_too(own_app: Flask, session: Session) -> None:
+    world = make_world(own_app, session)
 
     @requires("read")
     def broken() -> str:
         raise RuntimeError("a bug")
 
-    app.add_url_rule("/broken", "broken", broken)
-    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 as in production
-    client = without_csrf(app).test_client()
+    own_app.add_url_rule("/broken", "broken", broken)
+    own_app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 as in production
+    client = without_csrf(own_app).test_client()
     sign_in(client, "lawyer")
     exhibit = client.get(f"/exhibits/{world['keys']['exhibits']}/download")
     dossier = client.get(f"/dossiers/jobs/{world['job_id']}/download")
