@@ -37,7 +37,7 @@ def test_sign_in_lands_on_the_dashboard_and_sign_out_ends_it(page: Page, sign_in
 def test_form_without_its_csrf_token_is_refused(page: Page, sign_in) -> None:
     # In the page: the sign-in form with its token removed.
     page.goto("/sign-in")
-    page.evaluate("document.querySelector('input[name=csrf_token]').remove()")
+    page.evaluate("document.querySelector('main input[name=csrf_token]').remove()")
     page.get_by_label("Account name").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
