@@ -113,12 +113,7 @@ def folded(values: Iterable[str | None]) -> str:
 
 
 def needles(text: str) -> list[str]:
-    """The folded forms of typed text, each looked for inside ``folded_names``.
-
-    Control characters are dropped: no stored name holds one, and PostgreSQL refuses a
-    NUL in any text parameter.
-    """
-    text = "".join(char for char in text if unicodedata.category(char) != "Cc").strip()
+    """The folded forms of typed text, each looked for inside ``folded_names``."""
     return list(dict.fromkeys(form for form in (text.casefold(), normalise(text)) if form))
 
 
