@@ -322,7 +322,15 @@ def _csv_records(name: str, data: bytes) -> list[list[str]]:
         dialect: Any = csv.Sniffer().sniff(first_line, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+    records = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), dialect):
+            records.append(row[:MAX_COLUMNS])
+            if len(records) > MAX_ROWS + 1:
+                break  # read_sheet_bytes refuses it; a sheet of a million rows is not read
+    except csv.Error as error:  # e.g. one cell over the csv module's field size limit
+        raise SheetError([f"{name}: not a readable CSV file ({error})"]) from None
+    return records
 
 
 def _xlsx_records(name: str, data: bytes) -> list[list[str]]:

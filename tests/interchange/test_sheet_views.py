@@ -160,6 +160,10 @@ def test_a_bad_file_or_mapping_is_named_and_nothing_is_kept(app, session):
     assert "give a .csv or .xlsx file" in response.get_data(as_text=True)
     response = upload(client, b"\xff\xfe\x00bad", "broken.csv")
     assert response.status_code == 400 and "not UTF-8" in response.get_data(as_text=True)
+    response = upload(client, b"Title\n" + b"x" * 200_000 + b"\n", "huge-cell.csv")
+    assert response.status_code == 400 and "not a readable CSV file" in response.get_data(
+        as_text=True
+    )
     assert session.scalar(select(func.count()).select_from(SheetUpload)) == 0
 
     columns_url = upload(client, CSV.encode()).headers["Location"]
