@@ -62,7 +62,8 @@ class _Application(Flask):
     def full_dispatch_request(self) -> Any:
         from flask import g
 
-        from evidence.db import close_session, is_transient, retry_delays
+        from evidence.db import is_transient, retry_delays
+        from evidence.web.request_context import close_session
 
         delays = retry_delays()
         while True:
@@ -82,8 +83,9 @@ class _Application(Flask):
 
 def register_database(app: Flask, config: Config) -> None:
     from evidence.audit.log import set_seal_key
-    from evidence.db import close_session, make_engine, make_session_factory, make_writer_factory
+    from evidence.db import make_engine, make_session_factory, make_writer_factory
     from evidence.hooks import install_hooks
+    from evidence.web.request_context import close_session
 
     if config.DATABASE_URL.startswith("sqlite:///"):
         Path(config.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(
@@ -117,13 +119,12 @@ def register_extensions(app: Flask) -> None:
     from evidence.accounts.passwords import use_cheap_hashing
     from evidence.accounts.views import check_session, signed_in_user
     from evidence.audit.log import set_actor
-    from evidence.db import get_session
     from evidence.jobs.queue import job_is_stuck, job_progress
     from evidence.permissions import can, required_action
-    from evidence.protection import current_protection
     from evidence.web.formatting import action_label, describe_times, when
     from evidence.web.navigation import current_section, navigation_for, record_url, url_with
     from evidence.web.output import install_output_protection, shown_user
+    from evidence.web.request_context import current_protection, get_session
 
     use_cheap_hashing(app.config["TESTING"])
     app.session_interface = _SessionInterface()
@@ -284,7 +285,7 @@ def register_error_handlers(app: Flask) -> None:
     from sqlalchemy.orm.exc import StaleDataError
     from werkzeug.exceptions import HTTPException
 
-    from evidence.db import get_session
+    from evidence.web.request_context import get_session
 
     def http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
         if error.code not in ERROR_PAGES:

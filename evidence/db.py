@@ -158,26 +158,3 @@ def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(
         bind=engine.execution_options(**{WRITER: True}), expire_on_commit=False, autoflush=True
     )
-
-
-def get_session() -> Session:
-    """The request's session: one per request, committed once at its end by the view.
-
-    GET and HEAD requests only read; any other method writes, so its
-    transaction waits for the write lock from its start.
-    """
-    from flask import current_app, g, has_request_context, request
-
-    if "db_session" not in g:
-        writes = has_request_context() and request.method not in SAFE_METHODS
-        factory = "evidence.writers" if writes else "evidence.sessions"
-        g.db_session = current_app.extensions[factory]()
-    return g.db_session
-
-
-def close_session(_exc: BaseException | None = None) -> None:
-    from flask import g
-
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()

@@ -105,7 +105,7 @@ def deny(action: str, obj: Any = None) -> None:
     from flask import current_app
 
     from evidence.audit.log import log_event
-    from evidence.db import get_session
+    from evidence.web.request_context import get_session
 
     if not current_user.is_authenticated:
         abort(current_app.login_manager.unauthorized())

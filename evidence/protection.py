@@ -24,7 +24,7 @@ Rules, from the evidence/1 format:
 
 Typical use in a view or service::
 
-    protection = current_protection()          # per request, cached
+    protection = current_protection()          # per request, cached (evidence.web.request_context)
     protection.visible(exhibit)                # may this audience see it at all?
     stmt.where(protection.visible_condition(Exhibit))   # the same rule in a query
     protection.shown_name(person)              # name or pseudonym
@@ -843,43 +843,6 @@ class Protection:
 
     def filter_statements(self, statements: Iterable[Statement]) -> list[Statement]:
         return [s for s in statements if self.visible(s)]
-
-
-PREVIEW_ARGUMENT = "preview"
-
-
-def previewing_public() -> bool:
-    """Whether a team member asked to see this page as the public sees it (?preview=public)."""
-    from flask import request
-    from flask_login import current_user
-
-    asked = request.args.get(PREVIEW_ARGUMENT) == PUBLIC
-    return asked and audience_for(current_user) == INTERNAL
-
-
-def public_protection() -> Protection:
-    """The public audience's Protection, loaded once per request (for the team's notices)."""
-    from flask import g
-
-    from evidence.db import get_session
-
-    if "public_protection" not in g:
-        g.public_protection = Protection.load(get_session(), PUBLIC)
-    return g.public_protection
-
-
-def current_protection() -> Protection:
-    """The Protection of the request's audience, loaded once per request: the signed-in
-    user's, or the public one while a team member previews the page as the public."""
-    from flask import g
-    from flask_login import current_user
-
-    from evidence.db import get_session
-
-    if "protection" not in g:
-        audience = PUBLIC if previewing_public() else audience_for(current_user)
-        g.protection = Protection.load(get_session(), audience)
-    return g.protection
 
 
 def document_for_audience(

@@ -97,11 +97,11 @@ from evidence.accounts.throttling import (
 from evidence.audit.log import log_event, set_actor
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
-from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.vocabularies import translatable
 from evidence.web.forms import show_errors
 from evidence.web.language import chosen_language, remember_language
+from evidence.web.request_context import get_session
 
 bp = Blueprint("accounts", __name__)
 

@@ -22,9 +22,7 @@ from evidence.actors.services import (
     update_unit,
 )
 from evidence.audit.services import history
-from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.vocabularies import translatable
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
@@ -35,6 +33,7 @@ from evidence.web.record_views import (
     record_blueprint,
     record_id_or_404,
 )
+from evidence.web.request_context import current_protection, get_session
 
 # Involvements listed on a unit or person page; the rest are one click away in the
 # incident list filtered by the unit (rendering hundreds of rows is what made the page slow).

@@ -21,10 +21,10 @@ from evidence.audit.diffs import Segment, word_diff
 from evidence.audit.models import AuditEntry, AuditRead
 from evidence.audit.services import KINDS, log_actions, log_query
 from evidence.audit.verify import verify
-from evidence.db import get_session
 from evidence.permissions import requires
 from evidence.records.loading import ENTITIES
 from evidence.web.pagination import paginate
+from evidence.web.request_context import get_session
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -30,12 +30,10 @@ from evidence.cases.services import (
 )
 from evidence.core.timestamps import iso_utc, utcnow
 from evidence.core.validation import ValidationError
-from evidence.db import get_session
 from evidence.dossiers.figures import case_figures
 from evidence.dossiers.snapshot import build_snapshot
 from evidence.lookup.services import autocomplete
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.records.editing import Conflict
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import translatable
@@ -52,6 +50,7 @@ from evidence.web.record_views import (
     record_blueprint,
     record_id_or_404,
 )
+from evidence.web.request_context import current_protection, get_session
 
 bp = record_blueprint("cases", __name__, "/cases")
 NOUN = translatable("case")

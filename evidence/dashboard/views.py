@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from evidence.dashboard.services import recent_changes, record_counts, unsourced_facts
-from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import current_protection
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("dashboard", __name__)
 

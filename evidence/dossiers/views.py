@@ -34,7 +34,6 @@ from werkzeug.wrappers import Response
 
 from evidence.cases.models import Case
 from evidence.core.validation import ValidationError
-from evidence.db import get_session
 from evidence.dossiers.models import DossierJob
 from evidence.dossiers.services import (
     case_statements,
@@ -51,6 +50,7 @@ from evidence.vocabularies import AUDIENCES, LANGUAGE_NAMES, LANGUAGES
 from evidence.web.formatting import progress_texts
 from evidence.web.language import DEFAULT_LANGUAGE
 from evidence.web.reads import record_read
+from evidence.web.request_context import get_session
 
 bp = Blueprint("dossiers", __name__)
 

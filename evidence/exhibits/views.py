@@ -28,7 +28,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from evidence.core.validation import ValidationError
-from evidence.db import get_session
 from evidence.exhibits.forms import CustodyForm, RedactedCopyForm, UploadForm
 from evidence.exhibits.models import Exhibit
 from evidence.exhibits.services import (
@@ -43,11 +42,12 @@ from evidence.exhibits.services import (
     verify_exhibit,
 )
 from evidence.permissions import requires
-from evidence.protection import PUBLIC, Protection, ViewerInput, current_protection
+from evidence.protection import PUBLIC, Protection, ViewerInput
 from evidence.store import describe_size, store_for
 from evidence.web.forms import show_errors
 from evidence.web.pagination import paginate
 from evidence.web.reads import record_read
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("exhibits", __name__, url_prefix="/exhibits")
 

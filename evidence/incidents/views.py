@@ -20,7 +20,6 @@ from evidence import limits
 from evidence.actors.models import Unit
 from evidence.audit.services import history
 from evidence.core.pagination import Page
-from evidence.db import get_session
 from evidence.incidents.forms import IncidentForm
 from evidence.incidents.models import Incident, ViolationType
 from evidence.incidents.services import (
@@ -34,12 +33,13 @@ from evidence.incidents.services import (
 )
 from evidence.permissions import requires
 from evidence.places.models import Place
-from evidence.protection import Protection, ViewerInput, current_protection
+from evidence.protection import Protection, ViewerInput
 from evidence.sources.models import Citation
 from evidence.vocabularies import CREDIBILITY, INCIDENT_STATUSES
 from evidence.web.language import human_date
 from evidence.web.pagination import page_number
 from evidence.web.record_views import RecordRoutes, add_write_routes
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 

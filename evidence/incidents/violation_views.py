@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import render_template
 
 from evidence.audit.services import history
-from evidence.db import get_session
 from evidence.incidents.forms import ViolationTypeForm
 from evidence.incidents.models import ViolationType
 from evidence.incidents.services import (
@@ -21,6 +20,7 @@ from evidence.web.record_views import (
     find_or_404,
     record_blueprint,
 )
+from evidence.web.request_context import get_session
 
 bp = record_blueprint("violation_types", __name__, "/violation-types")
 add_write_routes(

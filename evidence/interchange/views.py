@@ -14,7 +14,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from evidence.core.validation import ValidationError
-from evidence.db import get_session
 from evidence.interchange.forms import SheetUploadForm, mapping_form, mapping_of
 from evidence.interchange.models import SheetUpload
 from evidence.interchange.sheets import SINGULAR, SheetError, choice_id, suggested_mapping
@@ -33,6 +32,7 @@ from evidence.interchange.uploads import (
 from evidence.permissions import authorize, requires
 from evidence.store import describe_size
 from evidence.web.forms import show_errors
+from evidence.web.request_context import get_session
 
 bp = Blueprint("sheets", __name__, url_prefix="/imports/sheet")
 bp.add_app_template_global(choice_id)

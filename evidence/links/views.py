@@ -28,7 +28,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from evidence.db import get_session
 from evidence.exhibits.views import send_attachment
 from evidence.jobs.queue import job_is_stuck, job_progress, task_queue
 from evidence.links.models import (
@@ -52,12 +51,12 @@ from evidence.links.services import (
     status_counts,
 )
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.sources.models import Source
 from evidence.store import store_for
 from evidence.web.formatting import describe_times, progress_texts
 from evidence.web.pagination import paginate
 from evidence.web.reads import record_read
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("links", __name__, url_prefix="/links")
 # What the links page can be filtered by: a newest verdict, or a source's lack of one.

@@ -16,12 +16,12 @@ from flask.wrappers import Response
 
 from evidence import dates, limits
 from evidence.date_phrases import to_edtf
-from evidence.db import get_session
 from evidence.lookup.services import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 from evidence.permissions import requires
-from evidence.protection import Protection, ViewerInput, current_protection
+from evidence.protection import Protection, ViewerInput
 from evidence.search.normalise import contains
 from evidence.web.language import human_date
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
 

@@ -6,7 +6,6 @@ from flask import render_template, request
 from sqlalchemy.orm import joinedload
 
 from evidence.audit.services import history
-from evidence.db import get_session
 from evidence.incidents.services import IncidentFilters, list_incidents
 from evidence.permissions import requires
 from evidence.places.forms import PlaceForm
@@ -26,6 +25,7 @@ from evidence.web.record_views import (
     record_blueprint,
     record_id_or_404,
 )
+from evidence.web.request_context import get_session
 
 bp = record_blueprint("places", __name__, "/places")
 add_write_routes(

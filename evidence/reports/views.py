@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.reports.services import sourcing_report
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -10,15 +10,15 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from evidence.db import get_session
 from evidence.models import Place, Unit, ViolationType
 from evidence.permissions import requires
-from evidence.protection import ViewerInput, current_protection
+from evidence.protection import ViewerInput
 from evidence.search.models import SEARCHED
 from evidence.search.services import SearchFilters, bound_query, search
 from evidence.vocabularies import INCIDENT_STATUSES, PROTECTION_LEVELS, translatable
 from evidence.web.language import page_language
 from evidence.web.pagination import page_number
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("search", __name__)
 

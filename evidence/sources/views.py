@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from evidence.audit.services import history
-from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.sources.forms import SourceForm
 from evidence.sources.models import Source
 from evidence.sources.services import (
@@ -25,6 +23,7 @@ from evidence.web.record_views import (
     record_blueprint,
     record_id_or_404,
 )
+from evidence.web.request_context import current_protection, get_session
 
 bp = record_blueprint("sources", __name__, "/sources")
 add_write_routes(

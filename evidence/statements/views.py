@@ -14,9 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from evidence.audit.services import history
-from evidence.db import get_session
 from evidence.permissions import requires
-from evidence.protection import current_protection
 from evidence.statements.forms import StatementForm
 from evidence.statements.models import Statement, StatementIncident
 from evidence.statements.services import (
@@ -28,6 +26,7 @@ from evidence.vocabularies import PROTECTION_LEVELS
 from evidence.web.language import human_date
 from evidence.web.pagination import paginate
 from evidence.web.record_views import RecordRoutes, add_write_routes
+from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
 

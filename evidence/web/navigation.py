@@ -91,7 +91,7 @@ def url_with(**changes: Any) -> str:
 
 
 def _names_protected_person(key: str) -> bool:
-    from evidence.protection import current_protection
+    from evidence.web.request_context import current_protection
 
     protection = current_protection()
     return not protection.is_internal and protection.scrub(key) != key

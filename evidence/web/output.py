@@ -15,12 +15,8 @@ from flask import Flask, Response, g, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 
-from evidence.protection import (
-    ViewerInput,
-    current_protection,
-    previewing_public,
-    public_protection,
-)
+from evidence.protection import ViewerInput
+from evidence.web.request_context import current_protection, previewing_public, public_protection
 
 
 def scrub_for_request(value: Any) -> Any:

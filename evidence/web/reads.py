@@ -8,8 +8,8 @@ from flask import current_app
 from flask_login import current_user
 
 from evidence.audit.reads import log_read
-from evidence.db import get_session
 from evidence.protection import audience_for
+from evidence.web.request_context import get_session
 
 
 def record_read(action: str, **what: Any) -> None:

@@ -26,15 +26,15 @@ from werkzeug.wrappers import Response
 from evidence import limits
 from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
-from evidence.db import get_session
 from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
-from evidence.protection import ViewerInput, current_protection
+from evidence.protection import ViewerInput
 from evidence.records.editing import Conflict, restore, retract
 from evidence.search.folded_names import names_containing
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
 from evidence.web.language import human_date
+from evidence.web.request_context import current_protection, get_session
 
 Page = str | Response | tuple[str, int]
 
