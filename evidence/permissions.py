@@ -100,8 +100,9 @@ def _object_allows(user: Any, obj: Any) -> bool:
     return True
 
 
-def deny(action: str, obj: Any = None) -> None:
-    """Refuse the request: anonymous users go to sign-in; others get 403, logged to the audit."""
+def deny(action: str, obj: Any = None, *, status: int = 403) -> None:
+    """Refuse the request: anonymous users go to sign-in; others get ``status``, logged to
+    the audit."""
     from flask import current_app
 
     from evidence.audit.log import log_event
@@ -117,13 +118,20 @@ def deny(action: str, obj: Any = None) -> None:
     with current_app.extensions["evidence.writers"]() as writer:
         log_event(writer, "denied", detail, actor=actor)
         writer.commit()
-    abort(403)
+    abort(status)
 
 
 def authorize(action: str, obj: Any = None) -> None:
-    """Check the current user against the table and the object; deny (never returns) if not."""
-    if not can(current_user, action, obj):
+    """Check the current user against the table and the object; deny (never returns) if not.
+
+    A role without the action gets 403. An object of someone else's that the role could
+    otherwise act on (another lawyer's dossier job, another documenter's sheet) answers
+    404, exactly as an id that does not exist: a 403 would confirm that the id exists.
+    """
+    if not can(current_user, action):
         deny(action, obj)
+    if obj is not None and not _object_allows(current_user, obj):
+        deny(action, obj, status=404)
 
 
 def requires(action: str) -> Callable[[View], View]:

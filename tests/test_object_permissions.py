@@ -5,7 +5,8 @@ checks the role table. Here each route that names a record is asked for records
 that exist: visible ones, ones hidden from the public audience (a confidential
 statement, a protected witness, an exhibit that could name one), retracted ones,
 another lawyer's dossier job, and a key that does not exist. The exact status is
-asserted, and for the viewer a hidden record must answer exactly as a missing one.
+asserted, and a hidden record (for the viewer; another user's dossier job or
+uploaded sheet for anyone) must answer exactly as a missing one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from evidence.audit.models import AuditEntry
 from evidence.dossiers.services import queue_job
 from evidence.exhibits.models import Exhibit
 from evidence.exhibits.services import add_exhibit
+from evidence.interchange.uploads import create_upload
 from evidence.records.editing import retract
 from evidence.store import store_for
 from evidence.vocabularies import ROLES
@@ -181,7 +183,7 @@ def _world(app: Flask, session) -> dict[str, list[Target]]:
         ],
         "job": [
             Target("own dossier job", own_job.id),
-            Target("another lawyer's dossier job", others_job.id),
+            Target("another lawyer's dossier job", others_job.id, frozenset({"lawyer"})),
         ],
         "audit_entry": [Target("audit entry", entry)],
         "account": [Target("account", account)],
@@ -198,8 +200,6 @@ def _expected(role: str, route: Route, target: Target | None) -> int:
         return FORBIDDEN  # refused before anything is looked up: says nothing of the record
     if target is None or role in target.hidden_from:
         return MISSING
-    if target.name == "another lawyer's dossier job":
-        return FORBIDDEN  # a dossier job belongs to whoever asked for it
     return OK
 
 
@@ -249,3 +249,51 @@ def test_a_hidden_record_answers_the_viewer_byte_for_byte_as_a_missing_one(app: 
                 missing.status_code,
                 page_without_tokens(missing),
             ), f"{route.path} tells {target.name} from a missing record"
+
+
+def _denials(session) -> int:
+    return len(session.scalars(select(AuditEntry).where(AuditEntry.action == "denied")).all())
+
+
+def test_another_users_job_or_sheet_answers_byte_for_byte_as_a_missing_id(app: Flask, session):
+    """A 403 would tell another lawyer or documenter that the id exists; the refusal is
+    still written to the audit log."""
+    make_users(session)
+    for name, role in (("other-lawyer", "lawyer"), ("other-documenter", "documenter")):
+        create_user(session, name=name, role=role, password=PASSWORD)
+    case = make_case(session, incidents=[make_incident(session)])
+    job = queue_job(session, case, "counsel", requested_by="other-lawyer")
+    sheet = create_upload(
+        session,
+        filename="s.csv",
+        data=b"Title,When\nA,2020\n",
+        kind="incidents",
+        by="other-documenter",
+    )
+    session.commit()
+    asked = {
+        "lawyer": [
+            ("GET", f"/dossiers/jobs/{{}}{suffix}") for suffix in ("", "/download", "/sealed")
+        ],
+        "documenter": [
+            ("GET", "/imports/sheet/{}/columns"),
+            ("POST", "/imports/sheet/{}/columns"),
+            ("GET", "/imports/sheet/{}/review"),
+            ("POST", "/imports/sheet/{}/review"),
+            ("GET", "/imports/sheet/{}"),
+            ("POST", "/imports/sheet/{}/discard"),
+        ],
+    }
+    refused = {"lawyer": job.id, "documenter": sheet.id}
+    for role, requests in asked.items():
+        client = client_for(app, role)
+        for method, path in requests:
+            denials = _denials(session)
+            hidden = client.open(path.format(refused[role]), method=method)
+            assert _denials(session) == denials + 1, f"{method} {path}: refusal not audited"
+            missing = client.open(path.format(MISSING_ID), method=method)
+            assert (hidden.status_code, page_without_tokens(hidden)) == (
+                MISSING,
+                page_without_tokens(missing),
+            ), f"{method} {path} tells another user's record from a missing one"
+    assert session.get(type(sheet), sheet.id) is not None

@@ -66,7 +66,7 @@ def _job_or_404(job_id: int) -> DossierJob:
     job = get_session().get(DossierJob, job_id)
     if job is None:
         abort(404)
-    authorize("dossiers", job)  # only its requester: 403 (and an audit entry) for anyone else
+    authorize("dossiers", job)  # only its requester: 404 (and an audit entry) for anyone else
     return job
 
 

@@ -46,7 +46,7 @@ def _upload_or_404(upload_id: int, *, pending: bool = True) -> SheetUpload:
     upload = get_session().get(SheetUpload, upload_id)
     if upload is None or (pending and upload.imported_at is not None):
         abort(404)
-    authorize("edit", upload)  # only its uploader: 403 (and an audit entry) for anyone else
+    authorize("edit", upload)  # only its uploader: 404 (and an audit entry) for anyone else
     return upload
 
 

@@ -40,9 +40,9 @@ def test_a_lawyer_exports_polls_and_downloads_and_nobody_else_can(app, session):
 
     other = without_csrf(app).test_client()
     sign_in(other, "other-lawyer")
-    assert other.get(status["download_url"]).status_code == 403
-    assert other.get(status["sealed_download_url"]).status_code == 403
-    assert other.get(f"/dossiers/jobs/{jobs[0]['id']}").status_code == 403
+    assert other.get(status["download_url"]).status_code == 404
+    assert other.get(status["sealed_download_url"]).status_code == 404
+    assert other.get(f"/dossiers/jobs/{jobs[0]['id']}").status_code == 404
     assert other.get(f"/cases/{case.key}/dossiers/jobs").get_json() == []
     viewer = without_csrf(app).test_client()
     sign_in(viewer, "viewer")

@@ -180,8 +180,8 @@ def test_only_the_uploader_sees_a_sheet_and_only_documenters_import(app, session
     upload_id = columns_url.rstrip("/").split("/")[-2]
     other = documenter(app, session, "other-documenter")
     for url in (columns_url, f"/imports/sheet/{upload_id}/review"):
-        assert other.get(url).status_code == 403
-    assert other.post(f"/imports/sheet/{upload_id}/discard").status_code == 403
+        assert other.get(url).status_code == 404
+    assert other.post(f"/imports/sheet/{upload_id}/discard").status_code == 404
     for role in ("viewer", "lawyer", "auditor"):
         client = without_csrf(app).test_client()
         sign_in(client, role)
