@@ -382,6 +382,7 @@ def read_mapping(path: Path, kind: str, headers: Iterable[str]) -> dict[str, str
 def check_mapping(
     mapping: Any, kind: str, headers: Iterable[str], where: str = "mapping"
 ) -> dict[str, str]:
+    """``mapping`` ({field: column}) as a dict, or SheetError listing what is wrong."""
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         raise SheetError(
             [
@@ -389,27 +390,30 @@ def check_mapping(
                 ' like {"title": "Title"}'
             ]
         )
+    problems = mapping_problems(mapping, kind, headers)
+    if problems:
+        raise SheetError([f"{where}: {problem}" for problem in problems.values()])
+    return dict(mapping)
+
+
+def mapping_problems(mapping: dict[str, str], kind: str, headers: Iterable[str]) -> dict[str, str]:
+    """What is wrong with a mapping of a sheet of ``kind``, under the field each problem
+    is about (a form shows it beside that field); empty when nothing is."""
     fields = FIELDS[kind]
     headers = list(headers)
-    problems = []
+    problems = {}
     for name, header in mapping.items():
         if name not in fields:
-            problems.append(
-                f'{where}: "{name}" is not a field of {kind}; fields are: {", ".join(fields)}'
-            )
+            problems[name] = f'"{name}" is not a field of {kind}; fields are: {", ".join(fields)}'
         elif header not in headers:
-            problems.append(
-                f'{where}: field "{name}" names the column "{header}", which the sheet does not'
+            problems[name] = (
+                f'field "{name}" names the column "{header}", which the sheet does not'
                 f" have; its columns are: {', '.join(headers)}"
             )
-    problems.extend(
-        f'{where}: {kind} need the field "{name}"; map it to a column'
-        for name in REQUIRED[kind]
-        if name not in mapping
-    )
-    if problems:
-        raise SheetError(problems)
-    return dict(mapping)
+    for name in REQUIRED[kind]:
+        if name not in mapping:
+            problems[name] = f'{kind} need the field "{name}"; map it to a column'
+    return problems
 
 
 def suggested_mapping(kind: str, headers: Iterable[str]) -> dict[str, str]:

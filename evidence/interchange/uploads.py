@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from evidence import limits
@@ -18,15 +19,14 @@ from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
 from evidence.interchange.services import ImportSummary
 from evidence.interchange.sheets import (
-    FIELDS,
     KINDS,
     Candidate,
     Review,
     Sheet,
     SheetError,
     accept_review,
-    check_mapping,
     choice_id,
+    mapping_problems,
     read_sheet_bytes,
     review_sheet,
     with_choices,
@@ -87,34 +87,51 @@ def saved_mappings(session: Session, kind: str) -> list[SheetMapping]:
 def set_mapping(
     session: Session, upload: SheetUpload, mapping: dict[str, str], *, save_as: str, by: str
 ) -> None:
-    """Use ``mapping`` ({field: column}) for the upload and, when named, keep it for later."""
+    """Use ``mapping`` ({field: column}) for the upload and, when named, keep it for later.
+
+    ValidationError under the field a problem is about; a name another documenter has
+    saved a mapping under is theirs, so it is refused (under ``save_as``) rather than
+    overwritten.
+    """
     mapping = {name: column for name, column in mapping.items() if column}
-    try:
-        upload.mapping = check_mapping(mapping, upload.kind, sheet_of(upload).headers)
-    except SheetError as error:
-        raise ValidationError(_field_errors(error.problems, upload.kind)) from None
+    problems = mapping_problems(mapping, upload.kind, sheet_of(upload).headers)
+    if problems:
+        raise ValidationError(problems)
+    upload.mapping = mapping
     upload.choices = {}
     name = save_as.strip()
     if not name:
         return
     if len(name) > limits.MAPPING_NAME:
         raise ValidationError({"save_as": f"at most {limits.MAPPING_NAME} characters"})
-    saved = session.scalar(
-        select(SheetMapping).where(SheetMapping.kind == upload.kind, SheetMapping.name == name)
-    )
+    _save_mapping(session, upload.kind, name, mapping, by)
+
+
+def _save_mapping(session: Session, kind: str, name: str, mapping: dict[str, str], by: str) -> None:
+    saved = _saved_mapping(session, kind, name)
     if saved is None:
-        saved = SheetMapping(kind=upload.kind, name=name)
-        session.add(saved)
-    saved.mapping, saved.saved_by, saved.saved_at = dict(upload.mapping), by, utcnow()
+        try:
+            # Another documenter may insert the same name between the look-up and this
+            # insert: the unique constraint refuses the second, and only this savepoint
+            # is rolled back.
+            with session.begin_nested():
+                session.add(SheetMapping(kind=kind, name=name, mapping=mapping, saved_by=by))
+            return
+        except IntegrityError:
+            saved = _saved_mapping(session, kind, name)
+            if saved is None:
+                raise
+    if saved.saved_by != by:
+        raise ValidationError(
+            {"save_as": f'{saved.saved_by} has saved a mapping named "{name}"; choose another name'}
+        )
+    saved.mapping, saved.saved_at = dict(mapping), utcnow()
 
 
-def _field_errors(problems: list[str], kind: str) -> dict[str, str]:
-    """check_mapping's messages, each under the field it names (a form shows it there)."""
-    errors: dict[str, str] = {}
-    for problem in problems:
-        field = next((name for name in FIELDS[kind] if f'"{name}"' in problem), "mapping")
-        errors.setdefault(field, problem.removeprefix("mapping: "))
-    return errors
+def _saved_mapping(session: Session, kind: str, name: str) -> SheetMapping | None:
+    return session.scalar(
+        select(SheetMapping).where(SheetMapping.kind == kind, SheetMapping.name == name)
+    )
 
 
 def review_upload(session: Session, upload: SheetUpload) -> Review:
