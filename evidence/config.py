@@ -87,6 +87,9 @@ class Config:
         default_factory=lambda: int(os.environ.get("EVIDENCE_MAX_UPLOAD_MB", "512"))
     )
     MAX_CONTENT_LENGTH: int | None = None
+    # Largest spreadsheet imported from the browser: it is kept in the database between the
+    # steps of the import and read again at each, so its bound is far below exhibits'.
+    MAX_SHEET_MB: int = field(default_factory=lambda: _int_setting("EVIDENCE_MAX_SHEET_MB", 20))
     # RFC 3161 time-stamp authorities that anchor the audit chain, and their trusted roots.
     TSA_URLS: list[str] = field(
         default_factory=lambda: os.environ.get("EVIDENCE_TSA_URLS", "").split()

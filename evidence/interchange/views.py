@@ -39,7 +39,7 @@ bp.add_app_template_global(choice_id)
 
 
 def _max_bytes() -> int:
-    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    return int(current_app.config["MAX_SHEET_MB"]) * 1024 * 1024
 
 
 def _upload_or_404(upload_id: int, *, pending: bool = True) -> SheetUpload:

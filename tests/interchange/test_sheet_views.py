@@ -187,3 +187,22 @@ def test_only_the_uploader_sees_a_sheet_and_only_documenters_import(app, session
         sign_in(client, role)
         assert client.get("/imports/sheet/").status_code == 403
     assert session.scalar(select(func.count()).select_from(SheetUpload)) == 1
+
+
+def test_a_sheet_over_its_own_limit_is_refused_under_the_file_field_and_nothing_is_kept(
+    app, session
+):
+    """A sheet is kept in the database and read again at each step: it has a bound of its
+    own (EVIDENCE_MAX_SHEET_MB), far below that of exhibits (EVIDENCE_MAX_UPLOAD_MB)."""
+    known(session)
+    app.config["MAX_SHEET_MB"] = 1
+    row = "Detention on Pushkinskaya " + "x" * 1000 + ",2020-08-10\n"
+    sheet = ("Title,When\n" + row * 1100).encode()
+    assert 1024 * 1024 < len(sheet) < app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    client = documenter(app, session)
+
+    response = upload(client, sheet)
+    assert response.status_code == 400
+    assert '<a href="#file">Spreadsheet: larger than 1 MB</a>' in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(SheetUpload)) == 0
+    assert upload(client, sheet[: 1024 * 1024 - 100].rsplit(b"\n", 1)[0]).status_code == 302
