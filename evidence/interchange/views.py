@@ -7,9 +7,12 @@ upload is seen only by the documenter who sent it (evidence.permissions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -31,7 +34,7 @@ from evidence.interchange.uploads import (
 )
 from evidence.permissions import authorize, requires
 from evidence.store import describe_size
-from evidence.web.forms import show_errors
+from evidence.web.record_views import submit_form
 from evidence.web.request_context import get_session
 
 bp = Blueprint("sheets", __name__, url_prefix="/imports/sheet")
@@ -52,45 +55,51 @@ def _upload_or_404(upload_id: int, *, pending: bool = True) -> SheetUpload:
 
 @bp.route("/", methods=["GET", "POST"])
 @requires("edit")
-def new() -> str | Response:
+def new() -> str | Response | tuple[str, int]:
     session = get_session()
     try:
-        form = SheetUploadForm()
-        submitted = form.validate_on_submit()
+        form = SheetUploadForm()  # reads the request's body
     except RequestEntityTooLarge:
         form = SheetUploadForm(formdata=None)
         form.file.errors = [
             _("larger than the limit of %(size)s", size=describe_size(_max_bytes()))
         ]
-        submitted = False
-    if submitted:
-        data = form.file.data.read(_max_bytes() + 1)
-        try:
-            if len(data) > _max_bytes():
-                raise ValidationError(
-                    {"file": _("larger than %(size)s", size=describe_size(_max_bytes()))}
-                )
-            upload = create_upload(
+    else:
+
+        def keep_upload() -> SheetUpload:
+            return create_upload(
                 session,
                 filename=form.file.data.filename or "sheet",
-                data=data,
+                data=_sheet_bytes(form.file.data),
                 kind=form.kind.data,
                 by=current_user.name,
             )
-        except ValidationError as error:
-            session.rollback()
-            show_errors(form, error)
-        else:
-            session.commit()
-            return redirect(url_for("sheets.columns", upload_id=upload.id))
+
+        uploaded = submit_form(form, keep_upload, _next_step("sheets.columns"))
+        if uploaded is not None:
+            return uploaded
     uploads = pending_uploads(session, current_user.name)
     status = 400 if form.errors else 200
     return render_template("sheets/new.html", form=form, uploads=uploads), status
 
 
+def _sheet_bytes(file: FileStorage) -> bytes:
+    """The file's bytes, or ValidationError under ``file`` when it is over the sheet limit
+    (reading stops one byte past it)."""
+    data = file.read(_max_bytes() + 1)
+    if len(data) > _max_bytes():
+        raise ValidationError({"file": _("larger than %(size)s", size=describe_size(_max_bytes()))})
+    return data
+
+
+def _next_step(endpoint: str) -> Callable[[SheetUpload], Response]:
+    """After a step is saved: the next step of the same upload."""
+    return lambda upload: redirect(url_for(endpoint, upload_id=upload.id))
+
+
 @bp.route("/<int:upload_id>/columns", methods=["GET", "POST"])
 @requires("edit")
-def columns(upload_id: int) -> str | Response:
+def columns(upload_id: int) -> str | Response | tuple[str, int]:
     session = get_session()
     upload = _upload_or_404(upload_id)
     headers = sheet_of(upload).headers
@@ -101,21 +110,15 @@ def columns(upload_id: int) -> str | Response:
     else:
         initial = upload.mapping or suggested_mapping(upload.kind, headers)
     form = mapping_form(upload.kind, headers, initial)
-    if form.validate_on_submit():
-        try:
-            set_mapping(
-                session,
-                upload,
-                mapping_of(form, upload.kind),
-                save_as=form.save_as.data or "",
-                by=current_user.name,
-            )
-        except ValidationError as error:
-            session.rollback()
-            show_errors(form, error)
-        else:
-            session.commit()
-            return redirect(url_for("sheets.review", upload_id=upload.id))
+
+    def map_columns() -> SheetUpload:
+        mapping = mapping_of(form, upload.kind)
+        set_mapping(session, upload, mapping, save_as=form.save_as.data or "", by=current_user.name)
+        return upload
+
+    mapped = submit_form(form, map_columns, _next_step("sheets.review"))
+    if mapped is not None:
+        return mapped
     status = 400 if form.errors else 200
     return render_template(
         "sheets/columns.html",

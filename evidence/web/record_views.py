@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,6 +37,7 @@ from evidence.web.language import human_date
 from evidence.web.request_context import current_protection, get_session
 
 Page = str | Response | tuple[str, int]
+Changed = TypeVar("Changed")
 
 
 def record_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
@@ -203,19 +204,13 @@ def save_record(
             return render_template(
                 template, form=form, record=record, duplicates=duplicates, **context
             )
-        try:
+
+        def save() -> KeyedRecord:
             if record is None:
-                saved = create(session, **form.service_fields())
-            else:
-                saved = update(session, record, form.expected_version, **form.service_fields())
-        except ValidationError as error:
-            session.rollback()
-            show_errors(form, _in_the_forms_words(form, error))
-        except Conflict as conflict:
-            session.rollback()
-            return conflict_page(conflict, noun)
-        else:
-            session.commit()
+                return create(session, **form.service_fields())
+            return update(session, record, form.expected_version, **form.service_fields())
+
+        def saved_page(saved: KeyedRecord) -> Response:
             message = (
                 saved_message(saved)
                 if saved_message
@@ -223,7 +218,46 @@ def save_record(
             )
             flash(message, "success")
             return redirect(url_for(f"{request.blueprint}.show", key=saved.key))
+
+        try:
+            page = commit_once(form, save, saved_page)
+        except Conflict as conflict:
+            session.rollback()
+            return conflict_page(conflict, noun)
+        if page is not None:
+            return page
     return render_template(template, form=form, record=record, **context), 400
+
+
+def commit_once(
+    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Response]
+) -> Response | None:
+    """The write step of the form flow: ``change`` (a service call on the request's
+    session), one commit, then ``then`` with what it returned (a redirect, most often).
+
+    A ValidationError rolls back and puts each message beside the field it names (by
+    its label, see _in_the_forms_words); None then, and the caller shows the form again
+    (HTTP 400). Nothing is committed but the whole change.
+    """
+    session = get_session()
+    try:
+        result = change()
+    except ValidationError as error:
+        session.rollback()
+        show_errors(form, _in_the_forms_words(form, error))
+        return None
+    session.commit()
+    return then(result)
+
+
+def submit_form(
+    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Response]
+) -> Response | None:
+    """A form that is not a record's (an account, a sheet upload): when it was sent and
+    its own checks pass, commit_once; None when the caller is to show the form (again)."""
+    if not form.validate_on_submit():
+        return None
+    return commit_once(form, change, then)
 
 
 def _service_problems(

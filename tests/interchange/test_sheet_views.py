@@ -206,3 +206,9 @@ def test_a_sheet_over_its_own_limit_is_refused_under_the_file_field_and_nothing_
     assert '<a href="#file">Spreadsheet: larger than 1 MB</a>' in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(SheetUpload)) == 0
     assert upload(client, sheet[: 1024 * 1024 - 100].rsplit(b"\n", 1)[0]).status_code == 302
+
+    app.config["MAX_CONTENT_LENGTH"] = len(sheet) // 2  # the request itself is refused
+    response = upload(client, sheet)
+    assert response.status_code == 400
+    assert "Spreadsheet: larger than the limit of 1 MB" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(SheetUpload)) == 1
