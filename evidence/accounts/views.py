@@ -96,11 +96,10 @@ from evidence.accounts.throttling import (
 )
 from evidence.audit.log import log_event, set_actor
 from evidence.core.timestamps import utcnow
-from evidence.core.validation import ValidationError
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.vocabularies import translatable
-from evidence.web.forms import show_errors
 from evidence.web.language import chosen_language, remember_language
+from evidence.web.record_views import commit_once, submit_form
 from evidence.web.request_context import get_session
 
 bp = Blueprint("accounts", __name__)
@@ -364,6 +363,11 @@ def sign_out() -> Response:
         end_session(db, record)
     log_event(db, "logout", f"{current_user.name} signed out", current_user.name)
     db.commit()
+    return _signed_out()
+
+
+def _signed_out() -> Response:
+    """The browser forgets the session: its cookie is cleared, and it goes to sign-in."""
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -395,6 +399,11 @@ def _recovery_codes_page(codes: list[str], heading: str) -> Response:
     return response
 
 
+def _back_to_my_account(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("accounts.me"))
+
+
 @bp.get("/account/")
 @requires(SESSION)
 def me() -> str:
@@ -406,13 +415,12 @@ def me() -> str:
 def change_my_language() -> Response:
     """The account's interface language, from its settings page."""
     form = LanguageForm()
-    if not form.validate_on_submit():
-        abort(400)
-    db = get_session()
-    set_language(db, current_user, form.language.data or None)
-    db.commit()
-    flash(_("Your language is saved."), "success")
-    return redirect(url_for("accounts.me"))
+    saved = submit_form(
+        form,
+        lambda: set_language(get_session(), current_user, form.language.data or None),
+        lambda _changed: _back_to_my_account(_("Your language is saved.")),
+    )
+    return saved or abort(400)
 
 
 @bp.post("/language")
@@ -440,34 +448,34 @@ def end_my_session(session_id: int) -> Response:
     record = db.get(UserSession, session_id)
     if record is None or record.user_id != current_user.id:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     this_one = record.id == current_user_session().id
     client = record.client
-    end_session(db, record)
-    log_event(db, "sessions-ended", f"1 session of {current_user.name} ended by its owner")
-    db.commit()
-    if this_one:
-        logout_user()
-        session.clear()
-        flash(_("You are signed out."), "info")
-        return redirect(url_for("accounts.sign_in"))
-    flash(_("The session in %(client)s is ended.", client=client), "success")
-    return redirect(url_for("accounts.me"))
+
+    def end() -> None:
+        end_session(db, record)
+        log_event(db, "sessions-ended", f"1 session of {current_user.name} ended by its owner")
+
+    def ended(_changed: None) -> Response:
+        if this_one:
+            return _signed_out()
+        return _back_to_my_account(_("The session in %(client)s is ended.", client=client))
+
+    return submit_form(ConfirmForm(), end, ended) or abort(400)
 
 
 @bp.post("/account/sessions/end-others")
 @requires(SESSION)
 def end_my_other_sessions() -> Response:
-    db = get_session()
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    ended = end_all_sessions(db, current_user, "ended by their owner", keep=current_user_session())
-    db.commit()
-    flash(
-        ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended), "success"
-    )
-    return redirect(url_for("accounts.me"))
+
+    def end_others() -> int:
+        keep = current_user_session()
+        return end_all_sessions(get_session(), current_user, "ended by their owner", keep=keep)
+
+    def ended(count: int) -> Response:
+        message = ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", count)
+        return _back_to_my_account(message)
+
+    return submit_form(ConfirmForm(), end_others, ended) or abort(400)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -481,7 +489,8 @@ def change_my_password() -> Response | tuple[str, int] | str:
         waiting = pause(db, throttle_policy(), account=name, address=_client_address(), at=now())
         if waiting is not None:
             return _paused("accounts/change_password.html", waiting, form=form)
-        try:
+
+        def change() -> None:
             change_own_password(
                 db,
                 current_user,
@@ -489,15 +498,19 @@ def change_my_password() -> Response | tuple[str, int] | str:
                 new=form.password.data,
                 keep=current_user_session(),
             )
-        except ValidationError as error:
-            db.rollback()
-            show_errors(form, error)
-            if form.current_password.errors:
-                _refuse(name, f"current password refused on the password page of {name!r}")
-            return render_template("accounts/change_password.html", form=form), 400
-        db.commit()
-        flash(_("Your password is changed. Your other sessions were ended."), "success")
-        return redirect(url_for("accounts.me"))
+
+        changed = commit_once(
+            form,
+            change,
+            lambda _changed: _back_to_my_account(
+                _("Your password is changed. Your other sessions were ended.")
+            ),
+        )
+        if changed is not None:
+            return changed
+        if form.current_password.errors:
+            _refuse(name, f"current password refused on the password page of {name!r}")
+        return render_template("accounts/change_password.html", form=form), 400
     return render_template("accounts/change_password.html", form=form)
 
 
@@ -510,18 +523,18 @@ def two_factor() -> Response | tuple[str, int] | str:
     db = get_session()
     secret = totp.enrolment_secret(current_app.secret_key, current_user_session().token_hash)
     form = EnrolForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            codes = totp.enable(db, current_user, secret, code=form.code.data, at=now())
-        except ValidationError as error:
-            db.rollback()
-            show_errors(form, error)
-            status = 400
-        else:
-            log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
-            db.commit()
-            return _recovery_codes_page(codes, _("Two-factor sign-in is on"))
+
+    def enable() -> list[str]:
+        codes = totp.enable(db, current_user, secret, code=form.code.data, at=now())
+        log_event(db, "totp-enrolled", f"{current_user.name} turned on two-factor sign-in")
+        return codes
+
+    enabled = submit_form(
+        form, enable, lambda codes: _recovery_codes_page(codes, _("Two-factor sign-in is on"))
+    )
+    if enabled is not None:
+        return enabled
+    status = 400 if form.is_submitted() else 200
     uri = totp.provisioning_uri(secret, current_user.name, current_app.config["TOTP_ISSUER"])
     page = render_template(
         "accounts/two_factor.html",
@@ -571,24 +584,25 @@ def index() -> str:
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @requires("accounts")
-def new() -> str | Response:
+def new() -> str | Response | tuple[str, int]:
     form = NewAccountForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            user = create_user(
-                db, name=form.name.data.strip(), role=form.role.data, password=form.password.data
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            db.commit()
-            flash(
-                _("Account %(name)s created as %(role)s.", name=user.name, role=_(user.role)),
-                "success",
-            )
-            return redirect(url_for("accounts.show", user_id=user.id))
-    return render_template("accounts/new.html", form=form)
+
+    def create() -> User:
+        return create_user(
+            get_session(),
+            name=form.name.data.strip(),
+            role=form.role.data,
+            password=form.password.data,
+        )
+
+    def created(user: User) -> Response:
+        message = _("Account %(name)s created as %(role)s.", name=user.name, role=_(user.role))
+        return _back_to_account(user, message)
+
+    return submit_form(form, create, created) or (
+        render_template("accounts/new.html", form=form),
+        400 if form.is_submitted() else 200,
+    )
 
 
 def _load_user(user_id: int) -> User:
@@ -617,26 +631,25 @@ def show(user_id: int) -> str:
     return _account_page(_load_user(user_id))
 
 
+def _back_to_account(user: User, message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("accounts.show", user_id=user.id))
+
+
 def _apply(
     user: User, form: FlaskForm, form_name: str, change: Callable[[], None], done: str
-) -> str | Response | tuple[str, int]:
-    """Validate ``form``, run ``change()``, commit and go back to the account page."""
-    if form.validate_on_submit():
-        try:
-            change()
-        except ValidationError as error:
-            get_session().rollback()
-            show_errors(form, error)
-        else:
-            get_session().commit()
-            flash(done, "success")
-            return redirect(url_for("accounts.show", user_id=user.id))
-    return _account_page(user, **{form_name: form}), 400
+) -> Response | tuple[str, int]:
+    """Validate ``form``, run ``change()``, commit and go back to the account page; or
+    the account page again with the form's problems beside its fields (400)."""
+    return submit_form(form, change, lambda _changed: _back_to_account(user, done)) or (
+        _account_page(user, **{form_name: form}),
+        400,
+    )
 
 
 @bp.post("/accounts/<int:user_id>/role")
 @requires("accounts")
-def role(user_id: int) -> str | Response | tuple[str, int]:
+def role(user_id: int) -> Response | tuple[str, int]:
     user = _load_user(user_id)
     form = RoleForm()
     return _apply(
@@ -654,7 +667,7 @@ def role(user_id: int) -> str | Response | tuple[str, int]:
 
 @bp.post("/accounts/<int:user_id>/password")
 @requires("accounts")
-def password(user_id: int) -> str | Response | tuple[str, int]:
+def password(user_id: int) -> Response | tuple[str, int]:
     user = _load_user(user_id)
     form = PasswordForm()
     own = current_user_session() if user.id == current_user.id else None
@@ -671,40 +684,42 @@ def password(user_id: int) -> str | Response | tuple[str, int]:
 @requires("accounts")
 def end_sessions_of(user_id: int) -> Response:
     user = _load_user(user_id)
-    if ConfirmForm().validate_on_submit():
-        keep = current_user_session() if user.id == current_user.id else None
-        ended = end_all_sessions(get_session(), user, f"ended by {current_user.name}", keep=keep)
-        get_session().commit()
-        flash(
-            ngettext(
-                "%(num)d session of %(name)s ended.",
-                "%(num)d sessions of %(name)s ended.",
-                ended,
-                name=user.name,
-            ),
-            "success",
+    keep = current_user_session() if user.id == current_user.id else None
+
+    def end() -> int:
+        return end_all_sessions(get_session(), user, f"ended by {current_user.name}", keep=keep)
+
+    def ended(count: int) -> Response:
+        message = ngettext(
+            "%(num)d session of %(name)s ended.",
+            "%(num)d sessions of %(name)s ended.",
+            count,
+            name=user.name,
         )
-    return redirect(url_for("accounts.show", user_id=user.id))
+        return _back_to_account(user, message)
+
+    return submit_form(ConfirmForm(), end, ended) or redirect(
+        url_for("accounts.show", user_id=user.id)
+    )
 
 
 def _set_active(user_id: int, active: bool) -> Response:
+    """Enable or disable from a button: a refusal comes back as a message on the page."""
     user = _load_user(user_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            set_active(get_session(), user, active)
-        except ValidationError as error:
-            get_session().rollback()
-            flash(str(error).partition(": ")[2], "error")
-        else:
-            get_session().commit()
-            flash(
-                _("%(name)s is enabled.", name=user.name)
-                if active
-                else _("%(name)s is disabled.", name=user.name),
-                "success",
-            )
-    return redirect(url_for("accounts.show", user_id=user.id))
+    done = (
+        _("%(name)s is enabled.", name=user.name)
+        if active
+        else _("%(name)s is disabled.", name=user.name)
+    )
+    changed = submit_form(
+        form,
+        lambda: set_active(get_session(), user, active),
+        lambda _changed: _back_to_account(user, done),
+    )
+    for problem in form.form_errors:  # the button has no field to show it beside
+        flash(problem.partition(": ")[2], "error")
+    return changed or redirect(url_for("accounts.show", user_id=user.id))
 
 
 @bp.post("/accounts/<int:user_id>/disable")

@@ -49,7 +49,7 @@ def test_new_account_errors_name_the_field_and_keep_input(
 ) -> None:
     data = {"name": "viewer", "role": "lawyer", "password": "short", "confirm": "other"}
     response = admin.post("/accounts/new", data=data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"Password: Use at least 12 characters (at most 1024)." in response.data
     assert b"Repeat the password: The passwords differ." in response.data
     assert b'value="viewer"' in response.data

@@ -63,7 +63,7 @@ def test_the_demo_and_test_passwords_are_accepted(session: Session) -> None:
 def test_the_new_account_form_names_the_problem(admin: FlaskClient, session: Session) -> None:
     data = {"name": "b.weak", "role": "viewer", "password": "password1234"}
     response = admin.post("/accounts/new", data={**data, "confirm": "password1234"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = html.unescape(response.get_data(as_text=True))
     assert "Password: is too easy to guess (This is a very common password)" in text
     assert _user(session, "b.weak") is None
