@@ -5,7 +5,8 @@ once, render or redirect — for create/edit, retract/restore and merge, with on
 conflict page.
 
 A section's views.py declares its RecordRoutes and keeps its own read pages; the
-business rules live in the services.
+business rules live in the services. Forms that are not a record's (accounts, the
+spreadsheet import) take the same write step through ``submit_form``/``commit_once``.
 """
 
 from __future__ import annotations
