@@ -101,7 +101,7 @@ from evidence.db import get_session
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.vocabularies import translatable
 from evidence.web.forms import show_errors
-from evidence.web.language import chosen_language, remember_language
+from evidence.web.language import chosen_language, error_text, remember_language
 
 bp = Blueprint("accounts", __name__)
 
@@ -695,7 +695,7 @@ def _set_active(user_id: int, active: bool) -> Response:
             set_active(get_session(), user, active)
         except ValidationError as error:
             get_session().rollback()
-            flash(str(error).partition(": ")[2], "error")
+            flash(error_text(error), "error")
         else:
             get_session().commit()
             flash(

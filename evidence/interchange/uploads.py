@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import limits
+from evidence.core.messages import message, plural_message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
@@ -50,7 +51,9 @@ def create_upload(
 ) -> SheetUpload:
     """Keep a readable sheet for the next steps; ValidationError naming the field if not."""
     if kind not in KINDS:
-        raise ValidationError({"kind": f"choose one of {', '.join(KINDS)}"})
+        raise ValidationError(
+            {"kind": message("choose one of %(choices)s", choices=", ".join(KINDS))}
+        )
     try:
         read_sheet_bytes(filename, data)
     except SheetError as error:
@@ -98,7 +101,15 @@ def set_mapping(
     if not name:
         return
     if len(name) > limits.MAPPING_NAME:
-        raise ValidationError({"save_as": f"at most {limits.MAPPING_NAME} characters"})
+        raise ValidationError(
+            {
+                "save_as": plural_message(
+                    "at most %(num)d character",
+                    "at most %(num)d characters",
+                    limits.MAPPING_NAME,
+                )
+            }
+        )
     saved = session.scalar(
         select(SheetMapping).where(SheetMapping.kind == upload.kind, SheetMapping.name == name)
     )
