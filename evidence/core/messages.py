@@ -13,7 +13,7 @@ replaces with the label the reader sees beside that field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -85,3 +85,31 @@ def explained_message(english: str, template: str, **values: Any) -> Message:
     """``english`` for English readers, ``template`` translated for the others: for details
     that exist in English only (the date parser's exact complaint)."""
     return Message(template, values, english=english)
+
+
+def plural_forms(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a singular and plural pair for the catalogs where it is defined (a table of
+    wordings); ``counted`` makes the message once the number is known."""
+    return singular, plural
+
+
+def counted(forms: tuple[str, str], count: int, **values: Any) -> Message:
+    """The ``plural_forms`` pair about ``count`` things, as ``plural_message`` makes it."""
+    return plural_message(forms[0], forms[1], count, **values)
+
+
+class Joined(str):
+    """Messages listed in one line (``1 incident, 2 places``), each translated where shown."""
+
+    parts: tuple[str, ...]
+    separator: str
+
+    def __new__(cls, parts: Iterable[str], separator: str = ", ") -> Joined:
+        parts = tuple(parts)
+        made = super().__new__(cls, separator.join(parts))
+        made.parts = parts
+        made.separator = separator
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Joined, (self.parts, self.separator))

@@ -33,6 +33,7 @@ from evidence.interchange.uploads import (
 from evidence.permissions import authorize, requires
 from evidence.store import describe_size
 from evidence.web.forms import show_errors
+from evidence.web.language import localized
 
 bp = Blueprint("sheets", __name__, url_prefix="/imports/sheet")
 bp.add_app_template_global(choice_id)
@@ -148,7 +149,7 @@ def review(upload_id: int) -> str | Response:
             problems = error.problems
         else:
             session.commit()
-            flash(f"{upload.filename}: {summary.describe()}", "success")
+            flash(f"{upload.filename}: {localized(summary.describe())}", "success")
             return redirect(url_for("sheets.done", upload_id=upload.id))
     found = review_upload(session, upload)
     session.rollback()  # the review reads; nothing it touched is kept

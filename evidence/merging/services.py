@@ -73,6 +73,27 @@ CLOSE_MATCH = 85
 DUPLICATES_SHOWN = 5
 
 
+# What a merge counts in MergeSummary.moved, marked for the catalogs: pages show each
+# one translated.
+MOVED_LABELS = (
+    message("involvements"),
+    message("duplicate involvements collapsed"),
+    message("memberships"),
+    message("duplicate memberships collapsed"),
+    message("statements (witness)"),
+    message("duplicate unit parent links dropped"),
+    message("unit parent links"),
+    message("incidents"),
+    message("places inside"),
+    message("parent place"),
+    message("duplicate citations collapsed"),
+    message("citations"),
+    message("statements (source)"),
+    message("duplicate exhibit links collapsed"),
+    message("exhibit links"),
+)
+
+
 @dataclass
 class MergeSummary:
     kind: str
@@ -81,12 +102,18 @@ class MergeSummary:
     moved: Counter[str] = field(default_factory=Counter)
     aliases_added: list[str] = field(default_factory=list)
 
-    def lines(self) -> list[str]:
+    def lines(self) -> list[Message]:
         """What moved, one line each, for the command line and the notice."""
-        lines = [f"{label}: {count}" for label, count in sorted(self.moved.items()) if count]
+        lines = [
+            message("%(what)s: %(count)s", what=Message(label), count=count)
+            for label, count in sorted(self.moved.items())
+            if count
+        ]
         if self.aliases_added:
-            lines.append(f"aliases added: {', '.join(self.aliases_added)}")
-        return lines or ["nothing pointed at the other record"]
+            lines.append(
+                message("aliases added: %(aliases)s", aliases=", ".join(self.aliases_added))
+            )
+        return lines or [message("nothing pointed at the other record")]
 
 
 def _label(record: KeyedRecord) -> str:

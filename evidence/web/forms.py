@@ -18,7 +18,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from evidence import dates, limits
 from evidence.core.keys import KEY_PATTERN
-from evidence.core.messages import Message
+from evidence.core.messages import Message, plural_message
 from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
 from evidence.date_phrases import to_edtf
@@ -98,12 +98,29 @@ class AliasLines:
     def __call__(self, form: Any, field: Any) -> None:
         aliases = parse_aliases(field.data or "")
         if len(aliases) > limits.ALIASES:
-            raise FieldError(f"at most {limits.ALIASES} aliases (this has {len(aliases)})")
+            raise FieldError(
+                shown_localized(
+                    plural_message(
+                        "at most %(num)d alias (this has %(given)s)",
+                        "at most %(num)d aliases (this has %(given)s)",
+                        limits.ALIASES,
+                        given=len(aliases),
+                    )
+                )
+            )
         too_long = next((alias for alias in aliases if len(alias) > limits.NAME), None)
         if too_long is not None:
             raise FieldError(
-                f"each alias at most {limits.NAME:,} characters"
-                f" (one has {len(too_long):,}: {too_long[:40]}…)"
+                shown_localized(
+                    plural_message(
+                        "each alias at most %(limit)s character (one has %(length)s: %(alias)s…)",
+                        "each alias at most %(limit)s characters (one has %(length)s: %(alias)s…)",
+                        limits.NAME,
+                        limit=format(limits.NAME, ","),
+                        length=format(len(too_long), ","),
+                        alias=too_long[:40],
+                    )
+                )
             )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Request
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import StopValidation
@@ -78,8 +79,23 @@ def _is_bounded_text(field_class: type) -> bool:
     )
 
 
+class _CatalogTranslations:
+    """WTForms' own messages from our catalogs, in the page's language (see
+    evidence/web/wtforms_messages.py)."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
 class _BoundedMeta:
-    """Adds BoundedText (first) and the hint to each text field as the form binds it."""
+    """Adds BoundedText (first) and the hint to each text field as the form binds it;
+    WTForms' own messages come in the page's language."""
+
+    def get_translations(self, form: Any) -> _CatalogTranslations:
+        return _CatalogTranslations()
 
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         if _is_bounded_text(unbound_field.field_class):

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from evidence import dates
 from evidence.catalogs import CATALOG_DIR, install_escaped_gettext
-from evidence.core.messages import FieldName, Message
+from evidence.core.messages import FieldName, Joined, Message
 from evidence.core.validation import ValidationError
 from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, translatable
 
@@ -117,6 +117,8 @@ def localized(text: Any, label_of: Callable[[str], str | None] | None = None) ->
     """A service's `Message` in the page's language, its values translated too; a field's
     internal name inside it becomes that field's label when ``label_of`` knows one.
     Other values as they are."""
+    if isinstance(text, Joined):
+        return text.separator.join(localized(part, label_of) for part in text.parts)
     if isinstance(text, FieldName):
         label = label_of(text) if label_of is not None else None
         return str(label) if label is not None else str(text)

@@ -450,7 +450,7 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
         form.form_errors.append(_(MERGE_CONFLICT))
         return render_template("records/merge.html", form=form, record=record, noun=noun), 409
     session.commit()
-    moved = "; ".join(summary.lines())
+    moved = "; ".join(localized(line) for line in summary.lines())
     flash(
         _(
             "Merged %(noun)s %(other)s into this %(noun)s (%(moved)s).",
