@@ -90,12 +90,19 @@ class _CatalogTranslations:
         return get_translations().ungettext(singular, plural, n)
 
 
-class _BoundedMeta:
-    """Adds BoundedText (first) and the hint to each text field as the form binds it;
-    WTForms' own messages come in the page's language."""
-
+class _TranslatedMeta:
     def get_translations(self, form: Any) -> _CatalogTranslations:
         return _CatalogTranslations()
+
+
+class TranslatedForm(FlaskForm):
+    """A page's form (with CSRF) whose WTForms messages come in the page's language."""
+
+    Meta = _TranslatedMeta
+
+
+class _BoundedMeta(_TranslatedMeta):
+    """Adds BoundedText (first) and the hint to each text field as the form binds it."""
 
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         if _is_bounded_text(unbound_field.field_class):
