@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence import limits
-from evidence.core.messages import message, plural_message
+from evidence.core.messages import Joined, Message, message, plural_message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
@@ -57,7 +57,7 @@ def create_upload(
     try:
         read_sheet_bytes(filename, data)
     except SheetError as error:
-        raise ValidationError({"file": "; ".join(error.problems)}) from None
+        raise ValidationError({"file": Joined(error.problems, "; ")}) from None
     upload = SheetUpload(filename=filename, kind=kind, content=data, uploaded_by=by, choices={})
     session.add(upload)
     session.flush()
@@ -119,12 +119,14 @@ def set_mapping(
     saved.mapping, saved.saved_by, saved.saved_at = dict(upload.mapping), by, utcnow()
 
 
-def _field_errors(problems: list[str], kind: str) -> dict[str, str]:
-    """check_mapping's messages, each under the field it names (a form shows it there)."""
-    errors: dict[str, str] = {}
+def _field_errors(problems: list[Message], kind: str) -> dict[str, Message]:
+    """check_mapping's messages ("mapping: ..."), each under the field it names (a form
+    shows it there)."""
+    errors: dict[str, Message] = {}
     for problem in problems:
-        field = next((name for name in FIELDS[kind] if f'"{name}"' in problem), "mapping")
-        errors.setdefault(field, problem.removeprefix("mapping: "))
+        named = problem.values["problem"]
+        field = named.values.get("name")
+        errors.setdefault(field if field in FIELDS[kind] else "mapping", named)
     return errors
 
 

@@ -146,7 +146,7 @@ def review(upload_id: int) -> str | Response:
             summary = accept_upload(session, upload)
         except SheetError as error:
             session.rollback()
-            problems = error.problems
+            problems = [localized(problem) for problem in error.problems]
         else:
             session.commit()
             flash(f"{upload.filename}: {localized(summary.describe())}", "success")
@@ -158,7 +158,7 @@ def review(upload_id: int) -> str | Response:
         upload=upload,
         review=found,
         ambiguities={a.id: a for a in ambiguities(found)},
-        problems=problems or [str(p) for p in found.problems],
+        problems=problems or [localized(p.described()) for p in found.problems],
         noun=SINGULAR[upload.kind],
     )
 

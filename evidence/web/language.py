@@ -162,6 +162,7 @@ def register_languages(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     install_escaped_gettext(app.jinja_env, get_translations)
     app.add_template_filter(translated)
+    app.add_template_filter(localized)
     app.add_template_filter(around)
     app.jinja_env.globals.update(
         page_language=page_language,
