@@ -55,19 +55,6 @@ class Message(str):
         made.english = english
         return made
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.template, self.values, self.plural, self.count, self.english))
-
-
-def _rebuild(
-    template: str,
-    values: Mapping[str, Any],
-    plural: str | None,
-    count: int | None,
-    english: str | None,
-) -> Message:
-    return Message(template, values, plural=plural, count=count, english=english)
-
 
 def message(template: str, **values: Any) -> Message:
     """``template`` (English, with ``%(name)s`` placeholders) filled from ``values``,
@@ -112,4 +99,5 @@ class Joined(str):
         return made
 
     def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles are built from the parts, not from the joined text.
         return (Joined, (self.parts, self.separator))

@@ -8,6 +8,7 @@ cause must not reach the page as English.
 from __future__ import annotations
 
 import ast
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -320,6 +321,15 @@ def test_a_message_is_its_english_text_for_the_cli_and_logs() -> None:
     assert made == "citations-0-source is required"
     assert str(ValidationError({"x": made})) == "x: citations-0-source is required"
     assert plural_message("%(num)d place", "%(num)d places", 1) == "1 place"
+
+
+def test_a_pickled_message_keeps_its_template_and_values() -> None:
+    listed = Joined([plural_message("%(num)d place", "%(num)d places", 2), message("nothing")])
+    made = message("Created %(created)s.", created=listed)
+    copied = pickle.loads(pickle.dumps(made))
+    assert copied == "Created 2 places, nothing." and copied.template == made.template
+    parts = copied.values["created"].parts
+    assert [part.template for part in parts] == ["%(num)d place", "nothing"]
 
 
 def test_field_names_become_labels_and_nouns_are_translated(app: Flask) -> None:
