@@ -6,7 +6,7 @@ Kept here so each domain's forms.py stays small; forms never write to the databa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import suppress
 from typing import Any
 
@@ -26,11 +26,7 @@ from evidence.records.editing import unreadable_date
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
 from evidence.vocabularies import translatable
 from evidence.web.input import BoundedForm
-from evidence.web.language import (
-    LazyText,
-    lazy_gettext,
-    localized,
-)
+from evidence.web.language import LazyText, lazy_gettext, localized
 
 EDTF_EXAMPLES = dates.EXAMPLES
 
@@ -251,18 +247,6 @@ def field_named(form: Any, name: str) -> Any:
             except (KeyError, TypeError):
                 return None
     return None if field is form or not hasattr(field, "label") else field
-
-
-def _all_fields(form: Any) -> Iterator[Any]:
-    for field in form:
-        yield field
-        if hasattr(field, "entries"):
-            for entry in field.entries:
-                yield entry
-                if hasattr(entry, "form"):
-                    yield from _all_fields(entry.form)
-        elif hasattr(field, "form"):
-            yield from _all_fields(field.form)
 
 
 MISSING_VERSION = translatable(
