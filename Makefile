@@ -67,7 +67,7 @@ format: $(STAMP)
 # catalogs (translate what is new, then run this again), compile.
 CATALOGS := evidence/translations
 translations: $(STAMP)
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k lazy_gettext -k translatable --no-location --sort-output -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k lazy_gettext -k translatable -k message -k plural_message:1,2 -k explained_message:2 -k plural_forms:1,2 --no-location --sort-output -o $(CATALOGS)/messages.pot .
 	$(BIN)/pybabel --quiet update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
 

@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from evidence.core.messages import Message, message
+
 ALLOWED_SCHEMES = ("http", "https")
 USER_AGENT = "evidence-link-check/1 (+accountability archive)"
 DEFAULT_MAX_CAPTURE_MB = 50
@@ -66,7 +68,7 @@ class SettingError(ValueError):
     """An EVIDENCE_* setting of the outbound guard cannot be understood."""
 
 
-def web_address_problem(url: str | None) -> str | None:
+def web_address_problem(url: str | None) -> Message | None:
     """Why ``url`` cannot be a source's web address, or None when it can (or is empty).
 
     Checked when a source is saved, so ``javascript:``, ``file:`` and the like are
@@ -79,11 +81,11 @@ def web_address_problem(url: str | None) -> str | None:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
-        return f"URL is not a valid web address: {text!r}"
+        return message("URL is not a valid web address: %(url)r", url=text)
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        return f"URL must start with http:// or https:// (got {text[:80]!r})"
+        return message("URL must start with http:// or https:// (got %(url)r)", url=text[:80])
     if not host:
-        return f"URL names no host: {text[:80]!r}"
+        return message("URL names no host: %(url)r", url=text[:80])
     return None
 
 

@@ -31,6 +31,10 @@ KEYWORDS = {
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
     "translatable": None,
+    "message": None,
+    "plural_message": (1, 2),
+    "explained_message": (2,),
+    "plural_forms": (1, 2),
 }
 TRANSLATED = ("be", "ru")
 

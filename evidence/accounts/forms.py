@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from evidence.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from evidence.accounts.services import NAME_PATTERN
 from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, ROLES
+from evidence.web.input import TranslatedForm
 from evidence.web.language import lazy_gettext
 
 ROLE_DESCRIPTIONS = {
@@ -26,7 +26,7 @@ ROLE_HELP = lazy_gettext(
 ROLE_CHOICES = [SelectChoice(role, ROLE_DESCRIPTIONS[role]) for role in ROLES]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(TranslatedForm):
     name = StringField(lazy_gettext("Account name"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(
         lazy_gettext("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
@@ -34,7 +34,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Sign in"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(TranslatedForm):
     """The second step of signing in: a code from the authenticator app, or a recovery code."""
 
     code = StringField(
@@ -48,7 +48,7 @@ class CodeForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Continue"))
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(TranslatedForm):
     code = StringField(
         lazy_gettext("Code"),
         validators=[DataRequired(), Length(max=40)],
@@ -93,7 +93,7 @@ def _confirm_field() -> PasswordField:
     )
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(TranslatedForm):
     name = StringField(
         lazy_gettext("Account name"),
         validators=[
@@ -114,18 +114,18 @@ class NewAccountForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Create account"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(TranslatedForm):
     role = SelectField(lazy_gettext("Role"), choices=ROLE_CHOICES, description=ROLE_HELP)
     submit = SubmitField(lazy_gettext("Change role"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(TranslatedForm):
     password = _password_field(lazy_gettext("New password"))
     confirm = _confirm_field()
     submit = SubmitField(lazy_gettext("Set password"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(TranslatedForm):
     current_password = PasswordField(
         lazy_gettext("Current password"),
         validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
@@ -135,13 +135,13 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Change my password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(TranslatedForm):
     """A button-only form: carries the CSRF token of a POST action (enable, sign out)."""
 
     submit = SubmitField(lazy_gettext("Confirm"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(TranslatedForm):
     """The account's interface language; none follows the browser."""
 
     language = SelectField(

@@ -18,6 +18,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from evidence.core.messages import Message, message, plural_message
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 MIN_STRENGTH = 3
@@ -64,19 +66,33 @@ def waste_a_check(password: str) -> None:
     password_matches(_unknown_account_hash, password)
 
 
-def password_problem(password: str, account_name: str = "") -> str | None:
+def password_problem(password: str, account_name: str = "") -> Message | None:
     """Why this password is refused (a sentence for the user), or None when it is good."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        return plural_message(
+            "must be at least %(num)d character long",
+            "must be at least %(num)d characters long",
+            MIN_PASSWORD_LENGTH,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"must be at most {MAX_PASSWORD_LENGTH} characters long"
+        return plural_message(
+            "must be at most %(num)d character long",
+            "must be at most %(num)d characters long",
+            MAX_PASSWORD_LENGTH,
+        )
     user_inputs = [account_name, "evidence"] if account_name else ["evidence"]
     verdict = zxcvbn(password[:_STRENGTH_CHECKED_LENGTH], user_inputs=user_inputs)
     if verdict["score"] >= MIN_STRENGTH:
         return None
     warning = verdict["feedback"].get("warning", "").rstrip(".")
-    because = f" ({warning})" if warning else ""
-    return (
-        f"is too easy to guess{because}. Use a passphrase of four or more unrelated words:"
+    if warning:
+        # zxcvbn's warning exists in English only: other languages leave it out.
+        return message(
+            "is too easy to guess (%(warning)s). Use a passphrase of four or more unrelated"
+            " words: easy to remember, hard to guess",
+            warning=warning,
+        )
+    return message(
+        "is too easy to guess. Use a passphrase of four or more unrelated words:"
         " easy to remember, hard to guess"
     )

@@ -22,6 +22,7 @@ from evidence.accounts.passwords import (
 )
 from evidence.accounts.sessions import end_sessions
 from evidence.audit.log import log_event
+from evidence.core.messages import message
 from evidence.core.validation import ValidationError
 from evidence.vocabularies import LANGUAGES, ROLES
 
@@ -36,12 +37,16 @@ def validate_password(password: str, account_name: str = "", field: str = "passw
 
 def create_user(session: Session, *, name: str, role: str, password: str) -> User:
     if not NAME_PATTERN.match(name):
-        raise ValidationError({"name": "use 1-80 letters, digits, '.', '_', '-' or '@'"})
+        raise ValidationError({"name": message("use 1-80 letters, digits, '.', '_', '-' or '@'")})
     if role not in ROLES:
-        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
+        raise ValidationError(
+            {"role": message("must be one of %(choices)s", choices=", ".join(ROLES))}
+        )
     validate_password(password, name)
     if session.scalar(select(User.id).where(User.name == name)):
-        raise ValidationError({"name": f"an account named {name!r} already exists"})
+        raise ValidationError(
+            {"name": message("an account named %(name)r already exists", name=name)}
+        )
     user = User(name=name, role=role, password_hash=hash_password(password), active=True)
     session.add(user)
     session.flush()
@@ -87,13 +92,21 @@ def _active_admins(session: Session) -> int:
 
 def _keep_an_admin(session: Session, user: User, field: str) -> None:
     if user.role == "admin" and user.active and _active_admins(session) <= 1:
-        raise ValidationError({field: f"{user.name} is the last active admin; make another first"})
+        raise ValidationError(
+            {
+                field: message(
+                    "%(name)s is the last active admin; make another first", name=user.name
+                )
+            }
+        )
 
 
 def change_role(session: Session, user: User, role: str) -> None:
     """Give the account another role (ending its sessions); the last active admin keeps theirs."""
     if role not in ROLES:
-        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
+        raise ValidationError(
+            {"role": message("must be one of %(choices)s", choices=", ".join(ROLES))}
+        )
     if role != user.role:
         _keep_an_admin(session, user, "role")
         user.role = role
@@ -104,7 +117,9 @@ def change_role(session: Session, user: User, role: str) -> None:
 def set_language(session: Session, user: User, language: str | None) -> None:
     """The account's interface language (one of LANGUAGES), or None to follow the browser."""
     if language is not None and language not in LANGUAGES:
-        raise ValidationError({"language": f"must be one of {', '.join(LANGUAGES)}"})
+        raise ValidationError(
+            {"language": message("must be one of %(choices)s", choices=", ".join(LANGUAGES))}
+        )
     user.language = language
     session.flush()
 
@@ -136,9 +151,9 @@ def change_own_password(
 ) -> None:
     """The owner changes their password: the current one is required; other sessions end."""
     if not password_matches(user.password_hash, current):
-        raise ValidationError({"current_password": "this is not your current password"})
+        raise ValidationError({"current_password": message("this is not your current password")})
     if new == current:
-        raise ValidationError({"password": "must differ from the current password"})
+        raise ValidationError({"password": message("must differ from the current password")})
     validate_password(new, user.name)
     set_password(session, user, new, keep=keep)
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from evidence.accounts.models import RecoveryCode, User
+from evidence.core.messages import message
 from evidence.core.validation import ValidationError
 
 ISSUER = "evidence"
@@ -104,14 +105,18 @@ def enable(
     the URI on. Returns the new recovery codes.
     """
     if user.has_two_factor:
-        raise ValidationError({"code": "two-factor sign-in is already on for this account"})
+        raise ValidationError(
+            {"code": message("two-factor sign-in is already on for this account")}
+        )
     if code is not None:
         step = _step_of(secret, _clean_code(code), at)
         if step is None:
             raise ValidationError(
                 {
-                    "code": "this is not the code your app shows now; check the app's clock"
-                    " and type the 6 digits again"
+                    "code": message(
+                        "this is not the code your app shows now; check the app's clock"
+                        " and type the 6 digits again"
+                    )
                 }
             )
         user.totp_last_step = step

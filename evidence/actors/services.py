@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import DatedLink, Membership, Person, Unit, UnitParent
+from evidence.core.messages import FieldName, message
 from evidence.core.validation import (
     FieldErrors,
     check_choice,
@@ -63,7 +64,7 @@ def _clean_period(errors: FieldErrors, prefix: str, index: int, item: Mapping) -
     valid_from = start.earliest if start else None
     valid_until = end.latest if end else None
     if valid_from and valid_until and valid_until < valid_from:
-        errors.add(end_field, f"{end_field} is before the start")
+        errors.add(end_field, message("%(field)s is before the start", field=FieldName(end_field)))
     return {
         "start": clean_text(item.get("start")),
         "end": clean_text(item.get("end")),
@@ -166,7 +167,9 @@ def _clean_parents(
         field = field_name("parents", index, "unit")
         parent = resolve(errors, session, Unit, field, item.get("unit"), required=True)
         if _is_own_ancestor(session, unit, parent):
-            errors.add(field, "a unit cannot be placed under itself or one of its sub-units")
+            errors.add(
+                field, message("a unit cannot be placed under itself or one of its sub-units")
+            )
         cleaned.append({"parent": parent, **_clean_period(errors, "parents", index, item)})
     return cleaned
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 from evidence.actors.models import Membership, Person, Unit
 from evidence.actors.services import unit_ancestor_ids
 from evidence.cases.models import Case, CaseIncident
+from evidence.core.messages import message
 from evidence.core.records import Record, chunks
 from evidence.core.validation import (
     FieldErrors,
@@ -123,7 +124,9 @@ def remove_case_incident(
     errors.raise_if_any()
     ids = case_incident_ids(case)
     if found.id not in ids:
-        raise ValidationError({"incident": f'incident "{found.key}" is not in this case'})
+        raise ValidationError(
+            {"incident": message('incident "%(key)s" is not in this case', key=found.key)}
+        )
     remaining = [incident_id for incident_id in ids if incident_id != found.id]
     return update_case(session, case, _version(case, expected_version), incidents=remaining)
 
@@ -137,7 +140,9 @@ def move_case_incident(
     errors.raise_if_any()
     ids = case_incident_ids(case)
     if found.id not in ids:
-        raise ValidationError({"incident": f'incident "{found.key}" is not in this case'})
+        raise ValidationError(
+            {"incident": message('incident "%(key)s" is not in this case', key=found.key)}
+        )
     ids.remove(found.id)
     new_position = max(0, min(len(ids), case_incident_ids(case).index(found.id) + offset))
     ids.insert(new_position, found.id)

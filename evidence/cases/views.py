@@ -37,7 +37,7 @@ from evidence.permissions import requires
 from evidence.records.editing import Conflict
 from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import translatable
-from evidence.web.language import page_language
+from evidence.web.language import localized, page_language
 from evidence.web.pagination import paginate
 from evidence.web.record_views import (
     ListFilters,
@@ -148,7 +148,7 @@ def _change_incidents(
     except ValidationError as error:
         session.rollback()
         for message in error.errors.values():
-            flash(_("Incident: %(message)s", message=message), "error")
+            flash(_("Incident: %(message)s", message=localized(message)), "error")
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, NOUN)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from evidence.core.messages import FieldName, message
+
 
 class ValidationError(ValueError):
-    """User input that breaks a rule; ``errors`` maps each form field to its message.
+    """User input that breaks a rule; ``errors`` maps each form field to its message
+    (a `Message`, so pages can show it in the reader's language).
 
     Field names of list items follow WTForms' FieldList naming
     (``involvements-0-unit``), so a form can show each message beside its field.
@@ -51,7 +54,7 @@ def clean_text(value: str | None) -> str | None:
 def require_text(errors: FieldErrors, field: str, value: str | None) -> str:
     cleaned = clean_text(value)
     if cleaned is None:
-        errors.add(field, f"{field} is required")
+        errors.add(field, message("%(field)s is required", field=FieldName(field)))
         return ""
     return cleaned
 
@@ -81,7 +84,15 @@ def check_choice(errors: FieldErrors, field: str, value: Any, allowed: Iterable[
     allowed = list(allowed)
     if value not in allowed:
         choices = ", ".join(str(choice) for choice in allowed)
-        errors.add(field, f'{field} must be one of: {choices} (got "{value}")')
+        errors.add(
+            field,
+            message(
+                '%(field)s must be one of: %(choices)s (got "%(value)s")',
+                field=FieldName(field),
+                choices=choices,
+                value=value,
+            ),
+        )
     return value
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from evidence.audit.log import touch
 from evidence.audit.reads import log_read
 from evidence.cases.models import Case, CaseIncident
+from evidence.core.messages import message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.dossiers.manifest import manifest_bytes
@@ -43,7 +44,12 @@ def parse_generated_at(value: str | None) -> str:
             moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(
-                {"generated_at": f'"{value}" is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z'}
+                {
+                    "generated_at": message(
+                        '"%(value)s" is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z',
+                        value=value,
+                    )
+                }
             ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
@@ -52,13 +58,17 @@ def parse_generated_at(value: str | None) -> str:
 
 def check_audience(audience: str) -> str:
     if audience not in AUDIENCES:
-        raise ValidationError({"audience": f"must be one of {', '.join(AUDIENCES)}"})
+        raise ValidationError(
+            {"audience": message("must be one of %(choices)s", choices=", ".join(AUDIENCES))}
+        )
     return audience
 
 
 def check_language(language: str) -> str:
     if language not in LANGUAGES:
-        raise ValidationError({"language": f"must be one of {', '.join(LANGUAGES)}"})
+        raise ValidationError(
+            {"language": message("must be one of %(choices)s", choices=", ".join(LANGUAGES))}
+        )
     return language
 
 
@@ -188,7 +198,11 @@ def set_statement_included(
     linked = {cs.statement.id for cs in case_statements(session, case)}
     if statement.id not in linked:
         raise ValidationError(
-            {"statement": f'statement "{statement.key}" is not about any incident of this case'}
+            {
+                "statement": message(
+                    'statement "%(key)s" is not about any incident of this case', key=statement.key
+                )
+            }
         )
     session.execute(
         delete(CaseStatementExclusion).where(

@@ -48,7 +48,7 @@ from evidence.permissions import authorize, requires
 from evidence.statements.models import Statement
 from evidence.vocabularies import AUDIENCES, LANGUAGE_NAMES, LANGUAGES
 from evidence.web.formatting import progress_texts
-from evidence.web.language import DEFAULT_LANGUAGE
+from evidence.web.language import DEFAULT_LANGUAGE, error_text
 from evidence.web.reads import record_read
 from evidence.web.request_context import get_session
 
@@ -168,7 +168,7 @@ def choose_statement(case_key: str) -> Response:
         set_statement_included(session, case, statement, request.form.get("included") == "1")
     except ValidationError as error:
         session.rollback()
-        flash(str(error), "error")
+        flash(error_text(error), "error")
     else:
         session.commit()
     return redirect(url_for("dossiers.index", case_key=case.key))

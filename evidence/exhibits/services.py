@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
 from evidence.core.keys import slugify_key
+from evidence.core.messages import message
 from evidence.core.timestamps import iso_utc, utcnow
 from evidence.core.validation import FieldErrors, ValidationError, clean_text
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
@@ -27,7 +28,7 @@ from evidence.links.models import Capture
 from evidence.records.editing import check_date, key_taken, resolve
 from evidence.sources.models import Source
 from evidence.statements.models import Statement
-from evidence.store import FixityProblem, Store, TooLarge
+from evidence.store import FixityProblem, Store, TooLarge, describe_size
 from evidence.vocabularies import CUSTODY_ACTIONS
 
 UNKNOWN_TYPE = "application/octet-stream"
@@ -76,7 +77,7 @@ def _resolve_links(
             if record is not None and not any(getattr(link, column) == record.id for link in links):
                 links.append(ExhibitLink(**{column: record.id}, position=len(links)))
     if not links and not errors:
-        errors.add("incidents", "link the exhibit to an incident, statement or source")
+        errors.add("incidents", message("link the exhibit to an incident, statement or source"))
     return links
 
 
@@ -110,9 +111,16 @@ def add_exhibit(
     try:
         stored = store.put(stream, max_bytes, session=session)
     except TooLarge as too_large:
-        raise ValidationError({"file": f"{too_large}; nothing was stored"}) from None
+        raise ValidationError(
+            {
+                "file": message(
+                    "larger than the limit of %(size)s; nothing was stored",
+                    size=describe_size(too_large.limit),
+                )
+            }
+        ) from None
     if stored.size == 0:
-        raise ValidationError({"file": "the file is empty"})
+        raise ValidationError({"file": message("the file is empty")})
     name = clean_filename(filename)
     media_type = detect_media_type(stored.head)
     exhibit = Exhibit(
@@ -168,11 +176,11 @@ def add_redacted_copy(
     "redacted" custody event on each names the other and its SHA-256.
     """
     if original.redacts_id is not None:
-        raise ValidationError({"file": "this exhibit is itself a redacted copy"})
+        raise ValidationError({"file": message("this exhibit is itself a redacted copy")})
     if original.is_retracted:
-        raise ValidationError({"file": "the exhibit is retracted"})
+        raise ValidationError({"file": message("the exhibit is retracted")})
     if session.scalar(select(Exhibit.id).where(Exhibit.redacts_id == original.id)) is not None:
-        raise ValidationError({"file": "this exhibit already has a redacted copy"})
+        raise ValidationError({"file": message("this exhibit already has a redacted copy")})
     linked = {
         field: [getattr(link, column) for link in original.links if getattr(link, column)]
         for field, _model, column in LINK_TARGETS
@@ -181,7 +189,9 @@ def add_redacted_copy(
         session, store, stream, filename=filename, by=by, max_bytes=max_bytes, **linked
     )
     if copy.sha256 == original.sha256:
-        raise ValidationError({"file": "this is the original file itself, not a redacted copy"})
+        raise ValidationError(
+            {"file": message("this is the original file itself, not a redacted copy")}
+        )
     copy.redacts_id = original.id
     note = f"redacted copy {copy.key} (SHA-256 {copy.sha256}) of {original.key}"
     note += f" (SHA-256 {original.sha256})"
@@ -209,7 +219,13 @@ def add_custody_event(
     """Append one event to the chain of custody (events are never changed or removed)."""
     if action not in CUSTODY_ACTIONS:
         raise ValidationError(
-            {"action": f"action must be one of: {', '.join(CUSTODY_ACTIONS)} (got {action!r})"}
+            {
+                "action": message(
+                    "action must be one of: %(choices)s (got %(value)r)",
+                    choices=", ".join(CUSTODY_ACTIONS),
+                    value=action,
+                )
+            }
         )
     event = CustodyEvent(
         at=iso_utc(utcnow()),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person, Unit
 from evidence.actors.services import units_under
+from evidence.core.messages import message
 from evidence.core.pagination import Page
 from evidence.core.validation import (
     FieldErrors,
@@ -158,9 +159,9 @@ def _clean_involvements(
         unit = resolve(errors, session, Unit, name("unit"), item.get("unit"))
         person = resolve(errors, session, Person, name("person"), item.get("person"))
         if clean_text(str(item.get("unit") or "")) and clean_text(str(item.get("person") or "")):
-            errors.add(name("person"), "choose either a unit or a person, not both")
+            errors.add(name("person"), message("choose either a unit or a person, not both"))
         elif not item.get("unit") and not item.get("person"):
-            errors.add(name("unit"), "choose a unit or a person")
+            errors.add(name("unit"), message("choose a unit or a person"))
         cleaned.append(
             {
                 "unit": unit,

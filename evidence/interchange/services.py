@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from evidence import dates
 from evidence.audit.log import touch, touch_created
 from evidence.cases.services import case_closure
+from evidence.core.messages import Joined, Message, counted, message, plural_forms
 from evidence.core.records import BATCH, Record, chunks
 from evidence.db import insert_rows
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
@@ -73,14 +74,32 @@ class ImportSummary:
     def written(self) -> int:
         return sum(self.created.values()) + sum(self.updated.values())
 
-    def describe(self) -> str:
-        def listing(counts: dict[str, int]) -> str:
-            return ", ".join(f"{n} {section}" for section, n in counts.items() if n) or "nothing"
+    def describe(self) -> Message:
+        def listing(counts: dict[str, int]) -> Message | Joined:
+            counts_given = [counted(COUNTED[section], n) for section, n in counts.items() if n]
+            return Joined(counts_given) if counts_given else message("nothing")
 
-        return (
-            f"Created {listing(self.created)}; updated {listing(self.updated)};"
-            f" {self.unchanged} record(s) unchanged."
+        return message(
+            "Created %(created)s; updated %(updated)s; %(unchanged)s.",
+            created=listing(self.created),
+            updated=listing(self.updated),
+            unchanged=counted(UNCHANGED, self.unchanged),
         )
+
+
+# How many records of each section an import wrote.
+COUNTED = {
+    "violation_types": plural_forms("%(num)d violation type", "%(num)d violation types"),
+    "places": plural_forms("%(num)d place", "%(num)d places"),
+    "sources": plural_forms("%(num)d source", "%(num)d sources"),
+    "units": plural_forms("%(num)d unit", "%(num)d units"),
+    "persons": plural_forms("%(num)d person", "%(num)d persons"),
+    "incidents": plural_forms("%(num)d incident", "%(num)d incidents"),
+    "statements": plural_forms("%(num)d statement", "%(num)d statements"),
+    "cases": plural_forms("%(num)d case", "%(num)d cases"),
+    "exhibits": plural_forms("%(num)d exhibit", "%(num)d exhibits"),
+}
+UNCHANGED = plural_forms("%(num)d record unchanged", "%(num)d records unchanged")
 
 
 def read_document(path: Path) -> Any:

@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from evidence import dates
 from evidence.core.keys import KEY_RE, slugify_key
+from evidence.core.messages import FieldName, Joined, Message, message, plural_message
 from evidence.date_phrases import to_edtf
 from evidence.interchange.services import FORMAT, ImportRejected, ImportSummary, import_document
 from evidence.protection import PUBLIC, protected_person_ids
-from evidence.records.editing import key_taken
+from evidence.records.editing import key_taken, unreadable_date
 from evidence.records.loading import SECTIONS
 from evidence.search.normalise import normalise
 from evidence.vocabularies import (
@@ -168,7 +169,7 @@ SINGULAR = {
 class SheetError(Exception):
     """A sheet or mapping that cannot be read; nothing was written."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[Message]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
 
@@ -186,9 +187,12 @@ class Candidate:
     pseudonym: str | None = None  # set for a protected witness: neither name nor key is shown
 
     def __str__(self) -> str:
+        return self.shown()
+
+    def shown(self) -> Message:
         if self.pseudonym is not None:
-            return f'a protected witness ("{self.pseudonym}")'
-        return f"{self.key} ({self.name})"
+            return message('a protected witness ("%(pseudonym)s")', pseudonym=self.pseudonym)
+        return message("%(key)s (%(name)s)", key=self.key, name=self.name)
 
 
 @dataclass
@@ -198,7 +202,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f'row {self.row}, column "{self.column}": {self.message}'
+        return self.described()
+
+    def described(self) -> Message:
+        return message(
+            'row %(row)s, column "%(column)s": %(problem)s',
+            row=self.row,
+            column=self.column,
+            problem=self.message,
+        )
 
 
 @dataclass
@@ -214,7 +226,7 @@ class NameMatch:
 
     @property
     def shown(self) -> str:
-        return "(a protected witness's name)" if self.protected else f'"{self.name}"'
+        return message("(a protected witness's name)") if self.protected else f'"{self.name}"'
 
     def describe(self) -> str:
         what = SINGULAR[self.section]
@@ -230,8 +242,12 @@ class NameMatch:
 
     def _choices(self) -> str:
         if self.protected:
-            return f"one of {len(self.candidates)} persons (write its key in the cell)"
-        return ", ".join(str(c) for c in self.candidates)
+            return plural_message(
+                "one of %(num)d person (write its key in the cell)",
+                "one of %(num)d persons (write its key in the cell)",
+                len(self.candidates),
+            )
+        return Joined(c.shown() for c in self.candidates)
 
 
 @dataclass
@@ -291,16 +307,39 @@ def read_sheet_bytes(name: str, data: bytes) -> Sheet:
     elif suffix == ".xlsx":
         records = _xlsx_records(name, data)
     else:
-        raise SheetError([f"{name}: give a .csv or .xlsx file"])
+        raise SheetError([message("%(file)s: give a .csv or .xlsx file", file=name)])
     if not records:
-        raise SheetError([f"{name}: the sheet is empty (row 1 must hold the column headers)"])
+        raise SheetError(
+            [
+                message(
+                    "%(file)s: the sheet is empty (row 1 must hold the column headers)", file=name
+                )
+            ]
+        )
     if len(records) > MAX_ROWS + 1:
-        raise SheetError([f"{name}: more than {MAX_ROWS} rows; split it into several sheets"])
+        raise SheetError(
+            [
+                plural_message(
+                    "%(file)s: more than %(num)d row; split it into several sheets",
+                    "%(file)s: more than %(num)d rows; split it into several sheets",
+                    MAX_ROWS,
+                    file=name,
+                )
+            ]
+        )
     headers = [cell.strip() for cell in records[0]]
     seen: set[str] = set()
     for header in headers:
         if header and header in seen:
-            raise SheetError([f'{name}: two columns have the header "{header}"'])
+            raise SheetError(
+                [
+                    message(
+                        '%(file)s: two columns have the header "%(header)s"',
+                        file=name,
+                        header=header,
+                    )
+                ]
+            )
         seen.add(header)
     rows = []
     for number, cells in enumerate(records[1:], start=2):
@@ -315,7 +354,14 @@ def _csv_records(name: str, data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SheetError(
-            [f"{name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as CSV UTF-8"]
+            [
+                message(
+                    "%(file)s: not UTF-8 text (%(reason)s at byte %(byte)s); save it as CSV UTF-8",
+                    file=name,
+                    reason=error.reason,
+                    byte=error.start,
+                )
+            ]
         ) from None
     first_line = text.split("\n", 1)[0]
     try:  # spreadsheets set to Belarusian or Russian write ";" between cells
@@ -329,7 +375,9 @@ def _csv_records(name: str, data: bytes) -> list[list[str]]:
             if len(records) > MAX_ROWS + 1:
                 break  # read_sheet_bytes refuses it; a sheet of a million rows is not read
     except csv.Error as error:  # e.g. one cell over the csv module's field size limit
-        raise SheetError([f"{name}: not a readable CSV file ({error})"]) from None
+        raise SheetError(
+            [message("%(file)s: not a readable CSV file (%(error)s)", file=name, error=str(error))]
+        ) from None
     return records
 
 
@@ -339,7 +387,15 @@ def _xlsx_records(name: str, data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
-        raise SheetError([f"{name}: not a readable .xlsx workbook ({error})"]) from None
+        raise SheetError(
+            [
+                message(
+                    "%(file)s: not a readable .xlsx workbook (%(error)s)",
+                    file=name,
+                    error=str(error),
+                )
+            ]
+        ) from None
     try:
         records = []
         for row in workbook.worksheets[0].iter_rows(values_only=True):
@@ -368,12 +424,19 @@ def read_mapping(path: Path, kind: str, headers: Iterable[str]) -> dict[str, str
     try:
         mapping = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise SheetError([f"{path.name}: the mapping is not UTF-8 text"]) from None
+        raise SheetError(
+            [message("%(file)s: the mapping is not UTF-8 text", file=path.name)]
+        ) from None
     except json.JSONDecodeError as error:
         raise SheetError(
             [
-                f"{path.name}: not valid JSON: {error.msg}"
-                f" at line {error.lineno} column {error.colno}"
+                message(
+                    "%(file)s: not valid JSON: %(error)s at line %(line)s column %(column)s",
+                    file=path.name,
+                    error=error.msg,
+                    line=error.lineno,
+                    column=error.colno,
+                )
             ]
         ) from None
     return check_mapping(mapping, kind, headers, path.name)
@@ -386,33 +449,56 @@ def check_mapping(
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         raise SheetError(
             [
-                f"{where}: must be a JSON object of field names to column headers,"
-                ' like {"title": "Title"}'
+                message(
+                    "%(where)s: %(problem)s",
+                    where=where,
+                    problem=message(
+                        "must be a JSON object of field names to column headers,"
+                        ' like {"title": "Title"}'
+                    ),
+                )
             ]
         )
     problems = mapping_problems(mapping, kind, headers)
     if problems:
-        raise SheetError([f"{where}: {problem}" for problem in problems.values()])
+        raise SheetError(
+            [
+                message("%(where)s: %(problem)s", where=where, problem=problem)
+                for problem in problems.values()
+            ]
+        )
     return dict(mapping)
 
 
-def mapping_problems(mapping: dict[str, str], kind: str, headers: Iterable[str]) -> dict[str, str]:
+def mapping_problems(
+    mapping: dict[str, str], kind: str, headers: Iterable[str]
+) -> dict[str, Message]:
     """What is wrong with a mapping of a sheet of ``kind``, under the field each problem
     is about (a form shows it beside that field); empty when nothing is."""
     fields = FIELDS[kind]
     headers = list(headers)
-    problems = {}
+    problems: dict[str, Message] = {}
     for name, header in mapping.items():
         if name not in fields:
-            problems[name] = f'"{name}" is not a field of {kind}; fields are: {", ".join(fields)}'
+            problems[name] = message(
+                '"%(name)s" is not a field of %(kind)s; fields are: %(fields)s',
+                name=name,
+                kind=kind,
+                fields=", ".join(fields),
+            )
         elif header not in headers:
-            problems[name] = (
-                f'field "{name}" names the column "{header}", which the sheet does not'
-                f" have; its columns are: {', '.join(headers)}"
+            problems[name] = message(
+                'field "%(name)s" names the column "%(header)s", which the sheet does'
+                " not have; its columns are: %(headers)s",
+                name=name,
+                header=header,
+                headers=", ".join(headers),
             )
     for name in REQUIRED[kind]:
         if name not in mapping:
-            problems[name] = f'{kind} need the field "{name}"; map it to a column'
+            problems[name] = message(
+                '%(kind)s need the field "%(name)s"; map it to a column', kind=kind, name=name
+            )
     return problems
 
 
@@ -521,7 +607,7 @@ def review_sheet(
 def accept_review(session: Session, review: Review) -> ImportSummary:
     """Import a review without problems as one evidence/1 document (atomic, audited)."""
     if review.problems:
-        raise SheetError([str(problem) for problem in review.problems])
+        raise SheetError([problem.described() for problem in review.problems])
     try:
         return import_document(session, review.document())
     except ImportRejected as rejected:
@@ -531,14 +617,18 @@ def accept_review(session: Session, review: Review) -> ImportSummary:
 _JSON_PATH = re.compile(r"^(\w+)\[(\d+)\](.*)$")
 
 
-def _row_of(review: Review, problem: str) -> str:
+def _row_of(review: Review, problem: str) -> Message:
     """A JSON-path problem of the built document, named by the sheet row it came from."""
     found = _JSON_PATH.match(problem)
     if found and found.group(1) == review.kind:
         index = int(found.group(2)) - len(review.new_records.get(review.kind, []))
         if 0 <= index < len(review.rows):
-            return f"row {review.rows[index].row}: {found.group(3).lstrip('.')}"
-    return problem
+            return message(
+                "row %(row)s: %(problem)s",
+                row=review.rows[index].row,
+                problem=found.group(3).lstrip("."),
+            )
+    return message("%(problem)s", problem=problem)
 
 
 class _Reviewer:
@@ -582,15 +672,24 @@ class _Reviewer:
                     values[name] = value
         for name in REQUIRED[self.kind]:
             if self.mapping[name] not in cells:
-                self.problems.append(Problem(number, self.mapping[name], f"{name} is required"))
+                self.problems.append(
+                    Problem(
+                        number,
+                        self.mapping[name],
+                        message("%(field)s is required", field=FieldName(name)),
+                    )
+                )
         if protected and not values.get("pseudonym"):
             column = self.mapping.get("pseudonym") or self.mapping.get("protection") or "protection"
             self.problems.append(
                 Problem(
                     number,
                     column,
-                    f"a {values.get('protection')} statement needs a pseudonym"
-                    ' (map "pseudonym" to a column, or set protection to public)',
+                    message(
+                        "a %(protection)s statement needs a pseudonym"
+                        ' (map "pseudonym" to a column, or set protection to public)',
+                        protection=Message(str(values.get("protection"))),
+                    ),
                 )
             )
         key, updates = self._key(number, values)
@@ -630,12 +729,19 @@ class _Reviewer:
                     Problem(
                         number,
                         self.mapping["key"],
-                        f'key "{given}" must be 1-80 lower-case letters, digits and hyphens',
+                        message(
+                            'key "%(key)s" must be 1-80 lower-case letters, digits and hyphens',
+                            key=given,
+                        ),
                     )
                 )
             elif given in self.keys.used.get(self.kind, set()):
                 self.problems.append(
-                    Problem(number, self.mapping["key"], f'key "{given}" is used by another row')
+                    Problem(
+                        number,
+                        self.mapping["key"],
+                        message('key "%(key)s" is used by another row', key=given),
+                    )
                 )
             self.keys.reserve(self.kind, given)
             exists = key_taken(self.session, SECTIONS[self.kind].model)(given)
@@ -656,8 +762,13 @@ class _Reviewer:
                 Problem(
                     problem.row,
                     problem.column,
-                    f"{shown} matches several {section}: {found._choices()};"
-                    " write the key of the one you mean",
+                    message(
+                        "%(name)s matches several %(section)s: %(choices)s;"
+                        " write the key of the one you mean",
+                        name=shown,
+                        section=Message(section.replace("_", " ")),
+                        choices=found._choices(),
+                    ),
                 )
             )
         elif not found.candidates:
@@ -666,8 +777,11 @@ class _Reviewer:
                     Problem(
                         problem.row,
                         problem.column,
-                        f"{shown} matches no incident; incidents are not created from a"
-                        " cell: import them first or write an existing incident's key",
+                        message(
+                            "%(name)s matches no incident; incidents are not created from a"
+                            " cell: import them first or write an existing incident's key",
+                            name=shown,
+                        ),
                     )
                 )
             elif self.create_missing:
@@ -677,8 +791,12 @@ class _Reviewer:
                     Problem(
                         problem.row,
                         problem.column,
-                        f"{shown} matches no {SINGULAR[section]}; correct it, or give"
-                        " --create-missing to create it",
+                        message(
+                            "%(name)s matches no %(noun)s; correct it, or give"
+                            " --create-missing to create it",
+                            name=shown,
+                            noun=Message(SINGULAR[section]),
+                        ),
                     )
                 )
         return found
@@ -762,24 +880,28 @@ def _value(problem: Problem, spec: Any, cell: str) -> Any:
         try:
             edtf = to_edtf(cell)
         except dates.InvalidDate as error:
-            problem.message = str(error)
+            problem.message = unreadable_date(error)
             return None
         if spec == DAY:
             try:
                 return dt.date.fromisoformat(edtf).isoformat()
             except ValueError:
-                problem.message = f'"{cell}" must be one day, such as 10.08.2020'
+                problem.message = message(
+                    '"%(cell)s" must be one day, such as 10.08.2020', cell=cell
+                )
                 return None
         return edtf
     if spec == NUMBER:
         try:
             return float(cell.replace(",", "."))
         except ValueError:
-            problem.message = f'"{cell}" is not a number'
+            problem.message = message('"%(cell)s" is not a number', cell=cell)
             return None
     by_folded = {choice.casefold(): choice for choice in spec}
     if cell.casefold() not in by_folded:
-        problem.message = f'"{cell}" must be one of: {", ".join(spec)}'
+        problem.message = message(
+            '"%(cell)s" must be one of: %(choices)s', cell=cell, choices=", ".join(spec)
+        )
         return None
     return by_folded[cell.casefold()]
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from evidence import limits
+from evidence.core.messages import Joined, message, plural_message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
@@ -50,11 +51,13 @@ def create_upload(
 ) -> SheetUpload:
     """Keep a readable sheet for the next steps; ValidationError naming the field if not."""
     if kind not in KINDS:
-        raise ValidationError({"kind": f"choose one of {', '.join(KINDS)}"})
+        raise ValidationError(
+            {"kind": message("choose one of %(choices)s", choices=", ".join(KINDS))}
+        )
     try:
         read_sheet_bytes(filename, data)
     except SheetError as error:
-        raise ValidationError({"file": "; ".join(error.problems)}) from None
+        raise ValidationError({"file": Joined(error.problems, "; ")}) from None
     upload = SheetUpload(filename=filename, kind=kind, content=data, uploaded_by=by, choices={})
     session.add(upload)
     session.flush()
@@ -103,7 +106,15 @@ def set_mapping(
     if not name:
         return
     if len(name) > limits.MAPPING_NAME:
-        raise ValidationError({"save_as": f"at most {limits.MAPPING_NAME} characters"})
+        raise ValidationError(
+            {
+                "save_as": plural_message(
+                    "at most %(num)d character",
+                    "at most %(num)d characters",
+                    limits.MAPPING_NAME,
+                )
+            }
+        )
     _save_mapping(session, upload.kind, name, mapping, by)
 
 
@@ -123,7 +134,13 @@ def _save_mapping(session: Session, kind: str, name: str, mapping: dict[str, str
                 raise
     if saved.saved_by != by:
         raise ValidationError(
-            {"save_as": f'{saved.saved_by} has saved a mapping named "{name}"; choose another name'}
+            {
+                "save_as": message(
+                    '%(account)s has saved a mapping named "%(name)s"; choose another name',
+                    account=saved.saved_by,
+                    name=name,
+                )
+            }
         )
     saved.mapping, saved.saved_at = dict(mapping), utcnow()
 

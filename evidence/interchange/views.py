@@ -34,6 +34,7 @@ from evidence.interchange.uploads import (
 )
 from evidence.permissions import authorize, requires
 from evidence.store import describe_size
+from evidence.web.language import localized
 from evidence.web.record_views import submit_form
 from evidence.web.request_context import get_session
 
@@ -148,10 +149,10 @@ def review(upload_id: int) -> str | Response:
             summary = accept_upload(session, upload)
         except SheetError as error:
             session.rollback()
-            problems = error.problems
+            problems = [localized(problem) for problem in error.problems]
         else:
             session.commit()
-            flash(f"{upload.filename}: {summary.describe()}", "success")
+            flash(f"{upload.filename}: {localized(summary.describe())}", "success")
             return redirect(url_for("sheets.done", upload_id=upload.id))
     found = review_upload(session, upload)
     session.rollback()  # the review reads; nothing it touched is kept
@@ -160,7 +161,7 @@ def review(upload_id: int) -> str | Response:
         upload=upload,
         review=found,
         ambiguities={a.id: a for a in ambiguities(found)},
-        problems=problems or [str(p) for p in found.problems],
+        problems=problems or [localized(p.described()) for p in found.problems],
         noun=SINGULAR[upload.kind],
     )
 

@@ -36,6 +36,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from evidence.core.messages import Message, message
 from evidence.core.timestamps import utcnow
 from evidence.jobs.models import UNFINISHED
 from evidence.links.models import Capture, CaptureJob, LinkCheck, LinkCheckRun
@@ -59,6 +60,10 @@ Progress = Callable[[int], Any]
 
 class CaptureError(ValueError):
     """The page could not be captured; nothing was stored."""
+
+
+def no_web_address(source: Source) -> Message:
+    return message("source %(key)s has no http(s) URL to capture", key=source.key)
 
 
 class NoNetwork(RuntimeError):
@@ -408,7 +413,7 @@ def source_links(
 def queue_capture(session: Session, source: Source, by: str) -> CaptureJob:
     """Ask the workers to capture the source's page; CaptureError if it has no http(s) URL."""
     if not checkable(source.url):
-        raise CaptureError(f"source {source.key} has no http(s) URL to capture")
+        raise CaptureError(no_web_address(source))
     job = CaptureJob(source=source, requested_by=by, state="queued", heartbeat_at=utcnow())
     session.add(job)
     session.flush()
@@ -430,7 +435,7 @@ def capture(
     """Fetch the source's page through the outbound guard and keep it as a WARC file in the
     store; CaptureError if the page does not answer with a success (nothing is stored)."""
     if not checkable(source.url):
-        raise CaptureError(f"source {source.key} has no http(s) URL to capture")
+        raise CaptureError(no_web_address(source))
     url = source.url.strip()
     try:
         with fetch(url, timeout=timeout, policy=policy) as page:

@@ -54,6 +54,7 @@ from evidence.permissions import requires
 from evidence.sources.models import Source
 from evidence.store import store_for
 from evidence.web.formatting import describe_times, progress_texts
+from evidence.web.language import localized
 from evidence.web.pagination import paginate
 from evidence.web.reads import record_read
 from evidence.web.request_context import current_protection, get_session
@@ -187,7 +188,7 @@ def capture_source(key: str) -> Response:
         job = queue_capture(session, source, current_user.name)
     except CaptureError as error:
         session.rollback()
-        flash(_("Not captured: %(error)s", error=error), "error")
+        flash(_("Not captured: %(error)s", error=localized(error.args[0])), "error")
         return redirect(url_for("links.source", key=key))
     session.commit()
     task_queue(current_app).enqueue("capture", job.id)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence.core.matching import like_pattern
+from evidence.core.messages import message
 from evidence.core.validation import ValidationError
 from evidence.models import Incident, Person, Place, Source, Unit
 from evidence.search.folded_names import names_containing
@@ -44,7 +45,13 @@ def autocomplete(
 
     text = (text or "").strip()
     if kind not in AUTOCOMPLETE_KINDS:
-        raise ValidationError({"kind": f"kind must be one of: {', '.join(AUTOCOMPLETE_KINDS)}"})
+        raise ValidationError(
+            {
+                "kind": message(
+                    "kind must be one of: %(choices)s", choices=", ".join(AUTOCOMPLETE_KINDS)
+                )
+            }
+        )
     if not text:
         return []
     models = {"units": Unit, "persons": Person, "places": Place, "sources": Source}

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 from flask.wrappers import Response
+from flask_babel import ngettext
 
 from evidence import dates, limits
 from evidence.date_phrases import to_edtf
 from evidence.lookup.services import AUTOCOMPLETE_KINDS, Suggestion, autocomplete
 from evidence.permissions import requires
 from evidence.protection import Protection, ViewerInput
+from evidence.records.editing import unreadable_date
 from evidence.search.normalise import contains
-from evidence.web.language import human_date
+from evidence.web.language import human_date, localized
 from evidence.web.request_context import current_protection, get_session
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
@@ -36,12 +38,15 @@ def date() -> Response:
     if not value:
         return jsonify(**refused, error=None)
     if len(value) > limits.DATE:
-        return jsonify(**refused, error=f"at most {limits.DATE} characters")
+        return jsonify(
+            **refused,
+            error=ngettext("at most %(num)d character", "at most %(num)d characters", limits.DATE),
+        )
     try:
         edtf = to_edtf(value)
         bounds = dates.parse(edtf)
     except dates.InvalidDate as error:
-        return jsonify(**refused, error=str(error))
+        return jsonify(**refused, error=localized(unreadable_date(error)))
     return jsonify(
         valid=True,
         text=human_date(edtf),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.actors.services import unit_ancestor_ids
 from evidence.audit.log import note_record
+from evidence.core.messages import Message, message
 from evidence.core.validation import ValidationError
 from evidence.core.versioning import KeyedRecord
 from evidence.exhibits.models import ExhibitLink
@@ -72,6 +73,27 @@ CLOSE_MATCH = 85
 DUPLICATES_SHOWN = 5
 
 
+# What a merge counts in MergeSummary.moved, marked for the catalogs: pages show each
+# one translated.
+MOVED_LABELS = (
+    message("involvements"),
+    message("duplicate involvements collapsed"),
+    message("memberships"),
+    message("duplicate memberships collapsed"),
+    message("statements (witness)"),
+    message("duplicate unit parent links dropped"),
+    message("unit parent links"),
+    message("incidents"),
+    message("places inside"),
+    message("parent place"),
+    message("duplicate citations collapsed"),
+    message("citations"),
+    message("statements (source)"),
+    message("duplicate exhibit links collapsed"),
+    message("exhibit links"),
+)
+
+
 @dataclass
 class MergeSummary:
     kind: str
@@ -80,12 +102,18 @@ class MergeSummary:
     moved: Counter[str] = field(default_factory=Counter)
     aliases_added: list[str] = field(default_factory=list)
 
-    def lines(self) -> list[str]:
+    def lines(self) -> list[Message]:
         """What moved, one line each, for the command line and the notice."""
-        lines = [f"{label}: {count}" for label, count in sorted(self.moved.items()) if count]
+        lines = [
+            message("%(what)s: %(count)s", what=Message(label), count=count)
+            for label, count in sorted(self.moved.items())
+            if count
+        ]
         if self.aliases_added:
-            lines.append(f"aliases added: {', '.join(self.aliases_added)}")
-        return lines or ["nothing pointed at the other record"]
+            lines.append(
+                message("aliases added: %(aliases)s", aliases=", ".join(self.aliases_added))
+            )
+        return lines or [message("nothing pointed at the other record")]
 
 
 def _label(record: KeyedRecord) -> str:
@@ -96,7 +124,9 @@ def _load(session: Session, model: type[KeyedRecord], key: str | None, field_nam
     record = session.scalar(select(model).where(model.key == (key or "").strip()))
     if record is None:
         noun = model.__tablename__[:-1]
-        raise ValidationError({field_name: f"no {noun} has the key {key!r}"})
+        raise ValidationError(
+            {field_name: message("no %(noun)s has the key %(key)r", noun=Message(noun), key=key)}
+        )
     return record
 
 
@@ -109,7 +139,15 @@ def merge_records(session: Session, kind: str, keep: str, other: str, by: str) -
     descendants (which would make a cycle).
     """
     if kind not in MODELS:
-        raise ValidationError({"kind": f"cannot merge {kind!r}: choose one of {', '.join(KINDS)}"})
+        raise ValidationError(
+            {
+                "kind": message(
+                    "cannot merge %(kind)r: choose one of %(choices)s",
+                    kind=kind,
+                    choices=", ".join(KINDS),
+                )
+            }
+        )
     model = MODELS[kind]
     kept = _load(session, model, keep, "keep")
     merged = _load(session, model, other, "other")
@@ -128,25 +166,44 @@ def merge_records(session: Session, kind: str, keep: str, other: str, by: str) -
     return summary
 
 
+def _cycle(kind: str, inner: str, outer: str) -> Message:
+    return message(
+        "%(noun)s %(inner)s lies inside %(outer)s: merging would make a cycle",
+        noun=Message(kind),
+        inner=inner,
+        outer=outer,
+    )
+
+
 def _refuse_impossible(session: Session, kind: str, kept: Any, merged: Any) -> None:
     if kept.id == merged.id:
-        raise ValidationError({"other": f"cannot merge a {kind} into itself"})
+        raise ValidationError(
+            {"other": message("cannot merge a %(noun)s into itself", noun=Message(kind))}
+        )
     if kept.is_retracted:
         raise ValidationError(
-            {"keep": f"{kind} {kept.key} is retracted: restore it first or keep another record"}
+            {
+                "keep": message(
+                    "%(noun)s %(key)s is retracted: restore it first or keep another record",
+                    noun=Message(kind),
+                    key=kept.key,
+                )
+            }
         )
     if merged.is_retracted:
-        raise ValidationError({"other": f"{kind} {merged.key} is already retracted"})
+        raise ValidationError(
+            {
+                "other": message(
+                    "%(noun)s %(key)s is already retracted", noun=Message(kind), key=merged.key
+                )
+            }
+        )
     if kind not in ("unit", "place"):
         return
     if merged.id in _ancestors(session, kind, kept.id):
-        raise ValidationError(
-            {"keep": f"{kind} {kept.key} lies inside {merged.key}: merging would make a cycle"}
-        )
+        raise ValidationError({"keep": _cycle(kind, kept.key, merged.key)})
     if kept.id in _ancestors(session, kind, merged.id):
-        raise ValidationError(
-            {"other": f"{kind} {merged.key} lies inside {kept.key}: merging would make a cycle"}
-        )
+        raise ValidationError({"other": _cycle(kind, merged.key, kept.key)})
 
 
 def _ancestors(session: Session, kind: str, record_id: int) -> Collection[int]:

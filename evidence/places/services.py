@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session, raiseload, selectinload
 
+from evidence.core.messages import FieldName, message
 from evidence.core.validation import FieldErrors, check_choice, check_fields, clean_names
 from evidence.places.models import Place
 from evidence.records.editing import (
@@ -58,7 +59,10 @@ def _clean(session: Session, fields: dict[str, Any], place: Place | None = None)
     if "parent" in fields:
         parent = resolve(errors, session, Place, "parent", fields["parent"])
         if _is_own_ancestor(session, place, parent):
-            errors.add("parent", "a place cannot lie inside itself or one of the places inside it")
+            errors.add(
+                "parent",
+                message("a place cannot lie inside itself or one of the places inside it"),
+            )
         values["parent"] = parent
     for coordinate, limit in (("lat", 90), ("lon", 180)):
         if coordinate in fields:
@@ -74,10 +78,17 @@ def _coordinate(errors: FieldErrors, field: str, value: Any, limit: int) -> floa
     try:
         number = float(value)
     except (TypeError, ValueError):
-        errors.add(field, f"{field} must be a number")
+        errors.add(field, message("%(field)s must be a number", field=FieldName(field)))
         return None
     if not -limit <= number <= limit:
-        errors.add(field, f"{field} must be between -{limit} and {limit}")
+        errors.add(
+            field,
+            message(
+                "%(field)s must be between -%(limit)s and %(limit)s",
+                field=FieldName(field),
+                limit=limit,
+            ),
+        )
     return number
 
 

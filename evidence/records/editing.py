@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from evidence import dates
 from evidence.core.keys import KEY_RE, slugify_key
+from evidence.core.messages import FieldName, Message, explained_message, message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import FieldErrors, ValidationError, clean_text, require_text
 from evidence.core.versioning import KeyedRecord
@@ -62,13 +63,31 @@ def check_date(
     text = clean_text(text)
     if text is None:
         if required:
-            errors.add(field, f"{field} is required (an EDTF date such as 2020-08-10 or 2000/2001)")
+            errors.add(
+                field,
+                message(
+                    "%(field)s is required (an EDTF date such as 2020-08-10 or 2000/2001)",
+                    field=FieldName(field),
+                ),
+            )
         return None
     try:
         return dates.parse(text)
     except dates.InvalidDate as exc:
-        errors.add(field, str(exc))
+        errors.add(field, unreadable_date(exc))
         return None
+
+
+def unreadable_date(problem: dates.InvalidDate) -> Message:
+    """The parser's own words for English readers (they name the exact problem, and exist
+    in English only), a translated refusal with examples for the others."""
+    return explained_message(
+        str(problem),
+        '"%(text)s" is not a date that can be read: write it as you would say it (10.08.2020,'
+        " about August 2020, between 2000 and 2001) or as EDTF: %(examples)s",
+        text=problem.text,
+        examples=dates.EXAMPLES,
+    )
 
 
 def key_taken(session: Session, model: type[KeyedRecord], exclude_id: int | None = None):
@@ -101,11 +120,14 @@ def check_key(
     if not KEY_RE.match(key):
         errors.add(
             "key",
-            f'key "{key}" must be 1-80 lower-case letters, digits and hyphens,'
-            " starting with a letter or digit",
+            message(
+                'key "%(key)s" must be 1-80 lower-case letters, digits and hyphens,'
+                " starting with a letter or digit",
+                key=key,
+            ),
         )
     elif taken(key):
-        errors.add("key", f'key "{key}" is already used by another record')
+        errors.add("key", message('key "%(key)s" is already used by another record', key=key))
     return key
 
 
@@ -143,19 +165,29 @@ def resolve(
         ref = ref.strip()
     if ref is None or ref == "":
         if required:
-            errors.add(field, f"{field} is required: choose a {label}")
+            errors.add(
+                field,
+                message(
+                    "%(field)s is required: choose a %(noun)s",
+                    field=FieldName(field),
+                    noun=Message(label),
+                ),
+            )
         return None
     if isinstance(ref, model):
         return ref
     with session.no_autoflush:
         if isinstance(ref, int) and not isinstance(ref, bool):
             found = session.get(model, ref)
-            missing = f"no {label} with id {ref}"
+            missing = message("no %(noun)s with id %(id)s", noun=Message(label), id=ref)
         elif isinstance(ref, str):
             found = session.scalar(select(model).where(model.key == ref))
-            missing = f'no {label} with key "{ref}"'
+            missing = message('no %(noun)s with key "%(key)s"', noun=Message(label), key=ref)
         else:
-            found, missing = None, f"not a {label}: {ref!r}"
+            found, missing = (
+                None,
+                message("not a %(noun)s: %(value)r", noun=Message(label), value=ref),
+            )
     if found is None:
         errors.add(field, missing)
     return found
@@ -224,7 +256,7 @@ def retract(
     errors = FieldErrors()
     reason = require_text(errors, "reason", reason)
     if record.is_retracted:
-        errors.add("reason", "this record is already retracted")
+        errors.add("reason", message("this record is already retracted"))
     errors.raise_if_any()
     with saving(session, record, expected_version, {"retracted": reason}):
         record.retracted_at = utcnow()
@@ -236,7 +268,7 @@ def retract(
 def restore(session: Session, record: RecordT, expected_version: int | None = None) -> RecordT:
     """Undo a retraction."""
     if not record.is_retracted:
-        raise ValidationError({"reason": "this record is not retracted"})
+        raise ValidationError({"reason": message("this record is not retracted")})
     with saving(session, record, expected_version, {"retracted": None}):
         record.retracted_at = None
         record.retracted_by = None

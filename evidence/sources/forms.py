@@ -12,6 +12,7 @@ from evidence.web.forms import (
     edtf_field,
     key_field,
     reference_field,
+    shown_localized,
     vocabulary_choices,
 )
 from evidence.web.input import BoundedSubform
@@ -45,7 +46,7 @@ def citations_field(label: str = "Sources") -> FieldList:
 def web_address(form: Form, field: StringField) -> None:
     """Only http(s) addresses are kept: the server fetches them for link checks and captures."""
     if problem := web_address_problem(field.data):
-        raise ValidationError(problem)
+        raise ValidationError(shown_localized(problem))
 
 
 class SourceForm(RecordForm):

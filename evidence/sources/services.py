@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from evidence.actors.models import Membership
+from evidence.core.messages import FieldName, message
 from evidence.core.validation import (
     FieldErrors,
     check_choice,
@@ -88,7 +89,14 @@ def _day(errors: FieldErrors, field: str, value: dt.date | str | None) -> dt.dat
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        errors.add(field, f'{field} must be a day written YYYY-MM-DD (got "{text}")')
+        errors.add(
+            field,
+            message(
+                '%(field)s must be a day written YYYY-MM-DD (got "%(value)s")',
+                field=FieldName(field),
+                value=text,
+            ),
+        )
         return None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from evidence.actors.models import Person
+from evidence.core.messages import FieldName, Message, message
 from evidence.core.validation import (
     FieldErrors,
     check_choice,
@@ -68,7 +69,14 @@ def _clean(session: Session, fields: dict[str, Any], statement: Statement | None
     protection = values.get("protection", statement.protection if statement else None)
     pseudonym = values.get("pseudonym", statement.pseudonym if statement else None)
     if protection in PROTECTED and not pseudonym:
-        errors.add("pseudonym", f"pseudonym is required for a {protection} statement")
+        errors.add(
+            "pseudonym",
+            message(
+                "%(field)s is required for a %(protection)s statement",
+                field=FieldName("pseudonym"),
+                protection=Message(protection),
+            ),
+        )
     if "witness" in fields:
         values["witness"] = resolve(errors, session, Person, "witness", fields["witness"])
     if "source" in fields:

@@ -6,11 +6,10 @@ Kept here so each domain's forms.py stays small; forms never write to the databa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import suppress
 from typing import Any
 
-from flask_babel import gettext
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -19,34 +18,22 @@ from wtforms.validators import ValidationError as FieldError
 
 from evidence import dates, limits
 from evidence.core.keys import KEY_PATTERN
+from evidence.core.messages import Message, plural_message
 from evidence.core.validation import ValidationError, parse_aliases
 from evidence.core.versioning import KeyedRecord
 from evidence.date_phrases import to_edtf
+from evidence.records.editing import unreadable_date
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
 from evidence.vocabularies import translatable
 from evidence.web.input import BoundedForm
-from evidence.web.language import DEFAULT_LANGUAGE, LazyText, lazy_gettext, page_language
+from evidence.web.language import LazyText, lazy_gettext, localized
 
 EDTF_EXAMPLES = dates.EXAMPLES
 
 
-UNREADABLE_DATE = translatable(
-    '"%(text)s" is not a date that can be read: write it as you would say it (10.08.2020,'
-    " about August 2020, between 2000 and 2001) or as EDTF: %(examples)s"
-)
-
-
-def unreadable_date(text: str, details: str) -> LazyText:
-    """Why a date was refused, in the page's language: in English the parser's own words,
-    which name the exact problem; in Belarusian and Russian a translated refusal with
-    examples (the parser's details exist in English only)."""
-
-    def message() -> str:
-        if page_language() == DEFAULT_LANGUAGE:
-            return details
-        return gettext(UNREADABLE_DATE) % {"text": text, "examples": EDTF_EXAMPLES}
-
-    return LazyText(message)
+def shown_localized(text: Message) -> LazyText:
+    """A service's message as a WTForms error: translated when the page shows it."""
+    return LazyText(lambda: localized(text))
 
 
 class EdtfDate:
@@ -59,7 +46,7 @@ class EdtfDate:
             try:
                 to_edtf(text)
             except dates.InvalidDate as exc:
-                raise FieldError(unreadable_date(text, str(exc))) from None
+                raise FieldError(shown_localized(unreadable_date(exc))) from None
 
 
 class DatePhraseField(StringField):
@@ -107,12 +94,29 @@ class AliasLines:
     def __call__(self, form: Any, field: Any) -> None:
         aliases = parse_aliases(field.data or "")
         if len(aliases) > limits.ALIASES:
-            raise FieldError(f"at most {limits.ALIASES} aliases (this has {len(aliases)})")
+            raise FieldError(
+                shown_localized(
+                    plural_message(
+                        "at most %(num)d alias (this has %(given)s)",
+                        "at most %(num)d aliases (this has %(given)s)",
+                        limits.ALIASES,
+                        given=len(aliases),
+                    )
+                )
+            )
         too_long = next((alias for alias in aliases if len(alias) > limits.NAME), None)
         if too_long is not None:
             raise FieldError(
-                f"each alias at most {limits.NAME:,} characters"
-                f" (one has {len(too_long):,}: {too_long[:40]}…)"
+                shown_localized(
+                    plural_message(
+                        "each alias at most %(limit)s character (one has %(length)s: %(alias)s…)",
+                        "each alias at most %(limit)s characters (one has %(length)s: %(alias)s…)",
+                        limits.NAME,
+                        limit=format(limits.NAME, ","),
+                        length=format(len(too_long), ","),
+                        alias=too_long[:40],
+                    )
+                )
             )
 
 
@@ -208,27 +212,41 @@ def _rename_sources(value: Any) -> Any:
 
 
 def show_errors(form: Any, error: ValidationError) -> None:
-    """Attach each service error to the form field of that name (nested ones included);
-    errors without a field go to ``form.form_errors``."""
-    fields = {field.name: field for field in _all_fields(form)}
+    """Attach each service error to the form field of that name (nested ones included), in
+    the page's language, naming fields by their labels; errors without a field go to
+    ``form.form_errors``."""
+
+    def label_of(name: str) -> str | None:
+        field = field_named(form, name)
+        return None if field is None else str(field.label.text)
+
     for name, message in error.errors.items():
-        field = fields.get(name)
+        field = field_named(form, name)
+        text = localized(message, label_of)
         if field is None:
-            form.form_errors.append(f"{name}: {message}")
+            form.form_errors.append(f"{name}: {text}")
         else:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            field.errors = [*field.errors, text] if isinstance(field.errors, list) else [text]
 
 
-def _all_fields(form: Any) -> Iterator[Any]:
-    for field in form:
-        yield field
-        if hasattr(field, "entries"):
-            for entry in field.entries:
-                yield entry
-                if hasattr(entry, "form"):
-                    yield from _all_fields(entry.form)
-        elif hasattr(field, "form"):
-            yield from _all_fields(field.form)
+def field_named(form: Any, name: str) -> Any:
+    """The field a service error names: ``title``, ``citations-0-source``, ..."""
+    field: Any = form
+    parts = name.split("-")
+    while parts:
+        part = parts.pop(0)
+        if part.isdigit() and hasattr(field, "entries"):
+            index = int(part)
+            if index >= len(field.entries):
+                return None
+            field = field.entries[index]
+            field = getattr(field, "form", field)
+        else:
+            try:
+                field = field[part]
+            except (KeyError, TypeError):
+                return None
+    return None if field is form or not hasattr(field, "label") else field
 
 
 MISSING_VERSION = translatable(

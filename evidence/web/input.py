@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Request
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, PasswordField, StringField
 from wtforms.validators import StopValidation
@@ -78,7 +79,29 @@ def _is_bounded_text(field_class: type) -> bool:
     )
 
 
-class _BoundedMeta:
+class _CatalogTranslations:
+    """WTForms' own messages from our catalogs, in the page's language (see
+    evidence/web/wtforms_messages.py)."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+class _TranslatedMeta:
+    def get_translations(self, form: Any) -> _CatalogTranslations:
+        return _CatalogTranslations()
+
+
+class TranslatedForm(FlaskForm):
+    """A page's form (with CSRF) whose WTForms messages come in the page's language."""
+
+    Meta = _TranslatedMeta
+
+
+class _BoundedMeta(_TranslatedMeta):
     """Adds BoundedText (first) and the hint to each text field as the form binds it."""
 
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ before it reaches a page, so a catalog cannot add tags; and since it is written 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, has_request_context, request
@@ -21,6 +22,8 @@ from markupsafe import Markup, escape
 
 from evidence import dates
 from evidence.catalogs import CATALOG_DIR, install_escaped_gettext
+from evidence.core.messages import FieldName, Joined, Message
+from evidence.core.validation import ValidationError
 from evidence.vocabularies import LANGUAGE_NAMES, LANGUAGES, translatable
 
 DEFAULT_LANGUAGE = "en"
@@ -110,6 +113,33 @@ def translated(value: Any) -> Any:
     return get_translations().ugettext(value) if isinstance(value, str) else value
 
 
+def localized(text: Any, label_of: Callable[[str], str | None] | None = None) -> Any:
+    """A service's `Message` in the page's language, its values translated too; a field's
+    internal name inside it becomes that field's label when ``label_of`` knows one.
+    Other values as they are."""
+    if isinstance(text, Joined):
+        return text.separator.join(localized(part, label_of) for part in text.parts)
+    if isinstance(text, FieldName):
+        label = label_of(text) if label_of is not None else None
+        return str(label) if label is not None else str(text)
+    if not isinstance(text, Message):
+        return text
+    if text.english is not None and page_language() == DEFAULT_LANGUAGE:
+        return text.english
+    translations = get_translations()
+    if text.plural is None:
+        wording = translations.ugettext(text.template)
+    else:
+        wording = translations.ungettext(text.template, text.plural, text.count)
+    values = {name: localized(value, label_of) for name, value in text.values.items()}
+    return wording % values if values else wording
+
+
+def error_text(error: ValidationError) -> str:
+    """A service's refusal as one line for a flashed notice, in the page's language."""
+    return "; ".join(localized(text) for text in error.errors.values())
+
+
 # Stands for what the reader typed inside a translated message (see ``around``).
 TYPED = "\ue000"
 
@@ -132,6 +162,7 @@ def register_languages(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     install_escaped_gettext(app.jinja_env, get_translations)
     app.add_template_filter(translated)
+    app.add_template_filter(localized)
     app.add_template_filter(around)
     app.jinja_env.globals.update(
         page_language=page_language,

@@ -33,8 +33,15 @@ from evidence.protection import ViewerInput
 from evidence.records.editing import Conflict, restore, retract
 from evidence.search.folded_names import names_containing
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
-from evidence.web.forms import MISSING_VERSION, RestoreForm, RetractForm, form_data, show_errors
-from evidence.web.language import human_date
+from evidence.web.forms import (
+    MISSING_VERSION,
+    RestoreForm,
+    RetractForm,
+    field_named,
+    form_data,
+    show_errors,
+)
+from evidence.web.language import error_text, human_date, localized
 from evidence.web.request_context import current_protection, get_session
 
 Page = str | Response | tuple[str, int]
@@ -193,7 +200,7 @@ def save_record(
         # One round of errors: what the service would refuse too, not only the form.
         problems = _service_problems(form, record, create, update)
         if problems is not None:
-            show_errors(form, _in_the_forms_words(form, problems, skip_fields_with_errors=True))
+            show_errors(form, _not_shown_yet(form, problems))
     else:
         session = get_session()
         duplicates = (
@@ -237,7 +244,7 @@ def commit_once(
     session), one commit, then ``then`` with what it returned (a redirect, most often).
 
     A ValidationError rolls back and puts each message beside the field it names (by
-    its label, see _in_the_forms_words); None then, and the caller shows the form again
+    its label, see show_errors); None then, and the caller shows the form again
     (HTTP 400). Nothing is committed but the whole change.
     """
     session = get_session()
@@ -245,7 +252,7 @@ def commit_once(
         result = change()
     except ValidationError as error:
         session.rollback()
-        show_errors(form, _in_the_forms_words(form, error))
+        show_errors(form, error)
         return None
     session.commit()
     return then(result)
@@ -288,45 +295,15 @@ def _service_problems(
     return None
 
 
-def _in_the_forms_words(
-    form: Any, error: ValidationError, *, skip_fields_with_errors: bool = False
-) -> ValidationError:
-    """The service's messages as the form's reader sees them: a message that begins with
-    a field's internal name (``citations-0-source is required``) begins with its label
-    instead (``Source is required``). With ``skip_fields_with_errors``, a field the form
-    already complains about keeps only the form's message."""
+def _not_shown_yet(form: Any, error: ValidationError) -> ValidationError:
+    """The service's problems with the fields the form does not already complain about:
+    each field shows the form's message only."""
     messages = {}
     for name, message in error.errors.items():
-        field = _field_named(form, name)
-        if field is None:
+        field = field_named(form, name)
+        if field is None or not field.errors:
             messages[name] = message
-            continue
-        if skip_fields_with_errors and field.errors:
-            continue
-        if message.startswith(f"{name} "):
-            message = f"{field.label.text}{message[len(name) :]}"
-        messages[name] = message
     return ValidationError(messages)
-
-
-def _field_named(form: Any, name: str) -> Any:
-    """The field a service error names: ``title``, ``citations-0-source``, ..."""
-    field: Any = form
-    parts = name.split("-")
-    while parts:
-        part = parts.pop(0)
-        if part.isdigit() and hasattr(field, "entries"):
-            index = int(part)
-            if index >= len(field.entries):
-                return None
-            field = field.entries[index]
-            field = getattr(field, "form", field)
-        else:
-            try:
-                field = field[part]
-            except (KeyError, TypeError):
-                return None
-    return None if field is form or not hasattr(field, "label") else field
 
 
 @dataclass(frozen=True)
@@ -499,16 +476,16 @@ def merge_record(record: KeyedRecord, kind: str, noun: str) -> Page:
         session.rollback()
         for name, message in error.errors.items():
             if name == "keep":
-                form.keep.errors = [*form.keep.errors, message]
+                form.keep.errors = [*form.keep.errors, localized(message)]
             else:
-                form.form_errors.append(message)
+                form.form_errors.append(localized(message))
         return render_template("records/merge.html", form=form, record=record, noun=noun), 400
     except Conflict:
         session.rollback()
         form.form_errors.append(_(MERGE_CONFLICT))
         return render_template("records/merge.html", form=form, record=record, noun=noun), 409
     session.commit()
-    moved = "; ".join(summary.lines())
+    moved = "; ".join(localized(line) for line in summary.lines())
     flash(
         _(
             "Merged %(noun)s %(other)s into this %(noun)s (%(moved)s).",
@@ -573,7 +550,7 @@ def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
                 _(
                     "%(noun)s not retracted: %(problem)s",
                     noun=_(noun).capitalize(),
-                    problem=error.errors.get("reason", error),
+                    problem=error_text(error),
                 ),
                 "error",
             )
@@ -606,7 +583,7 @@ def restore_record(record: KeyedRecord, noun: str) -> Page:
             _(
                 "%(noun)s not restored: %(problem)s",
                 noun=_(noun).capitalize(),
-                problem=error.errors.get("reason", error),
+                problem=error_text(error),
             ),
             "error",
         )

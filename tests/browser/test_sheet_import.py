@@ -74,7 +74,7 @@ def test_a_documenter_imports_csv_and_xlsx_sheets_matched_across_scripts(
     assert violations == [], describe(violations)
     assert incident_titled(live_server, csv_title) is None  # the review wrote nothing
     page.get_by_role("button", name="Accept and import 1 row").click()
-    expect(page.locator(".flash-success")).to_contain_text("Created 1 incidents")
+    expect(page.locator(".flash-success")).to_contain_text("Created 1 incident;")
     assert incident_titled(live_server, csv_title) == ("2020-08~", f"Minsk {tag}", [f"OMON {tag}"])
 
     workbook = Workbook()
@@ -97,7 +97,7 @@ def test_a_documenter_imports_csv_and_xlsx_sheets_matched_across_scripts(
     expect(page.get_by_label("units", exact=True)).to_have_value("Unit")
     page.get_by_role("button", name="Review the import").click()
     page.get_by_role("button", name="Accept and import 1 row").click()
-    expect(page.locator(".flash-success")).to_contain_text("Created 1 incidents")
+    expect(page.locator(".flash-success")).to_contain_text("Created 1 incident;")
     assert incident_titled(live_server, xlsx_title) == (
         "2020-08-11",
         f"Minsk {tag}",

@@ -212,3 +212,28 @@ def test_a_sheet_over_its_own_limit_is_refused_under_the_file_field_and_nothing_
     assert response.status_code == 400
     assert "Spreadsheet: larger than the limit of 1 MB" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(SheetUpload)) == 1
+
+
+def test_a_belarusian_documenter_reads_the_review_and_the_summary_in_belarusian(app, session):
+    known(session)
+    client = documenter(app, session)
+    client.set_cookie("evidence_language", "be")
+    sheet = "Title,When,Where\nAt the gates,2020-13,Мінск\nIn Hrodna,2021,Hrodna\n"
+    columns_url = upload(client, sheet.encode()).headers["Location"]
+    review_url = client.post(
+        columns_url, data={"title": "Title", "date": "When", "place": "Where"}
+    ).headers["Location"]
+    review = html.unescape(client.get(review_url).get_data(as_text=True))
+    assert 'радок 3, слупок «Where»: "Hrodna" не адпавядае ніводнаму запісу (месца)' in review
+    assert "радок 2, слупок «When»: «2020-13» — гэта не дата, якую можна прачытаць" in review
+    assert "matches no" not in review
+    assert "is not a valid EDTF date" not in review
+
+    fixed = "Title,When,Where\nAt the gates,2020,Мінск\nOn the square,2021,Minsk\n"
+    columns_url = upload(client, fixed.encode()).headers["Location"]
+    review_url = client.post(
+        columns_url, data={"title": "Title", "date": "When", "place": "Where"}
+    ).headers["Location"]
+    response = client.post(review_url, data={"accept": "1"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Створана: 2 інцыдэнты" in page
