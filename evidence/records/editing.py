@@ -22,6 +22,7 @@ from evidence.core.validation import FieldErrors, ValidationError, clean_text, r
 from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
+from evidence.records.names import accepts_names, typed_names, visible_keys
 
 RecordT = TypeVar("RecordT", bound=KeyedRecord)
 # A reference to another record: the record itself, its id or its key.
@@ -137,7 +138,11 @@ def resolve(
     *,
     required: bool = False,
 ) -> RecordT | None:
-    """The record a reference names (itself, its id or its key), or an error on ``field``."""
+    """The record a reference names (itself, its id or its key), or an error on ``field``.
+
+    While names are accepted (names.accepting_names), a reference that is no key of a
+    record the audience may see is read as the record's name or alias.
+    """
     label = ENTITY_OF_MODEL[model].name.replace("_", " ")
     if isinstance(ref, str):
         ref = ref.strip()
@@ -152,10 +157,20 @@ def resolve(
             found = session.get(model, ref)
             missing = f"no {label} with id {ref}"
         elif isinstance(ref, str):
-            found = session.scalar(select(model).where(model.key == ref))
+            found = session.scalar(
+                select(model).where(model.key == ref, visible_keys(session, model))
+            )
             missing = f'no {label} with key "{ref}"'
         else:
             found, missing = None, f"not a {label}: {ref!r}"
+    names = typed_names(session)
+    if found is None and isinstance(ref, str) and names is not None and accepts_names(model):
+        found = names.resolve(session, model, field, ref)
+        outcome = names.outcomes.get(field)
+        if found is None and outcome is not None and outcome.choices:
+            missing = f'Several {label}s are named "{ref}": give the key of the one you mean.'
+        elif found is None:
+            missing = f'No {label} has the key or name "{ref}".'
     if found is None:
         errors.add(field, missing)
     return found
