@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.models import Incident, Statement
-from tests.factories import make_incident, make_person, make_place, make_source, make_unit
+from evidence.protection import PUBLIC, Protection
+from tests.factories import (
+    make_incident,
+    make_person,
+    make_place,
+    make_source,
+    make_statement,
+    make_unit,
+)
 from tests.incidents.test_views import Client, client_for, text
+from tests.webclient import page_without_tokens
 
 __all__ = ["client_for"]
 
@@ -131,3 +141,46 @@ def test_a_name_of_nothing_offers_the_nearest_and_creating_it(
     assert _choices(page, "source") == [("svaboda", "Радыё Свабода, інтэрв'ю 2020")]
     assert _create_button(page)["data-create-page"].startswith("/sources/new?title=Radio")
     assert "Sovetsky" in text(client.get("/incidents/new?title=Sovetsky"))
+
+
+# --- protection: outside the team a protected witness's name names nobody -------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "fields"),
+    [
+        ("/incidents/new", "involvements-0-person", INCIDENT),
+        ("/statements/new", "witness", STATEMENT),
+    ],
+)
+@pytest.mark.parametrize("typed", ["Karpenka", "КАРПЕНКО", "witness-a"])
+def test_a_protected_witness_typed_outside_the_team_answers_as_a_name_of_nobody(
+    session: Session, client_for: Client, url: str, field: str, fields: dict, typed: str
+) -> None:
+    """A documenter previewing the form as the public sees it (the only way to post a form
+    as an audience that may not see protected witnesses) gets, for the witness's name, the
+    page a name of nobody gets: no choices, no "did you mean", the same button."""
+    witness = make_person(session, key="witness-a", name="Ivan Siarhiejevich Karpenka")
+    make_statement(session, witness=witness, protection="pseudonymous", pseudonym="Witness A")
+    make_person(session, key="karpovich", name="Anton Karpovich")
+    session.commit()
+    client = client_for("documenter")
+    public = Protection.load(session, PUBLIC)
+    nobody = "Qwxzvbnm"
+
+    def page(name: str) -> bytes:
+        response = client.post(f"{url}?preview=public", data={**fields, field: name})
+        assert response.status_code == 400
+        # What was typed is echoed: as the public reads it (the witness's name as the
+        # pseudonym), and in the "new" page's address, percent-encoded.
+        shown = page_without_tokens(response)
+        for echoed in (html.escape(public.scrub(name) or ""), quote_plus(name)):
+            shown = shown.replace(echoed.encode(), b"TYPED")
+        return shown
+
+    assert page(typed) == page(nobody)
+    assert b"Witness A" not in page(nobody)
+    assert b"Ivan" not in page(typed) and b"karpenka" not in page(typed).lower()
+    # The team is offered the witness for the same name.
+    team = text(client.post(url, data={**fields, field: "Karpenka"}))
+    assert ("witness-a", "Ivan Siarhiejevich Karpenka") in _choices(team, field)
