@@ -22,7 +22,7 @@ from evidence.core.validation import FieldErrors, ValidationError, clean_text, r
 from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
-from evidence.records.names import accepts_names, typed_names, visible_keys
+from evidence.records.names import NameOutcome, accepts_names, typed_names, visible_keys
 
 RecordT = TypeVar("RecordT", bound=KeyedRecord)
 # A reference to another record: the record itself, its id or its key.
@@ -166,14 +166,21 @@ def resolve(
     names = typed_names(session)
     if found is None and isinstance(ref, str) and names is not None and accepts_names(model):
         found = names.resolve(session, model, field, ref)
-        outcome = names.outcomes.get(field)
-        if found is None and outcome is not None and outcome.choices:
-            missing = f'Several {label}s are named "{ref}": give the key of the one you mean.'
-        elif found is None:
-            missing = f'No {label} has the key or name "{ref}".'
+        if found is None:
+            missing = _name_problem(label, ref, names.outcomes[field])
     if found is None:
         errors.add(field, missing)
     return found
+
+
+def _name_problem(label: str, typed: str, outcome: NameOutcome) -> str:
+    if outcome.choices:
+        keys = ", ".join(choice.key for choice in outcome.choices)
+        return f'Several {label}s are named "{typed}": give the key of the one you mean ({keys}).'
+    missing = f'No {label} has the key or name "{typed}".'
+    if outcome.nearest:
+        missing += f" Did you mean {', '.join(near.key for near in outcome.nearest)}?"
+    return missing
 
 
 def _stored(session: Session, record: KeyedRecord) -> tuple[dict[str, Any] | None, int | None]:

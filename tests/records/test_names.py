@@ -12,7 +12,14 @@ from evidence.models import Person, Place
 from evidence.protection import INTERNAL, PUBLIC, Protection
 from evidence.records.editing import resolve, retract
 from evidence.records.names import accepting_names
-from tests.factories import involvement, make_person, make_place, make_statement, make_unit
+from tests.factories import (
+    involvement,
+    make_incident,
+    make_person,
+    make_place,
+    make_statement,
+    make_unit,
+)
 
 
 def _resolve(session: Session, model: type, typed: str, audience: str = INTERNAL):
@@ -92,7 +99,9 @@ def test_services_take_names_only_while_names_are_accepted(session: Session, min
         with pytest.raises(ValidationError) as refused:
             create_incident(session, title="Beaten", date="2020-08-10", place="Minks")
     assert incident.place == minsk
-    assert refused.value.errors == {"place": 'No place has the key or name "Minks".'}
+    assert refused.value.errors == {
+        "place": 'No place has the key or name "Minks". Did you mean minsk, minsk-region?'
+    }
 
 
 # --- protection: a protected witness's name names nothing outside the team ------------------
@@ -162,3 +171,25 @@ def test_outside_the_team_other_people_stay_nameable(session: Session, protected
         assert found is not None and found.key == "karpovich"
         assert names.resolve(session, Person, "person", "Anton Karpovih") is None
     assert [c.key for c in names.outcomes["person"].nearest] == ["karpovich"]
+
+
+def test_the_command_line_takes_names_and_lists_the_records_to_choose_from(
+    runner, session: Session, tmp_path
+) -> None:
+    make_incident(session, key="sovetsky", title="Beatings at the Sovetsky police station")
+    make_incident(session, key="okrestina-1", title="Okrestina")
+    make_incident(session, key="okrestina-2", title="Окрестина")
+    session.commit()
+    photo = tmp_path / "photo.txt"
+    photo.write_bytes(b"a photo")
+
+    def add(incident: str):
+        return runner.invoke(args=["exhibits", "add", str(photo), "--incident", incident])
+
+    added = add("beatings at the sovetsky police station")
+    assert added.exit_code == 0, added.output
+    several = add("OKRESTINA")
+    assert several.exit_code == 1
+    assert "give the key of the one you mean (okrestina-1, okrestina-2)" in several.stderr
+    none = add("Beatings at the Sovetsky police")
+    assert none.exit_code == 1 and "Did you mean sovetsky?" in none.stderr
