@@ -91,6 +91,9 @@ def whole_table_scans(session, model: type, typed_text: str) -> list[str]:
     sqlite = connection.dialect.name == "sqlite"
     scans = []
     for statement, parameters in statements:
+        if "set_config" in statement:  # the resolver's planner settings, applied as it ran
+            connection.exec_driver_sql(statement, parameters)
+            continue
         explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
         plan = connection.exec_driver_sql(explain + statement, parameters).all()
         lines = [str(row[-1] if sqlite else row[0]) for row in plan]
