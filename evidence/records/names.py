@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, literal, or_, select, true
+from sqlalchemy import ColumnElement, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from evidence.core.versioning import FoldedNames, KeyedRecord
@@ -89,7 +89,9 @@ class TypedNames:
         stmt = (
             select(model)
             .where(
-                names_containing(session, model, text),
+                # The key alone, not the text as typed too: one pattern, which PostgreSQL
+                # looks up in the trigram index (two it prices above reading the table).
+                names_containing(session, model, wanted),
                 _has_folded_line(model, wanted),
                 model.retracted_at.is_(None),
                 self.visible(model),
@@ -123,20 +125,25 @@ class TypedNames:
             return []
         # Each spelling brings at most PER_SPELLING records, so a common word costs no more
         # than a rare one; the record meant holds the rare one (a surname, a place name).
-        holding = [
-            model.id.in_(
-                select(model.id)
-                .where(
-                    names_containing(session, model, spelling),
-                    model.retracted_at.is_(None),
-                    self.visible(model),
-                )
-                .limit(PER_SPELLING)
-                .scalar_subquery()
+        # PostgreSQL reads the trigram index only when the rows are ordered: with a bare
+        # LIMIT it prices reading the table until enough rows matched below it.
+        ordered = (
+            [] if session.get_bind().dialect.name == "sqlite" else [func.length(model.folded_names)]
+        )
+        each = [
+            select(model.id.label("id"))
+            .where(
+                names_containing(session, model, spelling),
+                model.retracted_at.is_(None),
+                self.visible(model),
             )
+            .order_by(*ordered)
+            .limit(PER_SPELLING)
+            .subquery()
             for spelling in sorted(spellings)
         ]
-        stmt = select(model).where(or_(*holding))
+        ids = union_all(*(select(limited.c.id) for limited in each)).subquery()
+        stmt = select(model).where(model.id.in_(select(ids.c.id)))
         with session.no_autoflush:
             found = list(session.scalars(stmt))
         if protected:
