@@ -20,8 +20,8 @@ def exhibits_group() -> None:
 
 @exhibits_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--incident", "incidents", multiple=True, help="Incident key (repeatable).")
-@click.option("--source", "sources", multiple=True, help="Source key (repeatable).")
+@click.option("--incident", "incidents", multiple=True, help="Incident key or title (repeatable).")
+@click.option("--source", "sources", multiple=True, help="Source key or title (repeatable).")
 @click.option("--statement", "statements", multiple=True, help="Statement key (repeatable).")
 @click.option("--acquired", help="When it was acquired (EDTF date).")
 @click.option("--acquired-from", help="From whom it was acquired.")
@@ -41,11 +41,17 @@ def exhibits_add_command(
     """Store FILE as an exhibit linked to incidents, sources or statements."""
     from evidence.core.validation import ValidationError
     from evidence.exhibits.services import add_exhibit
+    from evidence.protection import INTERNAL, Protection
+    from evidence.records.names import accepting_names
 
     if not incidents:
-        fail("--incident: give the key of the incident the exhibit belongs to")
+        fail("--incident: give the key or title of the incident the exhibit belongs to")
     store = store_for(current_app.config)
-    with cli_session(actor, write=True) as session, file.open("rb") as stream:
+    with (
+        cli_session(actor, write=True) as session,
+        file.open("rb") as stream,
+        accepting_names(session, Protection.load(session, INTERNAL)),
+    ):
         try:
             exhibit = add_exhibit(
                 session,

@@ -23,6 +23,7 @@ from evidence.core.validation import FieldErrors, ValidationError, clean_text, r
 from evidence.core.versioning import KeyedRecord
 from evidence.db import Base
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
+from evidence.records.names import NameOutcome, accepts_names, typed_names, visible_keys
 
 RecordT = TypeVar("RecordT", bound=KeyedRecord)
 # A reference to another record: the record itself, its id or its key.
@@ -159,7 +160,11 @@ def resolve(
     *,
     required: bool = False,
 ) -> RecordT | None:
-    """The record a reference names (itself, its id or its key), or an error on ``field``."""
+    """The record a reference names (itself, its id or its key), or an error on ``field``.
+
+    While names are accepted (names.accepting_names), a reference that is no key of a
+    record the audience may see is read as the record's name or alias.
+    """
     label = ENTITY_OF_MODEL[model].name.replace("_", " ")
     if isinstance(ref, str):
         ref = ref.strip()
@@ -181,16 +186,42 @@ def resolve(
             found = session.get(model, ref)
             missing = message("no %(noun)s with id %(id)s", noun=Message(label), id=ref)
         elif isinstance(ref, str):
-            found = session.scalar(select(model).where(model.key == ref))
+            found = session.scalar(
+                select(model).where(model.key == ref, visible_keys(session, model))
+            )
             missing = message('no %(noun)s with key "%(key)s"', noun=Message(label), key=ref)
         else:
             found, missing = (
                 None,
                 message("not a %(noun)s: %(value)r", noun=Message(label), value=ref),
             )
+    names = typed_names(session)
+    if found is None and isinstance(ref, str) and names is not None and accepts_names(model):
+        found = names.resolve(session, model, field, ref)
+        if found is None:
+            missing = _name_problem(label, ref, names.outcomes[field])
     if found is None:
         errors.add(field, missing)
     return found
+
+
+def _name_problem(label: str, typed: str, outcome: NameOutcome) -> Message:
+    if outcome.choices:
+        return message(
+            'Several records (%(noun)s) are named "%(typed)s": give the key of the one you mean'
+            " (%(keys)s).",
+            noun=Message(label),
+            typed=typed,
+            keys=", ".join(choice.key for choice in outcome.choices),
+        )
+    if outcome.nearest:
+        return message(
+            'No %(noun)s has the key or name "%(typed)s". Did you mean %(keys)s?',
+            noun=Message(label),
+            typed=typed,
+            keys=", ".join(near.key for near in outcome.nearest),
+        )
+    return message('No %(noun)s has the key or name "%(typed)s".', noun=Message(label), typed=typed)
 
 
 def _stored(session: Session, record: KeyedRecord) -> tuple[dict[str, Any] | None, int | None]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from typing import Any
 
+from flask import url_for
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +25,7 @@ from evidence.core.versioning import KeyedRecord
 from evidence.date_phrases import to_edtf
 from evidence.records.editing import unreadable_date
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
+from evidence.records.names import NameOutcome, TypedNames
 from evidence.vocabularies import translatable
 from evidence.web.input import BoundedForm
 from evidence.web.language import LazyText, lazy_gettext, localized
@@ -154,16 +156,47 @@ REFERENCE_HELP = {
 }
 
 
+# The field a new record of each kind is named by, on its "new" page (?name=, ?title=).
+NAMED_BY = {"incidents": "title", "sources": "title"}
+NAME_CHOICES = translatable(
+    'Several records are named "%(name)s". Choose the one you mean below, then save again.'
+)
+NAMED_NOTHING = translatable('Nothing is named "%(name)s" yet.')
+
+
+class ReferenceField(StringField):
+    """A text field naming a record of ``kind``: its key (autocomplete fills it in) or,
+    typed, its name or an alias (records.names).
+
+    When the typed name named several records or none, ``typed_name`` holds them
+    (names.NameOutcome) and the form offers each as a radio button of the field's own name;
+    a chosen one is sent after the text and wins over it.
+    """
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.typed_name: NameOutcome | None = None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist[-1:])
+
+    def create_url(self, name: str) -> str:
+        """The "new" page of this kind, with the name filled in."""
+        return url_for(f"{self.kind}.new", **{NAMED_BY.get(self.kind, "name"): name})
+
+
 def reference_field(label: str, kind: str, *, required: bool = False) -> Any:
-    """A text field holding a record's key, filled by autocomplete over ``kind``."""
+    """A text field holding a record's key or name, filled by autocomplete over ``kind``."""
 
     presence = (
         InputRequired(lazy_gettext("%(label)s is required", label=label))
         if required
         else Optional()
     )
-    return StringField(
+    return ReferenceField(
         label,
+        kind=kind,
         validators=[presence],
         description=REFERENCE_HELP[kind],
         render_kw={"data-autocomplete": kind, "autocomplete": "off"},
@@ -211,22 +244,28 @@ def _rename_sources(value: Any) -> Any:
     return value
 
 
-def show_errors(form: Any, error: ValidationError) -> None:
+def show_errors(form: Any, error: ValidationError, names: TypedNames | None = None) -> None:
     """Attach each service error to the form field of that name (nested ones included), in
     the page's language, naming fields by their labels; errors without a field go to
-    ``form.form_errors``."""
+    ``form.form_errors``. A name typed into a reference field that named several records
+    or none (``names``: those the service read) is said with the records to choose from."""
 
     def label_of(name: str) -> str | None:
         field = field_named(form, name)
         return None if field is None else str(field.label.text)
 
+    outcomes = names.outcomes if names is not None else {}
     for name, message in error.errors.items():
         field = field_named(form, name)
         text = localized(message, label_of)
         if field is None:
             form.form_errors.append(f"{name}: {text}")
-        else:
-            field.errors = [*field.errors, text] if isinstance(field.errors, list) else [text]
+            continue
+        if isinstance(field, ReferenceField) and name in outcomes:
+            field.typed_name = outcome = outcomes[name]
+            template = NAME_CHOICES if outcome.choices else NAMED_NOTHING
+            text = lazy_gettext(template, name=outcome.typed)
+        field.errors = [*field.errors, text] if isinstance(field.errors, list) else [text]
 
 
 def field_named(form: Any, name: str) -> Any:

@@ -31,6 +31,7 @@ from evidence.merging.forms import MergeForm
 from evidence.merging.services import likely_duplicates, merge_records
 from evidence.protection import ViewerInput
 from evidence.records.editing import Conflict, restore, retract
+from evidence.records.names import accepting_names, typed_names
 from evidence.search.folded_names import names_containing
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 from evidence.web.forms import (
@@ -132,10 +133,20 @@ def record_form(
     if request.method != "GET":
         return form_class()
     if record is None:
-        return form_class(data=new_data()) if new_data else form_class()
+        return form_class(data={**(new_data() if new_data else {}), **_named(form_class)})
     form = form_class(data=form_data(get_session(), record))
     _add_spare_rows(form)
     return form
+
+
+def _named(form_class: type[FlaskForm]) -> dict[str, str]:
+    """A new record's name or title given in the address (?name=, ?title=), as the "create
+    it" button of a typed name that named nothing sends it."""
+    return {
+        name: request.args[name].strip()[: limits.NAME]
+        for name in ("name", "title")
+        if request.args.get(name, "").strip() and hasattr(form_class, name)
+    }
 
 
 def _add_spare_rows(form: Any) -> None:
@@ -200,7 +211,7 @@ def save_record(
         # One round of errors: what the service would refuse too, not only the form.
         problems = _service_problems(form, record, create, update)
         if problems is not None:
-            show_errors(form, _not_shown_yet(form, problems))
+            show_errors(form, _not_shown_yet(form, problems), typed_names(get_session()))
     else:
         session = get_session()
         duplicates = (
@@ -252,7 +263,7 @@ def commit_once(
         result = change()
     except ValidationError as error:
         session.rollback()
-        show_errors(form, error)
+        show_errors(form, error, typed_names(session))
         return None
     session.commit()
     return then(result)
@@ -413,16 +424,18 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
         form = record_form(routes.form, record, routes.new_data)
         if routes.prepare_form:
             routes.prepare_form(form)
-        return save_record(
-            form,
-            record,
-            create=routes.create,
-            update=routes.update,
-            template=routes.template,
-            noun=routes.noun,
-            duplicates_of=routes.merge_kind,
-            saved_message=routes.saved_message,
-        )
+        # A reference field may hold a typed name, read as the user's audience sees records.
+        with accepting_names(get_session(), current_protection()):
+            return save_record(
+                form,
+                record,
+                create=routes.create,
+                update=routes.update,
+                template=routes.template,
+                noun=routes.noun,
+                duplicates_of=routes.merge_kind,
+                saved_message=routes.saved_message,
+            )
 
     @requires(routes.edit_action)
     def new() -> Page:

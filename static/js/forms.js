@@ -9,6 +9,9 @@
      <button data-add-row="involvements">: adds a blank copy of the last row, renumbering
      WTForms FieldList names (involvements-1-unit -> involvements-2-unit), nested lists too.
    - <input data-key-from="title">: shows the key that will be generated from the title.
+   - Beside a reference field whose typed name named several records or none: radio
+     buttons [data-fills] that also write the chosen key into the field, and a "create it"
+     button [data-create-page] (see _macros.html _typed_name).
    Without JavaScript every form still works: keys are typed, dates checked on saving. */
 (function () {
   "use strict";
@@ -258,7 +261,7 @@
       wrap.parentNode.insertBefore(input, wrap);
       wrap.remove();
     });
-    row.querySelectorAll("[data-generated], .field-error").forEach(function (el) { el.remove(); });
+    row.querySelectorAll("[data-generated], .field-error, .typed-name").forEach(function (el) { el.remove(); });
     row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
     row.querySelectorAll("input, textarea, select").forEach(function (el) {
       el.removeAttribute("aria-invalid");
@@ -314,6 +317,23 @@
     if (button) {
       event.preventDefault();
       addRow(button);
+    }
+  });
+
+  // A record chosen among those a typed name named: its key goes into the field too.
+  document.addEventListener("change", function (event) {
+    var choice = event.target.closest("input[data-fills]");
+    var field = choice && document.getElementById(choice.getAttribute("data-fills"));
+    if (field) { field.value = choice.value; }
+  });
+
+  // "Create it": the dialog that creates a record inside the form handles the click (and
+  // prevents its default); without one, the kind's "new" page opens in another tab with
+  // the name filled in, so what was typed in this form stays.
+  window.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-create-page]");
+    if (button && !event.defaultPrevented) {
+      window.open(button.getAttribute("data-create-page"), "_blank", "noopener");
     }
   });
 

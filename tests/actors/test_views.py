@@ -156,7 +156,7 @@ def test_unit_form_errors_name_the_row_field(app: Flask, archive, session):
     response = client_for(app, "documenter").post(
         "/units/new", data={"name": "Alfa", "kind": "special-forces", "parents-0-unit": "kgb"}
     )
-    assert "Parent unit: no unit with key &#34;kgb&#34;" in response.get_data(as_text=True)
+    assert "Parent unit: Nothing is named &#34;kgb&#34; yet." in response.get_data(as_text=True)
     assert _stored(session, Unit, "alfa") is None
 
 

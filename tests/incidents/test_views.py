@@ -298,7 +298,7 @@ def test_form_errors_name_the_field_and_keep_what_was_typed(
     assert 'value="Shooting of a protester"' in page and 'value="2020-13"' in page
     data["date"] = "2020-08-10"
     page = text(client.post("/incidents/new", data=data))
-    assert "Unit: no unit with key &#34;amaz&#34;" in page and 'value="amaz"' in page
+    assert "Unit: Nothing is named &#34;amaz&#34; yet." in page and 'value="amaz"' in page
     assert session.scalar(select(Incident.id)) is None
 
 
@@ -326,7 +326,7 @@ def test_every_problem_comes_back_at_once_named_as_the_form_shows_it(
     assert response.status_code == 400
     assert "Title: Title is required" in page  # the form's own check
     assert "Source: Source is required: choose a source" in page  # the service's, same round
-    assert "Place: no place with key" in page
+    assert "Place: Nothing is named &#34;nowhere&#34; yet." in page
     assert "citations-0-source is required" not in page
     assert session.scalar(select(func.count()).select_from(Incident)) == 0
 

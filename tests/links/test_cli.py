@@ -78,5 +78,5 @@ def test_exhibits_add_and_verify(runner, session, app, tmp_path):
     assert "exhibit exhibit-" in failed.stderr
 
     refused = runner.invoke(args=["exhibits", "add", str(other), "--incident", "nope"])
-    assert refused.exit_code == 1 and 'no incident with key "nope"' in refused.stderr
+    assert refused.exit_code == 1 and 'No incident has the key or name "nope".' in refused.stderr
     assert "--incident" in runner.invoke(args=["exhibits", "add", str(other)]).stderr

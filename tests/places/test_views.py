@@ -87,7 +87,7 @@ def test_errors_name_the_field_and_keep_what_was_typed(app: Flask, minsk, sessio
     )
     assert (
         response.status_code == 400
-        and "Inside: no place with key &#34;atlantis&#34;" in response.get_data(as_text=True)
+        and "Inside: Nothing is named &#34;atlantis&#34; yet." in response.get_data(as_text=True)
     )
 
 

@@ -68,9 +68,9 @@ def _page(response) -> str:
 @pytest.mark.parametrize(
     ("language", "shown", "english"),
     [
-        ("en", "Unit: no unit with key &#34;amaz&#34;", None),
-        ("be", "не знойдзена: падраздзяленне з ключом «amaz»", "no unit with key"),
-        ("ru", "не найдено: подразделение с ключом «amaz»", "no unit with key"),
+        ("en", "Nothing is named &#34;amaz&#34; yet.", None),
+        ("be", "Пакуль няма запісу з назвай «amaz»", "Nothing is named"),
+        ("ru", "Пока нет записи с названием «amaz»", "Nothing is named"),
     ],
 )
 def test_a_bad_reference_is_refused_in_the_readers_language(
