@@ -93,7 +93,8 @@ def touch_created(session: Session, entity: str, states: dict[int, Record]) -> N
     """Tell the hook about new records together with their evidence/1 form.
 
     Saves reloading a large import; should a state differ from what was
-    written, `audit verify` reports that record as changed.
+    written, `audit verify` reports that record as changed. The records must
+    have been inserted with their folded names (search.folded_names.names_of).
     """
     session.info.setdefault(CREATED, defaultdict(dict))[entity].update(states)
 
