@@ -1,9 +1,10 @@
 """evidence.db.insert_rows: the bulk insert that bypasses SQLAlchemy's per-row parameter work."""
 
 import datetime as dt
+import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from evidence.audit.models import AuditEntry
 from evidence.db import insert_rows
@@ -36,6 +37,17 @@ def test_rows_come_back_as_written_through_each_column_type(session):
     assert [(e.seq, e.changes, e.state) for e in stored] == [
         (n, audit_row(n)["changes"], audit_row(n)["state"]) for n in (1, 2)
     ]
+
+
+def test_json_given_as_text_is_stored_as_that_text_not_encoded_again(session):
+    written = '{"key":"incident-1","lat":53.9,"title":"Жодино «x»","when":null}'
+    row = audit_row(1, state=written, changes="{}")
+    insert_rows(session.connection(), AuditEntry.__table__, [row], {"state", "changes"})
+    entry = session.scalars(select(AuditEntry)).one()
+    assert entry.state == json.loads(written)
+    assert entry.changes == {}
+    stored = session.scalar(select(cast(AuditEntry.state, Text)))
+    assert json.loads(stored) == json.loads(written)  # an object, not a string holding one
 
 
 def test_a_row_without_a_column_of_the_first_is_refused(session):

@@ -93,7 +93,8 @@ def touch_created(session: Session, entity: str, states: dict[int, Record]) -> N
     """Tell the hook about new records together with their evidence/1 form.
 
     Saves reloading a large import; should a state differ from what was
-    written, `audit verify` reports that record as changed.
+    written, `audit verify` reports that record as changed. The records must
+    have been inserted with their folded names (search.folded_names.names_of).
     """
     session.info.setdefault(CREATED, defaultdict(dict))[entity].update(states)
 
@@ -188,7 +189,7 @@ def append_entries(session: Session) -> None:
                 "record_id": None,
                 "record_key": None,
                 "changes": {},
-                "state": None,
+                "state": "null",  # JSON text, as _body gives it
                 "record_hash": None,
                 "detail": queued["detail"],
             }
@@ -274,8 +275,11 @@ def _body(
     after: Record | None,
     new_hash: str | None = None,
 ) -> dict[str, Any]:
+    """An entry's fields; its ``state`` as the canonical JSON text its hash is computed over
+    (stored as it is: encoding a large import's states once, not twice)."""
+    state = canonical_json(after)
     if after is not None and new_hash is None:
-        new_hash = record_hash(after)
+        new_hash = hashlib.sha256(state).hexdigest()
     return {
         "at": at,
         "actor": actor,
@@ -284,21 +288,30 @@ def _body(
         "record_id": record_id,
         "record_key": (after or before or {}).get("key"),
         "changes": diff(before, after),
-        "state": after,
+        "state": state.decode(),
         "record_hash": new_hash,
         "detail": None,
     }
 
 
-def entry_hash(prev_hash: str, seq: int, body: dict[str, Any]) -> str:
+def entry_hash(
+    prev_hash: str, seq: int, body: dict[str, Any], changes_json: bytes | None = None
+) -> str:
     """The hash of one link: the previous link's hash and everything this entry says.
 
     The full state is covered through ``record_hash``, which verify checks
-    against the stored state.
+    against the stored state. ``changes_json``: the canonical JSON of the
+    body's changes, when the caller has encoded them already.
     """
     hashed = {key: value for key, value in body.items() if key != "state"}
     hashed["seq"] = seq
-    return hashlib.sha256(prev_hash.encode() + canonical_json(hashed)).hexdigest()
+    if changes_json is None:
+        return hashlib.sha256(prev_hash.encode() + canonical_json(hashed)).hexdigest()
+    # Keys are sorted, so only "action", "actor" and "at" come before "changes": strings,
+    # whose quotes are escaped, so the first '"changes":null' is the key itself.
+    hashed["changes"] = None
+    linked = canonical_json(hashed).replace(b'"changes":null', b'"changes":' + changes_json, 1)
+    return hashlib.sha256(prev_hash.encode() + linked).hexdigest()
 
 
 def head(session: Session, head_model: type[ChainHead] = AuditHead) -> tuple[int, str]:
@@ -398,10 +411,17 @@ def append(
     rows = []
     for body in bodies:
         seq += 1
-        current = entry_hash(prev_hash, seq, body)
-        rows.append({**body, "seq": seq, "prev_hash": prev_hash, "entry_hash": current})
-        prev_hash, sealed = current, seal(sealed, seq, current)
-    insert_rows(connection, entry_model.__table__, rows)
+        row = {**body, "seq": seq, "prev_hash": prev_hash}
+        if "changes" in body:  # an entry of changes: its JSON is encoded once, here
+            changes = canonical_json(body["changes"])
+            row["entry_hash"] = entry_hash(prev_hash, seq, body, changes)
+            row["changes"] = changes.decode()
+        else:
+            row["entry_hash"] = entry_hash(prev_hash, seq, body)
+        rows.append(row)
+        prev_hash, sealed = row["entry_hash"], seal(sealed, seq, row["entry_hash"])
+    serialised = {"changes", "state"} if entry_model is AuditEntry else set()
+    insert_rows(connection, entry_model.__table__, rows, serialised)
     connection.execute(
         update(head_model)
         .where(head_model.id == 1)

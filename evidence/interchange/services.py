@@ -47,6 +47,7 @@ from evidence.models import (
 from evidence.places.services import ancestor_ids
 from evidence.protection import INTERNAL, Protection, document_for_audience
 from evidence.records.loading import SECTIONS, load_records
+from evidence.search.folded_names import names_of
 
 FORMAT = "evidence/1"
 Progress = Callable[[int], None]
@@ -272,6 +273,9 @@ class _Writer:
             }
             for r in new
         ]
+        if "folded_names" in model.__table__.c:  # see touch_created
+            for row, r in zip(new_rows, new, strict=True):
+                row["folded_names"] = names_of(r)
         new_ids = self._insert_returning_ids(model.__table__, new_rows, "key")
         if section in self.key_ids:
             self.key_ids[section].update(zip((r["key"] for r in new), new_ids, strict=True))

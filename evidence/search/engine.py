@@ -41,6 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from evidence.core.records import BATCH, chunks
+from evidence.db import insert_rows
 from evidence.search.models import SEARCHED, SearchDocument, SearchTerm
 
 PREFIX_FROM = 4  # shorter keys match only whole words, or "al" would match half the index
@@ -85,6 +86,9 @@ class Engine(Protocol):
     def candidates(self, session: Session, key: str) -> list[str]:
         """Indexed keys that may be misspellings of ``key`` (to be scored by the caller)."""
 
+    def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Index documents just inserted into ``search_documents`` (rows as inserted)."""
+
     def add_terms(self, session: Session, terms: set[str]) -> None:
         """Record new keys in the vocabulary (existing ones are left alone)."""
 
@@ -98,6 +102,7 @@ def _prefixable(key: str) -> bool:
 
 class SqliteEngine:
     fts = table("search_fts", column("rowid"), column("rank"), column("search_fts"))
+    fts_rows = table("search_fts", column("rowid"), column("terms"))
     # Documents of the n-th record type have ids (n + 1) * 2**40 + record id: every record
     # type its own range, above the ids of databases numbered before (see the migration).
     ID_RANGE = 2**40
@@ -169,6 +174,15 @@ class SqliteEngine:
         )
         return list(session.scalars(stmt))
 
+    def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        # Written here rather than by a trigger, which made FTS5 flush its pending terms
+        # after every row: 2.4 times the CPU time (migration a8c4e2f6b1d3).
+        insert_rows(
+            session.connection(),
+            self.fts_rows,
+            [{"rowid": row["id"], "terms": row["terms"]} for row in rows],
+        )
+
     def add_terms(self, session: Session, terms: set[str]) -> None:
         # The vocabulary must list every plain token of the full-text index for prefixes to
         # be spelled out: so keys of any length (SQLite does not enforce it), and the plain
@@ -233,6 +247,9 @@ class PostgresEngine:
             return list(session.scalars(stmt))
         finally:
             session.execute(select(_set_seqscan(was)))
+
+    def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Nothing to do: PostgreSQL computes the stored tsvector column of each row."""
 
     def add_terms(self, session: Session, terms: set[str]) -> None:
         fitting = {term for term in terms if len(term) <= 120}  # the column's length

@@ -7,17 +7,18 @@ as its search keys (normalise.py: Тарайковский and Taraikovsky are t
 typed text matches a record when either of its own two folded forms is inside it.
 
 The column is kept by session hooks: after each flush for the records the ORM wrote, and
-just before each commit for every record the audit hook noted as created or touched, so
-every writer (services, views, CLI, the bulk import's Core statements, merges) is
-covered. It is indexed for "contains": on PostgreSQL by a trigram
-GIN index per table, on SQLite by one FTS5 table with the trigram tokenizer,
-``search_fts_folded_names``, whose rows are numbered as search documents are
-(engine.py), so one table serves every record type.
+just before each commit for every record the audit hook noted as touched, so every writer
+(services, views, CLI, the bulk import's Core statements, merges) is covered. Records the
+audit hook was told of as created (the bulk import's new ones) are inserted with their
+folded names (names_of), which the commit hook only indexes. The column is indexed for
+"contains": on PostgreSQL by a trigram GIN index per table, on SQLite by one FTS5 table
+with the trigram tokenizer, ``search_fts_folded_names``, whose rows are numbered as
+search documents are (engine.py), so one table serves every record type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from evidence.audit.log import pending_changes
-from evidence.core.records import BATCH, chunks
+from evidence.core.records import BATCH, Record, chunks
 from evidence.search.engine import ENGINES, SqliteEngine
 from evidence.search.normalise import folded, needles
 
@@ -143,21 +144,41 @@ def rebuild_sqlite_index(connection: Connection) -> None:
         return
     connection.execute(delete(FTS))
     for entity, model in _models().items():
-        columns = model.__table__.c
-        first = ENGINES["sqlite"].document_id(entity, 0)
-        rows = select(columns.id + first, columns.folded_names)
-        connection.execute(FTS.insert().from_select(["rowid", "names"], rows))
+        _copy_column_to_sqlite_index(connection, entity, model, None)
+
+
+def _copy_column_to_sqlite_index(
+    connection: Connection, entity: str, model: Any, ids: Sequence[int] | None
+) -> None:
+    """Index rows copied from the ``folded_names`` column of these records (None: all)."""
+    columns = model.__table__.c
+    first = ENGINES["sqlite"].document_id(entity, 0)
+    rows = select(columns.id + first, columns.folded_names)
+    for chunk in [None] if ids is None else chunks(ids):
+        chosen = rows if chunk is None else rows.where(columns.id.in_(chunk))
+        connection.execute(FTS.insert().from_select(["rowid", "names"], chosen))
+
+
+def names_of(record: Record) -> str:
+    """The ``folded_names`` of a new person, unit, place, source, incident or case, from its
+    evidence/1 form: what a bulk writer inserts with it (see refold_pending)."""
+    label = record["name"] if "name" in record else record["title"]
+    return folded([label, record["key"], *(record.get("aliases") or [])])
 
 
 def refold_pending(session: Session) -> None:
-    """Fold the names of every record the audit log noted (including the bulk import's
-    direct SQL writes); run before a commit, ahead of the audit hook, which consumes them."""
+    """Fold the names of every record the audit log noted as touched (including the bulk
+    import's direct SQL writes); run before a commit, ahead of the audit hook, which
+    consumes them. Records noted as created were inserted with their folded names
+    (names_of): on SQLite their index rows are copied from the column in bulk."""
     touched, created = pending_changes(session)
-    ids = {
-        entity: set(touched.get(entity, ())) | set(created.get(entity, ())) for entity in _models()
-    }
+    ids = {entity: set(touched.get(entity, ())) for entity in _models()}
     if any(ids.values()):
         refold(session, ids)
+    if session.get_bind().dialect.name == "sqlite":
+        for entity, model in _models().items():
+            new = sorted(set(created.get(entity, ())) - ids[entity])
+            _copy_column_to_sqlite_index(session.connection(), entity, model, new)
 
 
 def refold_flushed(session: Session) -> None:

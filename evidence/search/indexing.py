@@ -125,7 +125,9 @@ def documents(
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_rows(session.connection(), SearchDocument.__table__, rows)
-    engine_for(session).add_terms(session, {term for row in rows for term in row["terms"].split()})
+    engine = engine_for(session)
+    engine.add_documents(session, rows)
+    engine.add_terms(session, {term for row in rows for term in row["terms"].split()})
 
 
 def index_records(

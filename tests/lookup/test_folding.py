@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from evidence.actors.services import update_person
 from evidence.interchange.services import import_document
-from evidence.models import Person
-from evidence.search.folded_names import names_containing
+from evidence.models import Case, Incident, Person, Place, Source, Unit
+from evidence.search.engine import ENGINES
+from evidence.search.folded_names import names_containing, refold
 from tests.factories import (
     involvement,
     make_case,
@@ -22,6 +23,7 @@ from tests.factories import (
     make_statement,
     make_unit,
 )
+from tests.generate import document
 from tests.incidents.test_views import Client, client_for, titles
 from tests.incidents.test_views import text as page_text
 
@@ -108,6 +110,47 @@ def test_imported_records_are_found_folded(session: Session) -> None:
     session.commit()
     found = select(Person.key).where(names_containing(session, Person, "pavel kuzmich"))
     assert session.scalars(found).all() == ["kuzmich"]
+
+
+def test_an_import_writes_the_folded_names_the_hook_would_and_indexes_them(
+    session: Session,
+) -> None:
+    imported = document(incidents=30, with_exhibits=False)
+    imported["persons"][0]["retracted"] = {
+        "at": "2024-01-02T03:04:05+00:00",
+        "by": "x",
+        "reason": "y",
+    }
+    import_document(session, imported)
+    session.commit()
+    models = {
+        "person": Person,
+        "unit": Unit,
+        "place": Place,
+        "source": Source,
+        "incident": Incident,
+        "case": Case,
+    }
+    written = {
+        entity: dict(session.execute(select(model.id, model.folded_names)).all())
+        for entity, model in models.items()
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        listed = text("SELECT rowid, names FROM search_fts_folded_names")
+        indexed = dict(session.execute(listed).all())
+        number = ENGINES["sqlite"].document_id
+        assert indexed == {
+            number(entity, record_id): value
+            for entity, names in written.items()
+            for record_id, value in names.items()
+        }
+    assert all(value for names in written.values() for value in names.values())
+    refold(session, {entity: set(names) for entity, names in written.items()})
+    for entity, model in models.items():
+        assert dict(session.execute(select(model.id, model.folded_names)).all()) == written[entity]
+    person = imported["persons"][1]
+    found = select(Person.key).where(names_containing(session, Person, person["name"].upper()))
+    assert session.scalars(found).all() == [person["key"]]
 
 
 def test_folding_never_reveals_a_protected_witness(session: Session, client_for: Client) -> None:
