@@ -47,12 +47,17 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	touch $(AXE)
 
 # One pytest process per core (pytest-xdist): each migrates databases of its own and
-# starts its own browser; the tests that empty the Redis queue take turns.
+# starts its own browser; the tests that empty the Redis queue take turns. Each takes a
+# run of consecutive tests and the idle one steals from the other's end (--dist worksteal
+# in pyproject.toml), so a module's fixtures are rarely built in both.
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: otherwise every pytest
+# process and every `evidence` command the tests start compiles the package (and pytest
+# rewrites the tests' asserts) again, about 3 s of CPU each.
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest --numprocesses auto
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest --numprocesses auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -190,10 +190,10 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-# Each of these waits a minute or more on real processes or the package index. Started
-# first, they overlap the quick tests; started last, they kept the other pytest-xdist
-# worker idle until they ended.
-SLOW_FIRST = ("tests/live/", "tests/test_install.py")
+# Each of these waits a minute or more on real processes or the package index, or (the
+# leak test) builds a crawl of every page per database. Started first, they overlap the
+# quick tests; started last, they kept the other pytest-xdist worker idle until they ended.
+SLOW_FIRST = ("tests/live/", "tests/test_install.py", "tests/test_leaks.py")
 
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database

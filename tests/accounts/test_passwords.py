@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterator
 
 import pytest
+from argon2 import extract_parameters
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
@@ -148,3 +149,26 @@ def test_tests_hash_cheaply_and_real_use_upgrades_the_hash(session: Session, app
         assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     finally:
         passwords.use_cheap_hashing(True)
+
+
+@pytest.mark.parametrize("cheap", [False, True])
+def test_an_unknown_name_is_checked_at_the_cost_of_a_real_password(
+    cheap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refusing an unknown name verifies the password against a hash of the current
+    parameters and lengths (argon2's cost is set by them), which no password matches."""
+    checked: list[str] = []
+    monkeypatch.setattr(
+        passwords, "password_matches", lambda stored, _password: checked.append(stored)
+    )
+    passwords.use_cheap_hashing(cheap)
+    try:
+        real = passwords.hash_password(PASSWORD)
+        passwords.waste_a_check(PASSWORD)
+        passwords.waste_a_check("any other password")
+    finally:
+        passwords.use_cheap_hashing(True)
+    monkeypatch.undo()
+    assert len(checked) == 2 and checked[0] == checked[1]
+    assert extract_parameters(checked[0]) == extract_parameters(real)
+    assert not passwords.password_matches(checked[0], PASSWORD)

@@ -155,7 +155,7 @@ def test_page_numbers_and_bookmarks_run_across_parts(session, command_case, monk
             session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=1
         ).snapshot
     )
-    assert len(parts) == 1
+    assert len(parts) == render_module.MIN_PARTS
     monkeypatch.setattr(render_module, "PART_WEIGHT", 1)
     dossier = generate_dossier(
         session, command_case.key, "counsel", generated_by="tester", generated_at=AT, workers=2
