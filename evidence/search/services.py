@@ -26,8 +26,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     and_,
+    bindparam,
     case,
     exists,
     or_,
@@ -170,12 +172,19 @@ class _Query:
 
     words: list[list[str]]
     phrase: str  # " key1 key2 ": documents holding it exactly rank first
+    # Snippets ask about every word of every shown text, and texts repeat their words.
+    _matched: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, word: str) -> bool:
-        key = fold_word(word)
-        return any(
-            key == alt or (prefixable(alt) and key.startswith(alt)) for w in self.words for alt in w
-        )
+        found = self._matched.get(word)
+        if found is None:
+            key = fold_word(word)
+            found = self._matched[word] = any(
+                key == alt or (prefixable(alt) and key.startswith(alt))
+                for w in self.words
+                for alt in w
+            )
+        return found
 
     def relevance(self, documents: Sequence[str]) -> list[float]:
         """BM25 of each document's keys (``SearchDocument.terms``) without its inverse
@@ -330,7 +339,7 @@ def _ranked_page_ids(
     """
     rows = session.execute(
         select(SearchDocument.entity, SearchDocument.record_id, SearchDocument.terms).where(
-            SearchDocument.id.in_(matched)
+            SearchDocument.id.in_(_ids(matched))
         )
     ).all()
     passed = _passed(session, rows, passing)
@@ -388,6 +397,11 @@ def _broad_page_ids(
     return found
 
 
+def _ids(ids: Sequence[int]) -> BindParameter[Any]:
+    """A list of ids bound as one parameter (``in_`` on a list makes a literal of each)."""
+    return bindparam(None, list(ids), expanding=True)
+
+
 def _passed(
     session: Session, rows: Sequence[Any], passing: dict[str, list[ColumnElement[bool]]]
 ) -> Callable[[str, int], bool]:
@@ -401,7 +415,7 @@ def _passed(
     arms = [
         select(SearchDocument.entity, SearchDocument.record_id).where(
             SearchDocument.entity == entity,
-            SearchDocument.record_id.in_(record_ids),
+            SearchDocument.record_id.in_(_ids(record_ids)),
             *passing[entity],
         )
         for entity, record_ids in wanted.items()
@@ -418,11 +432,11 @@ def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None
     if not text:
         return None
     pieces = _WORDS.split(text)
-    hits = [i for i in range(1, len(pieces), 2) if matches(pieces[i])]
-    if not hits:
+    first = next((i for i in range(1, len(pieces), 2) if matches(pieces[i])), None)
+    if first is None:
         return None
-    start = max(0, hits[0] - SNIPPET_WORDS)  # a word and its separator per two pieces
-    end = min(len(pieces), hits[0] + 2 * SNIPPET_WORDS)
+    start = max(0, first - SNIPPET_WORDS)  # a word and its separator per two pieces
+    end = min(len(pieces), first + 2 * SNIPPET_WORDS)
     out = [Markup("… ") if start > 0 else Markup("")]
     for i in range(start, end):
         piece = escape(pieces[i])
