@@ -438,11 +438,14 @@ def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None
     start = max(0, first - SNIPPET_WORDS)  # a word and its separator per two pieces
     end = min(len(pieces), first + 2 * SNIPPET_WORDS)
     out = [Markup("… ") if start > 0 else Markup("")]
+    unmarked: list[str] = []  # escaped a run at a time: escaping each word was most of the cost
     for i in range(start, end):
-        piece = escape(pieces[i])
-        out.append(
-            Markup("<mark>{}</mark>").format(piece) if i % 2 and matches(pieces[i]) else piece
-        )
+        if i % 2 and matches(pieces[i]):
+            out += [escape("".join(unmarked)), Markup("<mark>{}</mark>").format(pieces[i])]
+            unmarked = []
+        else:
+            unmarked.append(pieces[i])
+    out.append(escape("".join(unmarked)))
     if end < len(pieces):
         out.append(Markup(" …"))
     return Markup("").join(out)
