@@ -91,6 +91,7 @@ class Engine(Protocol):
 
 
 def prefixable(key: str) -> bool:
+    """Whether ``key`` also matches the longer keys starting with it."""
     return len(key) >= PREFIX_FROM
 
 
