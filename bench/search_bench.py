@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import sys
 import tempfile
@@ -304,8 +305,12 @@ def queries(names: list[str], rng: random.Random) -> list[tuple[str, str, Search
         mix.append(("full name", name, SearchFilters()))
         mix.append(("typo", misspell(last, rng), SearchFilters()))
         mix.append(("word + filter", f"{rng.choice(WORDS)} {last}", recent))
-    mix.append(("common word", "beaten", SearchFilters()))
-    mix.append(("common word + status", "police", SearchFilters(status="verified")))
+    # Ten samples each, so that their p95 is not one query's luck on a busy machine.
+    for word in rng.sample(WORDS, 10):
+        mix.append(("common word", word, SearchFilters()))
+    for word in rng.sample(WORDS, 10):
+        status = rng.choice(["alleged", "corroborated", "verified"])
+        mix.append(("common word + status", word, SearchFilters(status=status)))
     return mix
 
 
@@ -352,13 +357,19 @@ def main() -> None:
             names = generate(None, args.scale, rng)
         else:
             names = build(url, engine, session, args.scale, rng)
+        # A shared machine's waits are in the wall-clock figures (the goal's); the CPU
+        # time of this process beside them is what the search itself cost here
+        # (all of it on SQLite; on PostgreSQL the server's share is not in it).
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
         for audience in ("internal", "public"):
             protection = Protection.load(session, audience)
             timings: dict[str, list[float]] = {}
+            cpu: dict[str, list[float]] = {}
             for kind, query, filters in queries(names, rng):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 search(session, query, protection=protection, filters=filters, per_page=5)
                 timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+                cpu.setdefault(kind, []).append((time.process_time() - started_cpu) * 1000)
             every = [t for values in timings.values() for t in values]
             print(
                 f"{audience:8} all {len(every)} queries: p50 {percentile(every, 0.5):.0f} ms,"
@@ -370,7 +381,9 @@ def main() -> None:
                 print(
                     f"  {kind:22} p50 {percentile(values, 0.5):6.0f} ms  p95 {p95:6.0f} ms"
                     f"  (goal p95 <= {GOAL_P95_MS} ms: {verdict})"
+                    f"  cpu p95 {percentile(cpu[kind], 0.95):4.0f} ms"
                 )
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
         session.close()
 
 

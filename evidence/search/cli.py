@@ -66,7 +66,8 @@ def search_query_command(
     if not results.groups:
         click.echo(f"Nothing found for {query!r}.")
     for group in results.groups:
-        click.echo(f"{group.entity} ({'more than ' if group.capped else ''}{group.total})")
+        bound = "more than " if group.capped else "at least " if group.at_least else ""
+        click.echo(f"{group.entity} ({bound}{group.total})")
         for hit in group.hits:
             click.echo(
                 f"  {hit.key or '-'}\t{hit.label}" + (f"\t{hit.detail}" if hit.detail else "")
@@ -84,11 +85,13 @@ def _as_data(results: Any) -> dict[str, Any]:
         "query": results.query,
         "total": results.total,
         "capped": results.capped,
+        "at_least": results.at_least,
         "groups": [
             {
                 "type": group.entity,
                 "total": group.total,
                 "capped": group.capped,
+                "at_least": group.at_least,
                 "hits": [
                     {
                         "key": hit.key,

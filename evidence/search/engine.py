@@ -5,14 +5,17 @@ A query reaches an engine as a list of words, each a list of alternative
 keys (the word's own key and the keys of near spellings); a document matches
 when it holds every word in one of its alternatives. Alternatives of four or
 more letters also match as prefixes, so inflected forms are found
-(Тарайкоўскага -> taraikovskaha finds taraikovska*).
+(Тарайкоўскага -> taraikovskaha finds taraikovska*). The engines only find
+documents: neither ranks them (services.py ranks the few it keeps, the same
+way on both), because FTS5's bm25 reads the whole posting list of every
+query word to weigh it, 20 ms for one common word at 400k documents.
 
 SQLite needs two more things to keep common words cheap (FTS5 reads the whole
 posting list of a prefix query before it can skip through it, and has no
 order but its rowid):
 - the vocabulary rewrites a prefix as the whole words it stands for (``Terms``):
   ``"niht"*`` is ``"niht"`` when no other key starts with it, and any prefix is
-  the OR of its few whole words when only matches, not ranks, are wanted;
+  the OR of its few whole words;
 - a document's id is its record's id inside a range of ids per record type, so
   "the newest documents of a type that match" is a backward walk of the
   full-text index over one id range, which stops after the first few.
@@ -68,11 +71,9 @@ class Engine(Protocol):
     def terms(self, session: Session, words: Words) -> Terms:
         """The words with what this engine needs to know of them from the vocabulary."""
 
-    def matching(self, terms: Terms) -> Select[Any]:
-        """SELECT (document id, rank) of the documents holding every word; lower rank is better."""
-
-    def matching_ids(self, terms: Terms) -> Select[Any]:
-        """SELECT (document id) of the same documents, unranked: cheap for millions of hits."""
+    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
+        """SELECT (document id) of the documents holding every word and meeting ``condition``
+        (on ``SearchDocument``), in no order: to be limited, reading stops after a few."""
 
     def newest(
         self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
@@ -82,9 +83,6 @@ class Engine(Protocol):
 
     def document_id(self, entity: str, record_id: int) -> int | None:
         """The id a record's document gets (None: the database numbers documents)."""
-
-    def candidates(self, session: Session, key: str) -> list[str]:
-        """Indexed keys that may be misspellings of ``key`` (to be scored by the caller)."""
 
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Index documents just inserted into ``search_documents`` (rows as inserted)."""
@@ -96,7 +94,8 @@ class Engine(Protocol):
         """Vocabulary keys that start with ``key``, in a form the engine's index serves."""
 
 
-def _prefixable(key: str) -> bool:
+def prefixable(key: str) -> bool:
+    """Whether ``key`` also matches the longer keys starting with it."""
     return len(key) >= PREFIX_FROM
 
 
@@ -109,7 +108,7 @@ class SqliteEngine:
 
     def terms(self, session: Session, words: Words) -> Terms:
         spelled_out: dict[str, tuple[str, ...] | None] = {}
-        for key in {key for word in words for key in word if _prefixable(key)}:
+        for key in {key for word in words for key in word if prefixable(key)}:
             found = session.scalars(
                 select(SearchTerm.term)
                 .where(self.starting_with(key))
@@ -119,30 +118,26 @@ class SqliteEngine:
             spelled_out[key] = tuple(found) if plain else None
         return Terms(words, spelled_out)
 
-    def _alternative(self, terms: Terms, key: str, ranked: bool) -> str:
-        if not _prefixable(key) or not _PLAIN.fullmatch(key):
-            return f'"{key}"*' if _prefixable(key) else f'"{key}"'
+    def _alternative(self, terms: Terms, key: str) -> str:
+        if not prefixable(key) or not _PLAIN.fullmatch(key):
+            return f'"{key}"*' if prefixable(key) else f'"{key}"'
         whole = terms.spelled_out.get(key)
-        if whole == (key,):
-            return f'"{key}"'  # the same matches, counts and ranks as the prefix
-        if whole and not ranked:  # ranks would change: FTS5 weighs each word apart
-            return " OR ".join(f'"{k}"' for k in whole)
-        return f'"{key}"*'
+        return " OR ".join(f'"{k}"' for k in whole) if whole else f'"{key}"*'
 
-    def _match(self, terms: Terms, ranked: bool) -> ColumnElement[bool]:
+    def _match(self, terms: Terms) -> ColumnElement[bool]:
         expression = " AND ".join(
-            "(" + " OR ".join(self._alternative(terms, k, ranked) for k in word) + ")"
+            "(" + " OR ".join(self._alternative(terms, k) for k in word) + ")"
             for word in terms.words
         )
         return self.fts.c.search_fts.op("MATCH")(expression)
 
-    def matching(self, terms: Terms) -> Select[Any]:
-        return select(self.fts.c.rowid.label("id"), self.fts.c.rank.label("rank")).where(
-            self._match(terms, ranked=True)
+    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
+        # Driven by the full-text index, each match's document reached by primary key.
+        return (
+            select(self.fts.c.rowid.label("id"))
+            .join(SearchDocument, SearchDocument.id == self.fts.c.rowid)
+            .where(self._match(terms), condition)
         )
-
-    def matching_ids(self, terms: Terms) -> Select[Any]:
-        return select(self.fts.c.rowid.label("id")).where(self._match(terms, ranked=False))
 
     def newest(
         self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
@@ -155,7 +150,7 @@ class SqliteEngine:
             .select_from(self.fts)
             .join(SearchDocument, SearchDocument.id == self.fts.c.rowid)
             .where(
-                self._match(terms, ranked=False),
+                self._match(terms),
                 self.fts.c.rowid.between(first, first + self.ID_RANGE - 1),
                 condition,
             )
@@ -164,15 +159,6 @@ class SqliteEngine:
 
     def document_id(self, entity: str, record_id: int) -> int | None:
         return (SEARCHED.index(entity) + 1) * self.ID_RANGE + record_id
-
-    def candidates(self, session: Session, key: str) -> list[str]:
-        # Same first letter, length within two: a bounded range scan of the primary key.
-        stmt = select(SearchTerm.term).where(
-            SearchTerm.term >= key[0],
-            SearchTerm.term < chr(ord(key[0]) + 1),
-            func.length(SearchTerm.term).between(len(key) - 2, len(key) + 2),
-        )
-        return list(session.scalars(stmt))
 
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         # Written here rather than by a trigger, which made FTS5 flush its pending terms
@@ -203,19 +189,13 @@ class PostgresEngine:
 
     def _query(self, terms: Terms) -> Any:
         expression = " & ".join(
-            "(" + " | ".join(f"{k}:*" if _prefixable(k) else k for k in word) + ")"
+            "(" + " | ".join(f"{k}:*" if prefixable(k) else k for k in word) + ")"
             for word in terms.words
         )
         return func.to_tsquery("simple", expression)
 
-    def matching(self, terms: Terms) -> Select[Any]:
-        query = self._query(terms)
-        return select(
-            SearchDocument.id.label("id"), (-func.ts_rank(self.vector, query)).label("rank")
-        ).where(self.vector.op("@@")(query))
-
-    def matching_ids(self, terms: Terms) -> Select[Any]:
-        return select(SearchDocument.id.label("id")).where(self._holding(terms))
+    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
+        return select(SearchDocument.id.label("id")).where(self._holding(terms), condition)
 
     def _holding(self, terms: Terms) -> ColumnElement[bool]:
         # Tested on each row's stored tsvector or through the GIN index: the planner chooses.
@@ -233,21 +213,6 @@ class PostgresEngine:
     def document_id(self, entity: str, record_id: int) -> int | None:
         return None
 
-    def candidates(self, session: Session, key: str) -> list[str]:
-        stmt = (
-            select(SearchTerm.term)
-            .where(SearchTerm.term.op("%")(key))
-            .order_by(func.similarity(SearchTerm.term, key).desc())
-            .limit(50)
-        )
-        # The planner prices a sequential scan of the 100k-key vocabulary (60 ms, EXPLAIN
-        # ANALYZE) below the trigram index (10 ms): rule it out for this statement only.
-        was = session.scalar(select(func.current_setting("enable_seqscan"), _set_seqscan("off")))
-        try:
-            return list(session.scalars(stmt))
-        finally:
-            session.execute(select(_set_seqscan(was)))
-
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Nothing to do: PostgreSQL computes the stored tsvector column of each row."""
 
@@ -256,18 +221,14 @@ class PostgresEngine:
         _insert_terms(session, pg_insert(SearchTerm).on_conflict_do_nothing(), fitting)
 
     def starting_with(self, key: str) -> ColumnElement[bool]:
-        # Served by the trigram index (the database collation may not sort bytewise).
+        # Served by the text_pattern_ops index, whatever the database collation (keys hold
+        # no % or _, see normalise.py, so LIKE needs no escaping).
         return SearchTerm.term.startswith(key)
 
 
 def _insert_terms(session: Session, stmt: Any, terms: set[str]) -> None:
     for batch in chunks([{"term": term} for term in sorted(terms)], BATCH):
         session.execute(stmt, batch)
-
-
-def _set_seqscan(value: str) -> Any:
-    """PostgreSQL: set enable_seqscan until the end of the transaction."""
-    return func.set_config("enable_seqscan", value, True)
 
 
 ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine()}
@@ -278,12 +239,20 @@ def engine_for(session: Session) -> Engine:
 
 
 def near_spellings(session: Session, key: str) -> list[str]:
-    """Indexed keys one typo away from ``key``, nearest first (none for short keys)."""
-    if not _prefixable(key):
+    """Indexed keys one typo away from ``key``, nearest first (none for short keys).
+
+    The candidates are the keys with the same first letter and a length within two,
+    a bounded range scan of an index on both engines, so both offer the same spellings.
+    """
+    if not prefixable(key):
         return []
+    candidates = select(SearchTerm.term).where(
+        engine_for(session).starting_with(key[0]),
+        func.length(SearchTerm.term).between(len(key) - 2, len(key) + 2),
+    )
     found = process.extract(
         key,
-        engine_for(session).candidates(session, key),
+        session.scalars(candidates).all(),
         scorer=fuzz.ratio,
         score_cutoff=SIMILAR_ENOUGH,
         limit=NEAREST,
@@ -293,7 +262,7 @@ def near_spellings(session: Session, key: str) -> list[str]:
 
 def is_indexed(session: Session, key: str) -> bool:
     """Whether some indexed key is ``key`` or (for longer keys) starts with it."""
-    if _prefixable(key):
+    if prefixable(key):
         condition = engine_for(session).starting_with(key)
     else:
         condition = SearchTerm.term == key

@@ -26,11 +26,12 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     and_,
+    bindparam,
     case,
     exists,
-    func,
     or_,
     select,
     union_all,
@@ -52,7 +53,13 @@ from evidence.models import (
     Unit,
 )
 from evidence.protection import Protection
-from evidence.search.engine import Terms, engine_for, is_indexed, near_spellings
+from evidence.search.engine import (
+    Terms,
+    engine_for,
+    is_indexed,
+    near_spellings,
+    prefixable,
+)
 from evidence.search.models import SEARCHED, SearchDocument
 from evidence.search.normalise import fold_word, keys, words
 
@@ -66,6 +73,7 @@ MODELS = {
     "case": Case,
 }
 RANKED_AT_MOST = 1000  # matches ranked per search; beyond, the newest of each type are shown
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's and Lucene's defaults, see _Query.relevance
 SNIPPET_WORDS = 24
 MARGIN_WORDS = 8  # longer than any name, see _excerpt
 _WORDS = re.compile(r"([^\W_]+)")
@@ -128,6 +136,9 @@ class Group:
     page: int
     per_page: int
     capped: bool = False  # more than ``total`` match; only the first ``total`` can be shown
+    # At least ``total`` match: the filters were checked on the newest matches only
+    # (services._broad_page_ids), so more may match further back.
+    at_least: bool = False
 
     @property
     def pages(self) -> int:
@@ -147,6 +158,10 @@ class SearchResults:
     def capped(self) -> bool:
         return any(group.capped for group in self.groups)
 
+    @property
+    def at_least(self) -> bool:
+        return any(group.at_least for group in self.groups)
+
     def group(self, entity: str) -> Group | None:
         return next((g for g in self.groups if g.entity == entity), None)
 
@@ -157,12 +172,51 @@ class _Query:
 
     words: list[list[str]]
     phrase: str  # " key1 key2 ": documents holding it exactly rank first
+    # Snippets ask about every word of every shown text, and texts repeat their words.
+    _matched: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, word: str) -> bool:
-        key = fold_word(word)
-        return any(
-            key == alt or (len(alt) >= 4 and key.startswith(alt)) for w in self.words for alt in w
-        )
+        found = self._matched.get(word)
+        if found is None:
+            key = fold_word(word)
+            found = self._matched[word] = any(
+                key == alt or (prefixable(alt) and key.startswith(alt))
+                for w in self.words
+                for alt in w
+            )
+        return found
+
+    def relevance(self, documents: Sequence[str]) -> list[float]:
+        """BM25 of each document's keys (``SearchDocument.terms``) without its inverse
+        document frequency: every document holds every word, and how rare a word is
+        would cost a read of its whole posting list. So the score is how much of a
+        document the query's words make, and both engines rank alike.
+        """
+        # A key counts as often as a document holds it, or words starting with it.
+        needles = [
+            [f" {alt}" if prefixable(alt) else f" {alt} " for alt in _distinct(word)]
+            for word in self.words
+        ]
+        lengths = [document.count(" ") - 1 for document in documents]
+        average = max(1.0, sum(lengths) / max(1, len(lengths)))
+        scores = []
+        for document, length in zip(documents, lengths, strict=True):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / average)
+            score = 0.0
+            for word in needles:
+                count = sum(document.count(needle) for needle in word)
+                score += count * (BM25_K1 + 1) / (count + norm)
+            scores.append(score)
+        return scores
+
+
+def _distinct(alternatives: Sequence[str]) -> list[str]:
+    """The alternatives of a word less those another one already counts as its prefix."""
+    return [
+        alt
+        for alt in dict.fromkeys(alternatives)
+        if not any(o != alt and prefixable(o) and alt.startswith(o) for o in alternatives)
+    ]
 
 
 def _prepare(session: Session, query: str, protection: Protection) -> _Query:
@@ -181,23 +235,33 @@ def _prepare(session: Session, query: str, protection: Protection) -> _Query:
     return _Query(words=prepared, phrase=f" {' '.join(query_keys)} ")
 
 
-def _type_conditions(
-    entity: str, filters: SearchFilters, protection: Protection, incidents: list[Any]
-) -> list[ColumnElement[bool]]:
-    """Conditions on the documents of one record type (``incidents``: the incident filters).
+def _visible(entity: str, protection: Protection) -> ColumnElement[bool]:
+    """The documents of one record type this audience may find: not retracted, not hidden.
 
-    The filters are tested on each matching document (correlated subqueries reaching
-    records by primary key), not listed for every record first: a search sees at most
-    RANKED_AT_MOST matches, or walks the newest documents and stops after as many.
+    Applied before anything is counted or capped, so what a viewer gets is what they
+    would get if the hidden records did not exist.
+    """
+    conditions = [SearchDocument.entity == entity, SearchDocument.retracted.is_(False)]
+    # Uncorrelated: the few hidden records are hashed once per search.
+    hidden = protection.hidden_ids(MODELS[entity])
+    if hidden is not None:
+        conditions.append(SearchDocument.record_id.not_in(hidden))
+    return and_(*conditions)
+
+
+def _filter_conditions(
+    entity: str, filters: SearchFilters, incidents: list[Any]
+) -> list[ColumnElement[bool]]:
+    """The filters on the documents of one record type (``incidents``: the incident filters).
+
+    They are tested on each kept match (correlated subqueries reaching records by
+    primary key), never listed for every record: a search keeps at most
+    RANKED_AT_MOST + 1 matches per record type.
     """
     record_id = SearchDocument.record_id
     conditions: list[ColumnElement[bool]] = []
     if entity == "incident" and filters.on_incidents:
         conditions.append(exists().where(Incident.id == record_id, *incidents))
-    # Uncorrelated: the few hidden records are hashed once per search.
-    hidden = protection.hidden_ids(MODELS[entity])
-    if hidden is not None:
-        conditions.append(record_id.not_in(hidden))
     if entity == "statement":
         if filters.protection:
             conditions.append(
@@ -218,8 +282,11 @@ def _type_conditions(
 
 @dataclass(frozen=True)
 class _Page:
-    total: int  # with ``capped``: at least this many (only the first RANKED_AT_MOST were seen)
+    total: int
+    # More than ``total`` match (only the first RANKED_AT_MOST can be shown).
     capped: bool
+    # At least ``total`` match: the filters were checked on the newest matches only.
+    at_least: bool
     ids: list[int]
 
 
@@ -234,99 +301,127 @@ def _page_ids(
 ) -> dict[str, _Page]:
     """Per record type: how many documents match, and the ids of the requested page.
 
-    A cheap, capped count of the engine's matches chooses how: up to
-    RANKED_AT_MOST matches are all ranked (``_ranked_page_ids``); beyond, ranking
-    every match is what made common words take seconds, so only the newest
-    RANKED_AT_MOST documents of each type are taken, in the order the index
-    stores them, and shown exact phrase first (``_broad_page_ids``).
+    The engine lists at most RANKED_AT_MOST + 1 visible matches, unranked (it stops
+    reading there). Up to RANKED_AT_MOST, every match is checked against the filters
+    and ranked (``_ranked_page_ids``). Beyond, ranking every match is what made common
+    words take seconds, so the newest RANKED_AT_MOST + 1 matches of each record type
+    are taken, in the order the index stores them, checked against the filters and
+    shown exact phrase first (``_broad_page_ids``): the work per search is bounded
+    whatever the words and filters.
     """
     engine = engine_for(session)
     terms = engine.terms(session, prepared.words)
-    capped_matches = engine.matching_ids(terms).limit(RANKED_AT_MOST + 1).subquery()
-    many = session.scalar(select(func.count()).select_from(capped_matches)) > RANKED_AT_MOST
+    visible = {entity: _visible(entity, protection) for entity in entities}
+    matched = session.scalars(
+        engine.matching_ids(terms, or_(*visible.values())).limit(RANKED_AT_MOST + 1)
+    ).all()
+    if not matched:
+        return {}
     # Built once: the unit filter's recursive CTE may appear only once in the statement.
     incidents = incident_conditions(session, filters.incident_filters())
-    per_type = {
-        entity: and_(
-            SearchDocument.entity == entity,
-            SearchDocument.retracted.is_(False),
-            *_type_conditions(entity, filters, protection, incidents),
-        )
-        for entity in entities
-    }
-    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
-    choose = _broad_page_ids if many else _ranked_page_ids
-    return choose(session, terms, per_type, exact, (page - 1) * per_page, per_page)
+    passing = {entity: _filter_conditions(entity, filters, incidents) for entity in entities}
+    first = (page - 1) * per_page
+    if len(matched) > RANKED_AT_MOST:
+        return _broad_page_ids(session, prepared, terms, visible, passing, first, per_page)
+    return _ranked_page_ids(session, prepared, matched, passing, first, per_page)
 
 
 def _ranked_page_ids(
     session: Session,
-    terms: Terms,
-    per_type: dict[str, ColumnElement[bool]],
-    exact: ColumnElement[int],
+    prepared: _Query,
+    matched: Sequence[int],
+    passing: dict[str, list[ColumnElement[bool]]],
     first: int,
     per_page: int,
 ) -> dict[str, _Page]:
-    """One query: the engine's matches are computed once (a materialised CTE, so
-    SQLite does not rerun the full-text match per document), then numbered per
-    record type: exact phrase first, then the engine's rank.
+    """The matches, read by primary key with their keys, less those the filters drop,
+    numbered per record type: exact phrase first, then relevance (``_Query.relevance``).
     """
-    matched = engine_for(session).matching(terms).cte("matched").prefix_with("MATERIALIZED")
-    numbered = (
-        select(
-            SearchDocument.entity,
-            SearchDocument.record_id,
-            func.row_number()
-            .over(
-                partition_by=SearchDocument.entity,
-                order_by=(exact, matched.c.rank, SearchDocument.record_id),
-            )
-            .label("number"),
-            func.count().over(partition_by=SearchDocument.entity).label("total"),
-        )
-        .join(matched, matched.c.id == SearchDocument.id)
-        .where(or_(*per_type.values()))
-        .subquery()
-    )
     rows = session.execute(
-        select(numbered.c.entity, numbered.c.record_id, numbered.c.total)
-        .where(numbered.c.number > first, numbered.c.number <= first + per_page)
-        .order_by(numbered.c.entity, numbered.c.number)
-    )
-    found: dict[str, _Page] = {}
-    for entity, record_id, total in rows:
-        found.setdefault(entity, _Page(total, False, [])).ids.append(record_id)
-    return found
+        select(SearchDocument.entity, SearchDocument.record_id, SearchDocument.terms).where(
+            SearchDocument.id.in_(_ids(matched))
+        )
+    ).all()
+    passed = _passed(session, rows, passing)
+    rows = [row for row in rows if passed(row.entity, row.record_id)]
+    relevance = prepared.relevance([row.terms for row in rows])
+    ranked: dict[str, list[tuple[bool, float, int]]] = {}
+    for (entity, record_id, terms), score in zip(rows, relevance, strict=True):
+        ranked.setdefault(entity, []).append((prepared.phrase not in terms, -score, record_id))
+    return {
+        entity: _Page(len(found), False, False, [r for *_, r in sorted(found)[first:][:per_page]])
+        for entity, found in ranked.items()
+    }
 
 
 def _broad_page_ids(
     session: Session,
+    prepared: _Query,
     terms: Terms,
-    per_type: dict[str, ColumnElement[bool]],
-    exact: ColumnElement[int],
+    visible: dict[str, ColumnElement[bool]],
+    passing: dict[str, list[ColumnElement[bool]]],
     first: int,
     per_page: int,
 ) -> dict[str, _Page]:
-    """One query: per record type, the newest RANKED_AT_MOST + 1 matching documents
-    (walking an index backwards, so common words stop early), then exact phrase
-    first, newest next. More than RANKED_AT_MOST is reported capped.
+    """Per record type, the newest RANKED_AT_MOST + 1 visible matches (one query walking
+    an index backwards, so it stops there), less those the filters drop; then exact
+    phrase first, newest next.
+
+    More than RANKED_AT_MOST left is reported capped; fewer, when matches further
+    back were not checked against the filters, as a lower bound (``at_least``).
     """
     engine = engine_for(session)
+    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
     columns = (SearchDocument.entity, SearchDocument.record_id, exact.label("exact"))
-    newest = [
-        engine.newest(terms, entity, columns, condition).limit(RANKED_AT_MOST + 1).subquery()
-        for entity, condition in per_type.items()
-    ]
-    arms = [select(arm.c.entity, arm.c.record_id, arm.c.exact) for arm in newest]
-    rows: dict[str, list[tuple[int, int]]] = {}
-    for entity, record_id, is_exact in session.execute(union_all(*arms)):
-        rows.setdefault(entity, []).append((is_exact, -record_id))
+    arms = []
+    for entity, condition in visible.items():
+        newest = engine.newest(terms, entity, columns, condition)
+        arm = newest.limit(RANKED_AT_MOST + 1).subquery()
+        arms.append(select(arm.c.entity, arm.c.record_id, arm.c.exact))
+    rows = session.execute(union_all(*arms)).all()
+    passed = _passed(session, rows, passing)
+    checked: dict[str, int] = {}
+    kept: dict[str, list[tuple[int, int]]] = {}
+    for entity, record_id, is_exact in rows:
+        checked[entity] = checked.get(entity, 0) + 1
+        if passed(entity, record_id):
+            kept.setdefault(entity, []).append((is_exact, -record_id))
     found = {}
-    for entity, candidates in rows.items():
+    for entity, count in checked.items():
+        candidates = kept.get(entity, [])
+        newest_first = sorted(candidates, key=lambda candidate: candidate[1])[:RANKED_AT_MOST]
         capped = len(candidates) > RANKED_AT_MOST
-        shown = sorted(candidates[:RANKED_AT_MOST])[first : first + per_page]
-        found[entity] = _Page(len(candidates[:RANKED_AT_MOST]), capped, [-r for _, r in shown])
+        at_least = not capped and count > RANKED_AT_MOST
+        shown = sorted(newest_first)[first : first + per_page]
+        found[entity] = _Page(len(newest_first), capped, at_least, [-r for _, r in shown])
     return found
+
+
+def _ids(ids: Sequence[int]) -> BindParameter[Any]:
+    """A list of ids bound as one parameter (``in_`` on a list makes a literal of each)."""
+    return bindparam(None, list(ids), expanding=True)
+
+
+def _passed(
+    session: Session, rows: Sequence[Any], passing: dict[str, list[ColumnElement[bool]]]
+) -> Callable[[str, int], bool]:
+    """Whether each of these documents (rows of entity, record_id) passes its record
+    type's filters: one query for the filtered types, each document reached through
+    the (entity, record_id) index, so the filters are checked on these few only."""
+    wanted: dict[str, list[int]] = {}
+    for row in rows:
+        if passing.get(row.entity):
+            wanted.setdefault(row.entity, []).append(row.record_id)
+    arms = [
+        select(SearchDocument.entity, SearchDocument.record_id).where(
+            SearchDocument.entity == entity,
+            SearchDocument.record_id.in_(_ids(record_ids)),
+            *passing[entity],
+        )
+        for entity, record_ids in wanted.items()
+    ]
+    through = {tuple(row) for row in session.execute(union_all(*arms))} if arms else set()
+    return lambda entity, record_id: entity not in wanted or (entity, record_id) in through
 
 
 def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None:
@@ -337,17 +432,20 @@ def highlight(text: str | None, matches: Callable[[str], bool]) -> Markup | None
     if not text:
         return None
     pieces = _WORDS.split(text)
-    hits = [i for i in range(1, len(pieces), 2) if matches(pieces[i])]
-    if not hits:
+    first = next((i for i in range(1, len(pieces), 2) if matches(pieces[i])), None)
+    if first is None:
         return None
-    start = max(0, hits[0] - SNIPPET_WORDS)  # a word and its separator per two pieces
-    end = min(len(pieces), hits[0] + 2 * SNIPPET_WORDS)
+    start = max(0, first - SNIPPET_WORDS)  # a word and its separator per two pieces
+    end = min(len(pieces), first + 2 * SNIPPET_WORDS)
     out = [Markup("… ") if start > 0 else Markup("")]
+    unmarked: list[str] = []  # escaped a run at a time: escaping each word was most of the cost
     for i in range(start, end):
-        piece = escape(pieces[i])
-        out.append(
-            Markup("<mark>{}</mark>").format(piece) if i % 2 and matches(pieces[i]) else piece
-        )
+        if i % 2 and matches(pieces[i]):
+            out += [escape("".join(unmarked)), Markup("<mark>{}</mark>").format(pieces[i])]
+            unmarked = []
+        else:
+            unmarked.append(pieces[i])
+    out.append(escape("".join(unmarked)))
     if end < len(pieces):
         out.append(Markup(" …"))
     return Markup("").join(out)
@@ -484,7 +582,9 @@ def search(
 
     ``types`` narrows the record types (default all). ``page`` pages through
     each group (a results page usually asks for one type when paging). Exact
-    phrase matches come first, then the engine's relevance.
+    phrase matches come first, then relevance; beyond RANKED_AT_MOST matches of the
+    words, the newest come first instead and filters are checked on the newest only
+    (``Group.at_least``).
     """
     query, _ = bound_query(query)
     filters = filters or SearchFilters()
@@ -500,12 +600,15 @@ def search(
         else {}
     )
     for entity in wanted:
-        found_page = found.get(entity, _Page(0, False, []))
+        found_page = found.get(entity, _Page(0, False, False, []))
         total, ids = found_page.total, found_page.ids
         hits = _hits(session, entity, ids, prepared, protection, language) if ids else []
         if entity == "person" and not filters.on_incidents and page == 1:
             extra = _pseudonym_hits(query, protection)
             hits, total = extra + hits, total + len(extra)
-        if total:
-            results.groups.append(Group(entity, total, hits, page, per_page, found_page.capped))
+        if total or found_page.at_least:
+            group = Group(
+                entity, total, hits, page, per_page, found_page.capped, found_page.at_least
+            )
+            results.groups.append(group)
     return results

@@ -172,3 +172,36 @@ def test_a_prefix_finds_every_longer_key_and_the_key_alone(session, world):
     session.commit()
     assert run(session, "Kettl") == {"person:kettlewell", "person:kettle"}
     assert run(session, "Kettlewe") == {"person:kettlewell"}
+
+
+def test_filters_are_checked_on_the_newest_matches_only_and_say_so(session, monkeypatch):
+    # Bounded work: beyond RANKED_AT_MOST matches, only the newest RANKED_AT_MOST + 1 are
+    # checked against the filters, and a group short of them is a lower bound, not a count.
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 2)
+    verified = make_incident(session, title="Kettling at the square", status="verified")
+    for n in range(3):
+        make_incident(session, title=f"Kettling on day {n}", status="alleged")
+    session.commit()
+    protection = Protection.load(session, "internal")
+    verified_only = SearchFilters(status="verified")
+    group = search(session, "kettling", protection=protection, filters=verified_only).group(
+        "incident"
+    )
+    assert (group.total, group.capped, group.at_least, group.hits) == (0, False, True, [])
+    # With as few matches as are ranked, every match is checked: the count is exact.
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 4)
+    group = search(session, "kettling", protection=protection, filters=verified_only).group(
+        "incident"
+    )
+    assert (group.total, group.capped, group.at_least) == (1, False, False)
+    assert [hit.key for hit in group.hits] == [verified.key]
+
+
+def test_ranked_by_how_much_of_a_record_the_words_make_on_both_databases(session):
+    sparse = make_incident(
+        session, title="Crowd dispersed", summary="After the kettling the crowd walked home."
+    )
+    dense = make_incident(session, title="Kettling", summary="Kettling, then more kettling.")
+    session.commit()
+    results = search(session, "kettling", protection=Protection.load(session, "internal"))
+    assert [hit.key for hit in results.group("incident").hits] == [dense.key, sparse.key]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import evidence.search.services as services
 from tests.webclient import make_users, sign_in, without_csrf
 
 
@@ -44,3 +45,14 @@ def test_bad_filters_name_the_field(client):
     assert response.status_code == 200
     assert "From: &#34;yesterday&#34; is not a date like 2020-08-10" in page
     assert "Status: must be one of" in page
+
+
+def test_a_count_from_the_newest_matches_only_says_at_least(client, monkeypatch):
+    # Two incidents hold "Almaz", one is checked more than is ranked: the count found
+    # among them is a lower bound, and the page says why.
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 1)
+    sign_in(client, "documenter")
+    page = client.get("/search?q=Almaz&type=incident&date_from=2010-01-01").get_data(as_text=True)
+    assert "Raid in Tarasovo" in page
+    assert '<span class="count">at least 1</span>' in page
+    assert "the filters were checked on the newest of them only" in page
