@@ -52,6 +52,7 @@ add_write_routes(
         template="units/form.html",
         noun=translatable("unit"),
         merge_kind="unit",
+        dialog_fields=("name", "aliases", "kind"),
     ),
 )
 add_write_routes(
@@ -64,6 +65,7 @@ add_write_routes(
         template="persons/form.html",
         noun=translatable("person"),
         merge_kind="person",
+        dialog_fields=("name", "protected_witness", "aliases"),
     ),
 )
 
