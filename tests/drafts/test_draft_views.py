@@ -165,6 +165,12 @@ def test_autosave_refuses_what_is_not_a_form_and_saves_nothing(app, session, bod
     assert session.scalar(select(func.count()).select_from(Draft)) == 0
 
 
+def test_a_nul_character_no_database_keeps_is_dropped_from_the_draft(app, session):
+    make_users(session)
+    response = autosave(signed_in(app), form="incident", fields=[["title", "Wall\x00 standing"]])
+    assert session.get(Draft, response.json["draft"]).fields == [["title", "Wall standing"]]
+
+
 def test_saving_the_form_deletes_its_draft_in_the_same_commit(app, session):
     make_users(session)
     client = signed_in(app)
