@@ -19,7 +19,7 @@ from evidence.actors.models import Person
 from evidence.drafts.models import Draft
 from evidence.incidents.services import load_incident
 from evidence.models import Incident, Source
-from tests.browser.conftest import PASSWORD, LiveServer
+from tests.browser.conftest import PASSWORD, LiveServer, describe
 
 
 def token() -> str:
@@ -72,7 +72,7 @@ def create_in_dialog(page: Page, new_button, fields: dict[str, str], selects=Non
 
 
 def test_a_documenter_enters_the_sovetsky_incident_in_belarusian_in_one_page_visit(
-    browser: Browser, live_server: LiveServer
+    browser: Browser, live_server: LiveServer, axe
 ) -> None:
     tag = token()
     page = signed_in_page(browser, live_server, language="be")
@@ -106,6 +106,10 @@ def test_a_documenter_enters_the_sovetsky_incident_in_belarusian_in_one_page_vis
     ).click()
     dialog = page.locator("dialog[open]")
     expect(dialog.get_by_role("heading", name="Новая крыніца")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Новая крыніца")).to_be_visible()  # labelled
+    expect(dialog.locator("#new-title")).to_be_focused()  # typing can start at once
+    violations = axe(page)
+    assert violations == [], describe(violations)
     dialog.locator("#new-title").fill("")  # a missing title is refused inside the dialog
     dialog.locator("button[type=submit]").click()
     expect(dialog.locator(".field-error")).to_contain_text("Назва")
@@ -117,11 +121,20 @@ def test_a_documenter_enters_the_sovetsky_incident_in_belarusian_in_one_page_vis
     expect(source_field).not_to_have_value("")
     page.locator("#citations-0-locator").fill("пытанне пра Савецкі РУУС")
 
-    create_in_dialog(
-        page,
+    new_unit = (
         page.locator("#involvements-0-unit")
         .locator("xpath=ancestor::div[contains(@class,'field')]")
-        .get_by_role("button", name="Новае падраздзяленне…"),
+        .get_by_role("button", name="Новае падраздзяленне…")
+    )
+    new_unit.focus()  # the keyboard alone: Enter opens, Escape closes and returns focus
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name="Новае падраздзяленне")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    expect(new_unit).to_be_focused()
+    create_in_dialog(
+        page,
+        new_unit,
         {"#new-name": f"Савецкі РУУС, міліцыя {tag}"},
         {"#new-kind": "police"},
     )
