@@ -255,3 +255,34 @@ def test_leaving_a_changed_form_asks_first_and_saving_it_does_not(
         page.close(run_before_unload=True)
     assert asked == ["beforeunload"]
     context.close()
+
+
+def test_a_create_it_button_added_to_the_page_opens_the_dialog_with_the_typed_name(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    tag = token()
+    page = signed_in_page(browser, live_server)
+    page.goto("/incidents/new")
+    # The shape of the "did you mean … / create it" buttons of typed-name matching,
+    # added after the page loaded: the dialog answers any of them.
+    page.evaluate(
+        """([name]) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = "Create it";
+          button.dataset.create = "place";
+          button.dataset.createName = name;
+          button.dataset.createFor = "place";
+          document.querySelector("#summary").after(button);
+        }""",
+        [f"Minsk {tag}"],
+    )
+    page.get_by_role("button", name="Create it").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog.locator("#new-name")).to_have_value(f"Minsk {tag}")
+    dialog.locator("#new-kind").select_option("settlement")
+    dialog.locator("button[type=submit]").click()
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    expect(page.locator("#place")).to_have_value(f"minsk-{tag}")
+    expect(page.locator("main")).to_contain_text(f"Chosen: Minsk {tag}")
+    page.context.close()

@@ -81,7 +81,7 @@ def test_errors_come_back_inside_the_dialog_naming_the_field_and_nothing_is_save
     make_users(session)
     client = signed_in(app)
     places = count(session, Place)
-    response = client.post("/places/new?dialog=1", data={"name": "", "kind": "city"})
+    response = client.post("/places/new?dialog=1", data={"name": "", "kind": "settlement"})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "data-create-form" in body and "<html" not in body
@@ -95,7 +95,7 @@ def test_errors_in_the_dialog_speak_the_users_language(app, session):
     client = signed_in(app)
     response = client.post(
         "/places/new?dialog=1",
-        data={"name": "", "kind": "city"},
+        data={"name": "", "kind": "settlement"},
         headers={"Accept-Language": "be"},
     )
     body = response.get_data(as_text=True)
@@ -126,7 +126,7 @@ def test_the_dialog_asks_the_same_permission_as_the_new_page(app, session, role)
     client = signed_in(app, role)
     places = count(session, Place)
     assert client.get("/places/new?dialog=1").status_code == 403
-    response = client.post("/places/new?dialog=1", data={"name": "Minsk", "kind": "city"})
+    response = client.post("/places/new?dialog=1", data={"name": "Minsk", "kind": "settlement"})
     assert response.status_code == 403
     assert count(session, Place) == places
 
@@ -136,7 +136,7 @@ def test_the_dialog_refuses_a_post_without_its_csrf_token(app, session):
     client = signed_in(app)
     app.config["WTF_CSRF_ENABLED"] = True
     places = count(session, Place)
-    response = client.post("/places/new?dialog=1", data={"name": "Minsk", "kind": "city"})
+    response = client.post("/places/new?dialog=1", data={"name": "Minsk", "kind": "settlement"})
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
     assert count(session, Place) == places
