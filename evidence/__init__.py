@@ -224,6 +224,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(import_module("evidence.exhibits.views").bp)
     app.register_blueprint(import_module("evidence.reports.views").bp)
     app.register_blueprint(import_module("evidence.interchange.views").bp)
+    app.register_blueprint(import_module("evidence.drafts.views").bp)
 
 
 ERROR_PAGES = {

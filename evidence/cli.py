@@ -86,6 +86,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "evidence.web.serve:serve_command",
         "Serve the web application with gunicorn (EVIDENCE_WEB_WORKERS x EVIDENCE_WEB_THREADS).",
     ),
+    "drafts": (
+        "evidence.drafts.cli:drafts_group",
+        "Unsaved forms' drafts kept for their owners (pruned after EVIDENCE_DRAFT_DAYS).",
+    ),
     "merge": (
         "evidence.merging.cli:merge_command",
         "Merge the record OTHER into KEEP: move every link and citation to KEEP, add OTHER's"

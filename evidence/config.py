@@ -111,6 +111,9 @@ class Config:
     JOB_ATTEMPTS: int = field(
         default_factory=lambda: int(os.environ.get("EVIDENCE_JOB_ATTEMPTS", "3"))
     )
+    # Days an unsaved form's draft is kept after its last change (pruned at each sign-in
+    # and by `evidence drafts prune`): a draft may hold a protected witness's name.
+    DRAFT_DAYS: int = field(default_factory=lambda: _int_setting("EVIDENCE_DRAFT_DAYS", 30))
     # Jobs one `evidence worker` runs at once (threads).
     WORKER_THREADS: int = field(
         default_factory=lambda: int(os.environ.get("EVIDENCE_WORKER_THREADS", "2"))

@@ -5,6 +5,7 @@ from evidence.actors.models import Membership, Person, Unit, UnitParent
 from evidence.audit.models import AuditEntry, AuditHead
 from evidence.cases.models import Case, CaseIncident
 from evidence.dossiers.models import CaseStatementExclusion, DossierJob, DossierSecret
+from evidence.drafts.models import Draft
 from evidence.exhibits.models import CustodyEvent, Exhibit, ExhibitLink
 from evidence.incidents.models import Incident, IncidentViolation, Involvement, ViolationType
 from evidence.interchange.models import SheetMapping, SheetUpload
@@ -26,6 +27,7 @@ __all__ = [
     "CustodyEvent",
     "DossierJob",
     "DossierSecret",
+    "Draft",
     "Exhibit",
     "ExhibitLink",
     "Incident",

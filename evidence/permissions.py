@@ -77,9 +77,9 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
     """The table plus the object: may this user perform the action on this record?
 
     Object rules: a dossier job is seen only by the user who requested it, an uploaded
-    sheet only by its uploader. What an audience may see of the evidence is not a
-    permission: evidence.protection decides it, and a hidden record answers 404 like a
-    missing one.
+    sheet only by its uploader, a form's draft only by its owner. What an audience may
+    see of the evidence is not a permission: evidence.protection decides it, and a hidden
+    record answers 404 like a missing one.
     """
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     if not role_allows(user.role if signed_in else None, action):
@@ -89,6 +89,7 @@ def can(user: Any, action: str, obj: Any = None) -> bool:
 
 def _object_allows(user: Any, obj: Any) -> bool:
     from evidence.dossiers.models import DossierJob
+    from evidence.drafts.models import Draft
     from evidence.interchange.models import SheetUpload
 
     if isinstance(obj, DossierJob):
@@ -97,6 +98,9 @@ def _object_allows(user: Any, obj: Any) -> bool:
     if isinstance(obj, SheetUpload):
         # An uploaded sheet may name protected witnesses: only its uploader sees it.
         return obj.uploaded_by == user.name
+    if isinstance(obj, Draft):
+        # What someone typed, perhaps a protected witness's name: only its owner sees it.
+        return obj.owner == user.name
     return True
 
 

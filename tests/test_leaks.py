@@ -267,7 +267,7 @@ def _values(session: Session, rule: Any) -> list[dict[str, Any]]:
             choices[argument] = list(session.scalars(select(AuditEntry.seq)))[-40:]
         elif argument == "kind":
             choices[argument] = [*AUTOCOMPLETE_KINDS, "date"]
-        elif argument in ("job_id", "user_id", "upload_id", "run_id"):
+        elif argument in ("job_id", "user_id", "upload_id", "run_id", "draft_id"):
             choices[argument] = [1, 2, 3]
         else:
             raise AssertionError(f"the leak test does not know the argument {argument!r}")

@@ -96,6 +96,7 @@ from evidence.accounts.throttling import (
 )
 from evidence.audit.log import log_event, set_actor
 from evidence.core.timestamps import utcnow
+from evidence.drafts.services import prune_drafts
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.vocabularies import translatable
 from evidence.web.language import chosen_language, remember_language
@@ -265,6 +266,7 @@ def _signed_in(record: UserSession, token: str, how: str) -> Response:
     g.user_session = record
     clear_account(db, user.name)
     purge_expired_sessions(db, at=now(), limits=session_limits())
+    prune_drafts(db, older_than=now() - dt.timedelta(days=current_app.config["DRAFT_DAYS"]))
     set_actor(db, user.name)
     log_event(db, "login", f"{user.name} signed in as {user.role}{how}", user.name)
     db.commit()  # also keeps a password hash that authenticate() upgraded

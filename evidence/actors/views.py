@@ -51,6 +51,7 @@ add_write_routes(
         template="units/form.html",
         noun=translatable("unit"),
         merge_kind="unit",
+        dialog_fields=("name", "aliases", "kind"),
     ),
 )
 add_write_routes(
@@ -63,6 +64,7 @@ add_write_routes(
         template="persons/form.html",
         noun=translatable("person"),
         merge_kind="person",
+        dialog_fields=("name", "protected_witness", "aliases"),
     ),
 )
 

@@ -199,5 +199,6 @@ add_write_routes(
         prepare_form=_with_violation_choices,
         saved_message=lambda incident: _("Incident “%(title)s” saved.", title=incident.title),
         retract_page="incidents/retract.html",
+        draft_form="incident",
     ),
 )

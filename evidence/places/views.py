@@ -38,6 +38,7 @@ add_write_routes(
         template="places/form.html",
         noun=translatable("place"),
         merge_kind="place",
+        dialog_fields=("name", "aliases", "kind"),
     ),
 )
 

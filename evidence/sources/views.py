@@ -36,6 +36,7 @@ add_write_routes(
         template="sources/form.html",
         noun=translatable("source"),
         merge_kind="source",
+        dialog_fields=("title", "kind", "url", "published", "reliability"),
     ),
 )
 

@@ -114,5 +114,6 @@ add_write_routes(
         new_data=_linked_to_the_incident_opened_from,
         saved_message=lambda statement: _("Statement %(key)s saved.", key=statement.key),
         retract_page="incidents/retract.html",
+        draft_form="statement",
     ),
 )

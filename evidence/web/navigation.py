@@ -40,6 +40,7 @@ NAVIGATION = (
     NavItem(translatable("Cases"), "cases.index", "read"),
     NavItem(translatable("Exhibits"), "exhibits.index", "read"),
     NavItem(translatable("Import"), "sheets.new", "edit"),
+    NavItem(translatable("Drafts"), "drafts.index", "edit"),
     NavItem(translatable("Audit"), "audit.index", "audit"),
     NavItem(translatable("Links"), "links.index", "audit"),
     NavItem(translatable("Sourcing"), "reports.sourcing", "audit"),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -126,12 +126,20 @@ def record_form(
     form_class: type[FlaskForm],
     record: KeyedRecord | None,
     new_data: Callable[[], dict[str, Any]] | None = None,
+    draft_form: str | None = None,
 ) -> Any:
     """The form of a new record (``new_data`` fills it as first shown), or of a stored
     one (its current data on GET, plus one empty row in each list so a row can be added
-    without JavaScript)."""
+    without JavaScript); opened from a draft (``?draft=ID``, forms that keep drafts),
+    what the draft holds."""
     if request.method != "GET":
         return form_class()
+    if draft_form is not None:
+        from evidence.drafts.views import restored_formdata
+
+        restored = restored_formdata(draft_form, record.key if record else None)
+        if restored is not None:
+            return form_class(formdata=restored)
     if record is None:
         return form_class(data={**(new_data() if new_data else {}), **_named(form_class)})
     form = form_class(data=form_data(get_session(), record))
@@ -192,6 +200,8 @@ def save_record(
     noun: str,
     duplicates_of: str | None = None,
     saved_message: Callable[[Any], str] | None = None,
+    saved_answer: Callable[[Any], Page] | None = None,
+    before_commit: Callable[[], None] | None = None,
     **context: Any,
 ) -> Page:
     """Validate, then create or update through the services; one commit at the end.
@@ -201,6 +211,9 @@ def save_record(
     conflict page (HTTP 409) and writes nothing. A new record of kind
     ``duplicates_of`` that looks like existing ones is not saved at first: the form
     comes back listing them, with a "save anyway" box.
+
+    ``before_commit`` adds to the saving transaction (a form's draft is discarded);
+    ``saved_answer`` answers instead of the flash and redirect (the create dialog).
     """
     if not form.is_submitted():
         return render_template(template, form=form, record=record, **context)
@@ -226,10 +239,16 @@ def save_record(
 
         def save() -> KeyedRecord:
             if record is None:
-                return create(session, **form.service_fields())
-            return update(session, record, form.expected_version, **form.service_fields())
+                saved = create(session, **form.service_fields())
+            else:
+                saved = update(session, record, form.expected_version, **form.service_fields())
+            if before_commit:
+                before_commit()
+            return saved
 
-        def saved_page(saved: KeyedRecord) -> Response:
+        def saved_page(saved: KeyedRecord) -> Page:
+            if saved_answer:
+                return saved_answer(saved)
             message = (
                 saved_message(saved)
                 if saved_message
@@ -249,8 +268,8 @@ def save_record(
 
 
 def commit_once(
-    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Response]
-) -> Response | None:
+    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Page]
+) -> Page | None:
     """The write step of the form flow: ``change`` (a service call on the request's
     session), one commit, then ``then`` with what it returned (a redirect, most often).
 
@@ -270,8 +289,8 @@ def commit_once(
 
 
 def submit_form(
-    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Response]
-) -> Response | None:
+    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Page]
+) -> Page | None:
     """A form that is not a record's (an account, a sheet upload): when it was sent and
     its own checks pass, commit_once; None when the caller is to show the form (again)."""
     if not form.validate_on_submit():
@@ -402,6 +421,11 @@ class RecordRoutes:
     merge_kind: str | None = None
     # The record of a key, or 404 (default: find_or_404).
     find: Callable[[str], KeyedRecord] | None = None
+    # The few fields of a new record created from inside another form, in a dialog
+    # (persons, units, places, sources); none: no dialog.
+    dialog_fields: tuple[str, ...] = ()
+    # Forms whose typed input is autosaved as drafts (evidence.drafts): "incident", ...
+    draft_form: str | None = None
     # Fills the form's choices from the database (e.g. the violation types).
     prepare_form: Callable[[Any], None] | None = None
     # A new record's form as first shown (e.g. linked to the incident it was opened from).
@@ -421,11 +445,13 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
     from evidence.permissions import requires
 
     def save(record: KeyedRecord | None) -> Page:
-        form = record_form(routes.form, record, routes.new_data)
+        form = record_form(routes.form, record, routes.new_data, routes.draft_form)
         if routes.prepare_form:
             routes.prepare_form(form)
         # A reference field may hold a typed name, read as the user's audience sees records.
         with accepting_names(get_session(), current_protection()):
+            if record is None and routes.dialog_fields and request.args.get(DIALOG_ARGUMENT):
+                return create_in_dialog(form, routes)
             return save_record(
                 form,
                 record,
@@ -435,6 +461,8 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
                 noun=routes.noun,
                 duplicates_of=routes.merge_kind,
                 saved_message=routes.saved_message,
+                before_commit=_discard_draft if routes.draft_form else None,
+                draft_form=routes.draft_form,
             )
 
     @requires(routes.edit_action)
@@ -466,6 +494,44 @@ def add_write_routes(bp: Blueprint, routes: RecordRoutes) -> None:
             return merge_record(routes.load(key), kind, routes.noun)
 
         bp.add_url_rule("/<key>/merge", "merge", merge, methods=["GET", "POST"])
+
+
+def _discard_draft() -> None:
+    from evidence.drafts.views import discard_draft_of_saved_form
+
+    discard_draft_of_saved_form()
+
+
+# --- creating a record from inside another form -----------------------------------------
+
+DIALOG_ARGUMENT = "dialog"
+# Ids in the dialog differ from the enclosing form's (both may have a "title" or "key").
+DIALOG_ID_PREFIX = "new-"
+
+
+def create_in_dialog(form: Any, routes: RecordRoutes) -> Page:
+    """The new-record page as a dialog inside another form: the same permission, form,
+    duplicate check, service and single commit, shown as a fragment with only
+    ``routes.dialog_fields``; once saved, the record's key and label as JSON (201)."""
+    for field in form:
+        field.id = DIALOG_ID_PREFIX + field.id
+    return save_record(
+        form,
+        None,
+        create=routes.create,
+        update=routes.update,
+        template="drafts/create_dialog.html",
+        noun=routes.noun,
+        duplicates_of=routes.merge_kind,
+        saved_answer=_created,
+        dialog_fields=routes.dialog_fields,
+        kind=routes.merge_kind,
+    )
+
+
+def _created(record: Any) -> tuple[Response, int]:
+    label = record.title if hasattr(record, "title") else record.name
+    return jsonify(key=record.key, label=label), 201
 
 
 # --- merging ----------------------------------------------------------------------------

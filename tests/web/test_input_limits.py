@@ -40,6 +40,8 @@ FORMLESS_POSTS = {
     "sheets.review", "sheets.discard_upload",
     # one bounded field (MergeForm is a BoundedForm: "keep" has a limit in evidence.limits)
     "places.merge", "units.merge", "persons.merge", "sources.merge",
+    # a button; and a form's draft as JSON, bounded in evidence.drafts (tests/drafts)
+    "drafts.delete", "drafts.autosave",
 }  # fmt: skip
 CATALOGUED = {
     "places.new", "places.edit", "units.new", "units.edit", "persons.new", "persons.edit",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from evidence.accounts.services import create_user
 from evidence.dossiers.services import output_file, queue_job
+from evidence.drafts.services import save_draft
 from evidence.exhibits.services import add_exhibit
 from evidence.interchange.uploads import create_upload
 from evidence.links.services import start_run
@@ -54,6 +55,9 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         session, filename="sheet.csv", data=SHEET, kind="incidents", by="documenter"
     )
     upload.mapping = {"title": "Title", "date": "When"}
+    draft = save_draft(
+        session, owner="documenter", form="incident", record_key=None, fields=[["title", "x"]]
+    )
     keys = {
         "places": make_place(session).key,
         "units": make_unit(session).key,
@@ -75,6 +79,7 @@ def make_world(app: Flask, session: Session) -> dict[str, Any]:
         "case_key": case.key,
         "job_id": job.id,
         "upload_id": upload.id,
+        "draft_id": draft.id,
         "capture_id": 1,
         "run_id": run.id,
         # someone else's session: ending it answers 404, and its headers are checked too
