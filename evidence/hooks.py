@@ -5,7 +5,8 @@ and the folded names of flushed records are brought up to date (so a list
 filtered before the commit finds them). Before a commit the folded names and
 the search index are brought up to date with the noted records, then the
 audit log appends its entries: in that order, since the audit hook consumes
-what it noted. Importing a module installs nothing; the app factory
+what it noted. A rolled-back savepoint forgets only what was noted inside
+it; a whole rollback forgets everything. Importing a module installs nothing; the app factory
 installs these on the sessionmakers it builds, so the web app, the CLI, the
 worker and the tests' sessions all run the same hooks, once each.
 """
@@ -17,7 +18,13 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence.audit.log import append_entries, collect_touched, forget_touched
+from evidence.audit.log import (
+    append_entries,
+    collect_touched,
+    end_savepoint,
+    forget_touched,
+    note_savepoint,
+)
 from evidence.search.folded_names import refold_flushed, refold_pending
 from evidence.search.indexing import index_pending
 
@@ -25,7 +32,9 @@ from evidence.search.indexing import index_pending
 def install_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """Run the hooks on every session ``factory`` makes; returns it."""
     event.listen(factory, "after_flush", _after_flush)
-    event.listen(factory, "after_soft_rollback", _after_soft_rollback)
+    event.listen(factory, "after_transaction_create", note_savepoint)
+    event.listen(factory, "after_transaction_end", end_savepoint)
+    event.listen(factory, "after_soft_rollback", forget_touched)
     event.listen(factory, "before_commit", _before_commit)
     return factory
 
@@ -33,10 +42,6 @@ def install_hooks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 def _after_flush(session: Session, _flush_context: Any) -> None:
     collect_touched(session)
     refold_flushed(session)
-
-
-def _after_soft_rollback(session: Session, _previous_transaction: Any) -> None:
-    forget_touched(session)
 
 
 def _before_commit(session: Session) -> None:

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from evidence.audit.models import AuditEntry, AuditHead, AuditRead, ChainHead
 from evidence.core.records import Record, canonical_json, chunks, record_hash
@@ -57,6 +57,9 @@ TOUCHED = "audit_touched"
 CREATED = "audit_created"
 EVENTS = "audit_events"
 NOTES = "audit_notes"
+NOTED = (TOUCHED, CREATED, EVENTS, NOTES)
+SAVEPOINTS = "audit_savepoints"
+ENDED_SAVEPOINT = "audit_ended_savepoint"
 ACTOR = "actor"
 
 # Child rows and the attribute naming the top-level record they belong to.
@@ -148,12 +151,52 @@ def collect_touched(session: Session) -> None:
             touch(session, entity, [record_id])
 
 
-def forget_touched(session: Session) -> None:
-    """After a rollback: nothing noted so far will be written."""
-    session.info.pop(TOUCHED, None)
-    session.info.pop(CREATED, None)
-    session.info.pop(EVENTS, None)
-    session.info.pop(NOTES, None)
+def note_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """When a savepoint begins: keep a copy of what is noted so far, for its rollback."""
+    if transaction.nested:
+        session.info.setdefault(SAVEPOINTS, {})[transaction] = _noted_copy(session.info)
+
+
+def end_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    # SQLAlchemy ends a transaction before it reports the rollback: the copy is held for
+    # forget_touched, which comes next if this savepoint was rolled back.
+    if transaction.nested:
+        kept = session.info.get(SAVEPOINTS, {}).pop(transaction, None)
+        session.info[ENDED_SAVEPOINT] = (transaction, kept)
+
+
+def forget_touched(session: Session, transaction: SessionTransaction) -> None:
+    """After a rollback: what was noted since ``transaction`` began will not be written.
+
+    A savepoint rolled back inside a transaction that goes on (a form's trial save, a
+    name taken at the same moment) forgets only its own changes: the records changed
+    before it are still committed, so their entries must still be written.
+    """
+    ended, kept = session.info.pop(ENDED_SAVEPOINT, (None, None))
+    if transaction.nested:
+        if ended is transaction and kept is not None:
+            session.info.update(kept)
+            for key in NOTED:
+                if kept[key] is None:
+                    session.info.pop(key)
+        return
+    for key in (*NOTED, SAVEPOINTS):
+        session.info.pop(key, None)
+
+
+def _noted_copy(info: dict[Any, Any]) -> dict[str, Any]:
+    """What is noted, copied deep enough that later notes do not change the copy."""
+    touched, created = info.get(TOUCHED), info.get(CREATED)
+    return {
+        TOUCHED: None
+        if touched is None
+        else defaultdict(set, {entity: set(ids) for entity, ids in touched.items()}),
+        CREATED: None
+        if created is None
+        else defaultdict(dict, {entity: dict(states) for entity, states in created.items()}),
+        EVENTS: None if EVENTS not in info else list(info[EVENTS]),
+        NOTES: None if NOTES not in info else dict(info[NOTES]),
+    }
 
 
 def append_entries(session: Session) -> None:
