@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from evidence.audit.models import AuditEntry
+from evidence.core.messages import Message, message
 from evidence.models import (
     Case,
     Citation,
@@ -245,10 +245,10 @@ def _unsourced_involvements(session: Session, protection: Protection, limit: int
         if involvement.person is not None:
             actor = protection.person_label(involvement.person)
         incident = involvement.incident
-        label = _(
+        label = message(
             "%(actor)s — %(role)s in %(incident)s",
             actor=actor,
-            role=_(involvement.role),
+            role=Message(involvement.role),
             incident=protection.scrub(incident.title),
         )
         items.append((label, "incident", incident.key))
@@ -268,7 +268,7 @@ def _unsourced_memberships(session: Session, protection: Protection, limit: int)
     items = []
     for membership in _first(session, loaded, limit, total):
         person = membership.person
-        label = _(
+        label = message(
             "%(person)s — member of %(unit)s",
             person=protection.person_label(person),
             unit=membership.unit.name,

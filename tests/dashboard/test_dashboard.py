@@ -170,3 +170,17 @@ def test_unsourced_totals_are_exact(session: Session) -> None:
     assert totals["Incidents without a source"] == (2, 2)
     assert totals["Involvements without a source"] == (3, 2)
     assert totals["Memberships without a source"] == (0, 0)
+
+
+def test_unsourced_facts_read_in_the_readers_language(app: Flask, session: Session) -> None:
+    """The service words its lines as Messages; the page says them in Belarusian, with
+    the role translated inside, and still under the witness's pseudonym."""
+    _archive(session)
+    make_users(session)
+    client = without_csrf(app).test_client()
+    sign_in(client, "viewer")
+    client.set_cookie("evidence_language", "be")
+    page = client.get("/").get_data(as_text=True)
+    assert "W-1 — пацярпелы: Beating of W-1" in page
+    assert "W-1 — у складзе: OMON" in page
+    assert " in Beating" not in page and "member of" not in page
