@@ -612,36 +612,28 @@ def retract_record(record: KeyedRecord, routes: RecordRoutes) -> Page:
             "error",
         )
     else:
-        try:
-            retract(
+
+        def shown_on_the_page(error: ValidationError) -> Page | None:
+            if not page:
+                return None
+            show_errors(form, error)
+            return render_template(page, form=form, record=record), 400
+
+        answer = _change_from_a_button(
+            lambda: retract(
                 session,
                 record,
                 form.reason.data,
                 by=current_user.name,
                 expected_version=form.expected_version,
-            )
-        except ValidationError as error:
-            session.rollback()
-            if page:
-                show_errors(form, error)
-                return render_template(page, form=form, record=record), 400
-            flash(
-                _(
-                    "%(noun)s not retracted: %(problem)s",
-                    noun=_(noun).capitalize(),
-                    problem=error_text(error),
-                ),
-                "error",
-            )
-        except Conflict as conflict:
-            session.rollback()
-            return conflict_page(conflict, noun)
-        else:
-            session.commit()
-            flash(
-                _("%(noun)s retracted. It stays in the history.", noun=_(noun).capitalize()),
-                "success",
-            )
+            ),
+            noun,
+            refused=NOT_RETRACTED,
+            done=RETRACTED,
+            refusal_page=shown_on_the_page,
+        )
+        if answer is not None:
+            return answer
     return redirect(url_for(f"{request.blueprint}.show", key=record.key))
 
 
@@ -653,23 +645,46 @@ def restore_record(record: KeyedRecord, noun: str) -> Page:
             "error",
         )
         return redirect(url_for(f"{request.blueprint}.show", key=record.key))
+    answer = _change_from_a_button(
+        lambda: restore(get_session(), record, expected_version=form.expected_version),
+        noun,
+        refused=NOT_RESTORED,
+        done=RESTORED,
+    )
+    return answer or redirect(url_for(f"{request.blueprint}.show", key=record.key))
+
+
+NOT_RETRACTED = translatable("%(noun)s not retracted: %(problem)s")
+RETRACTED = translatable("%(noun)s retracted. It stays in the history.")
+NOT_RESTORED = translatable("%(noun)s not restored: %(problem)s")
+RESTORED = translatable("%(noun)s restored.")
+
+
+def _change_from_a_button(
+    change: Callable[[], object],
+    noun: str,
+    *,
+    refused: str,
+    done: str,
+    refusal_page: Callable[[ValidationError], Page | None] = lambda _error: None,
+) -> Page | None:
+    """A change asked for by a button on a record's page (retract, restore): one commit
+    and a notice saying ``done``; a refusal rolls back and is said on ``refusal_page``,
+    else in a notice worded ``refused``. None when the caller is to go back to the record.
+    """
     session = get_session()
     try:
-        restore(session, record, expected_version=form.expected_version)
+        change()
     except ValidationError as error:
         session.rollback()
-        flash(
-            _(
-                "%(noun)s not restored: %(problem)s",
-                noun=_(noun).capitalize(),
-                problem=error_text(error),
-            ),
-            "error",
-        )
+        shown = refusal_page(error)
+        if shown is not None:
+            return shown
+        flash(_(refused, noun=_(noun).capitalize(), problem=error_text(error)), "error")
     except Conflict as conflict:
         session.rollback()
         return conflict_page(conflict, noun)
     else:
         session.commit()
-        flash(_("%(noun)s restored.", noun=_(noun).capitalize()), "success")
-    return redirect(url_for(f"{request.blueprint}.show", key=record.key))
+        flash(_(done, noun=_(noun).capitalize()), "success")
+    return None
