@@ -6,7 +6,9 @@
   suggested only when ``q`` matches what the audience may see of it (so typing a
   protected witness's name finds nothing that names them).
 - ``GET /lookup/date?value=`` reads a date phrase ("about August 2020") or EDTF date,
-  and answers the EDTF it will be stored as (``edtf``) and how people read it (``text``).
+  and answers the EDTF it will be stored as (``edtf``), how people read it (``text``) and
+  the days it may fall on (``earliest``, ``latest``; ``range_text`` says them in the
+  page's language).
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ SUGGESTIONS = 10
 @requires("read")
 def date() -> Response:
     value = request.args.get("value", "").strip()
-    refused = {"valid": False, "text": "", "edtf": None, "earliest": None, "latest": None}
+    refused = {
+        "valid": False,
+        "text": "",
+        "edtf": None,
+        "earliest": None,
+        "latest": None,
+        "range_text": "",
+    }
     if not value:
         return jsonify(**refused, error=None)
     if len(value) > limits.DATE:
@@ -47,14 +56,25 @@ def date() -> Response:
         bounds = dates.parse(edtf)
     except dates.InvalidDate as error:
         return jsonify(**refused, error=localized(unreadable_date(error)))
+    earliest = bounds.earliest.isoformat() if bounds.earliest else None
+    latest = bounds.latest.isoformat() if bounds.latest else None
     return jsonify(
         valid=True,
         text=human_date(edtf),
         edtf=edtf,
-        earliest=bounds.earliest.isoformat() if bounds.earliest else None,
-        latest=bounds.latest.isoformat() if bounds.latest else None,
+        earliest=earliest,
+        latest=latest,
+        range_text=_days_between(earliest, latest),
         error=None,
     )
+
+
+def _days_between(earliest: str | None, latest: str | None) -> str:
+    """The days a date may fall on, read as an EDTF interval in the page's language (the
+    browser's own date names lack Belarusian)."""
+    if earliest is None and latest is None:
+        return ""
+    return human_date(f"{earliest or '..'}/{latest or '..'}")
 
 
 @bp.get("/<kind>")

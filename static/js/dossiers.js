@@ -1,9 +1,8 @@
-// Shows the user's dossier jobs for a case and polls while any is queued or running.
+// Shows the user's dossier jobs for a case and polls while any is queued or running; every
+// word comes from the JSON, already in the page's language.
 (function () {
   "use strict";
   const POLL_MS = 2000;
-
-  const { describeTimes } = window.evidenceProgress;
 
   function row(job) {
     const item = document.createElement("li");
@@ -47,7 +46,7 @@
     }
     const times = document.createElement("span");
     times.className = "job-times help";
-    times.textContent = ` — ${job.times_text || describeTimes(job)}`;
+    times.textContent = ` — ${job.times_text}`;
     item.appendChild(times);
     return item;
   }

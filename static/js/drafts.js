@@ -66,8 +66,9 @@
         return response.json().then(function (data) {
           if (submitting) { return; }
           idField.value = String(data.draft);
+          // A 24-hour clock: Chromium lacks Belarusian and would fall back to English "AM".
           var time = new Date().toLocaleTimeString(document.documentElement.lang,
-            { hour: "2-digit", minute: "2-digit" });
+            { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
           say(texts.draftSaved.replace("{time}", time));
         });
       }).catch(function () {

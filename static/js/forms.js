@@ -23,6 +23,9 @@
   var DELAY = 150;
   var counter = 0;
 
+  // Every word shown comes translated from the page (data-text-* on <body>, base.html).
+  function pageText(name) { return document.body.getAttribute("data-text-" + name) || ""; }
+
   function debounce(fn) {
     var timer = null;
     return function () {
@@ -59,7 +62,7 @@
     list.id = listId;
     list.className = "suggestions";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggestions");
+    list.setAttribute("aria-label", pageText("suggestions"));
     list.hidden = true;
     var chosen = generated(document.createElement("p"));
     chosen.className = "chosen-record";
@@ -103,7 +106,7 @@
       var result = results[index];
       if (!result || !result.key) { return; }
       input.value = result.key;
-      chosen.textContent = "Chosen: " + result.label;
+      chosen.textContent = pageText("chosen").replace("{label}", result.label);
       close();
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
@@ -134,7 +137,7 @@
       if (!results.length) {
         var none = document.createElement("li");
         none.className = "suggestion-none";
-        none.textContent = "No match — check the spelling or create the record first";
+        none.textContent = pageText("no-match");
         list.appendChild(none);
       }
       list.hidden = false;
@@ -183,10 +186,9 @@
       if (data.value !== undefined && data.value !== input.value.trim()) { return; }
       preview.classList.toggle("edtf-invalid", !data.valid && !!data.error);
       if (data.valid) {
-        var range = data.earliest || data.latest
-          ? " (" + (data.earliest || "open") + " to " + (data.latest || "open") + ")"
-          : "";
-        preview.textContent = "Reads as: " + data.text + range + " · stored as " + data.edtf;
+        var range = data.range_text ? " (" + data.range_text + ")" : "";
+        preview.textContent = pageText("reads-as")
+          .replace("{text}", data.text + range).replace("{edtf}", data.edtf);
       } else {
         preview.textContent = data.error || "";
       }
@@ -217,7 +219,7 @@
     function update() {
       var text = source.value.trim();
       var made = /^[\x00-\x7f]*$/.test(text) ? slug(text) : "";
-      input.placeholder = made ? "generated: " + made : "generated from the title";
+      input.placeholder = made ? pageText("key-made").replace("{key}", made) : pageText("key-later");
     }
     source.addEventListener("input", update);
     update();

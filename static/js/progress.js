@@ -3,31 +3,11 @@
 // (state, percent, queued_at, started_at, finished_at, elapsed_seconds) while the job is
 // unfinished; inside it, [data-progress-bar] is a <progress>, [data-progress-text] shows
 // the percentage, [data-progress-steps] the steps done of all, [data-progress-times] the times
-// (in the page's language when the status carries state_text, steps_text and times_text). When the job ends, every element
+// (the status's state_text, steps_text and times_text, already in the page's language). When the job ends, every element
 // with data-refresh-on-finish is replaced by its copy from a fresh load of the page.
 (function () {
   "use strict";
   const POLL_MS = 1500;
-
-  function clock(iso) {
-    return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : "";
-  }
-
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) return "";
-    const minutes = Math.floor(seconds / 60);
-    return minutes ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
-  }
-
-  function describeTimes(job) {
-    const parts = [`queued ${clock(job.queued_at)}`];
-    if (job.started_at) parts.push(`started ${clock(job.started_at)}`);
-    if (job.finished_at) parts.push(`finished ${clock(job.finished_at)}`);
-    if (job.elapsed_seconds !== null && job.elapsed_seconds !== undefined) {
-      parts.push(`${job.finished_at ? "took" : "running for"} ${duration(job.elapsed_seconds)}`);
-    }
-    return parts.join(" · ");
-  }
 
   function show(box, job) {
     box.dataset.state = job.state;
@@ -37,11 +17,11 @@
       bar.textContent = `${job.percent}%`;
     }
     const text = box.querySelector("[data-progress-text]");
-    if (text) text.textContent = `${job.percent}% (${job.state_text || job.state})`;
+    if (text) text.textContent = `${job.percent}% (${job.state_text})`;
     const steps = box.querySelector("[data-progress-steps]");
-    if (steps && job.total !== undefined) steps.textContent = job.steps_text || `${job.done} of ${job.total}`;
+    if (steps && job.steps_text) steps.textContent = job.steps_text;
     const times = box.querySelector("[data-progress-times]");
-    if (times) times.textContent = job.times_text || describeTimes(job);
+    if (times) times.textContent = job.times_text;
   }
 
   async function refreshFinished() {
@@ -75,6 +55,5 @@
     if (box.dataset.state === "queued" || box.dataset.state === "running") poll();
   }
 
-  window.evidenceProgress = { describeTimes };
   document.querySelectorAll("[data-progress-url]").forEach(watch);
 })();

@@ -50,8 +50,13 @@ def test_date_preview(client_for: Client) -> None:
         "edtf": "2020-08~",
         "earliest": "2020-08-01",
         "latest": "2020-08-31",
+        "range_text": "between 1 August 2020 and 31 August 2020",
         "error": None,
     }
+    in_belarusian = client.get(
+        "/lookup/date?value=2020/..", headers={"Accept-Language": "be"}
+    ).get_json()
+    assert in_belarusian["range_text"] == "з 1 студзеня 2020 і пазней"
     bad = client.get("/lookup/date?value=2020-13").get_json()
     assert bad["valid"] is False and '"2020-13"' in bad["error"] and bad["edtf"] is None
 
