@@ -35,6 +35,7 @@ class SheetUpload(Base):
     choices: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     create_missing: Mapped[bool] = mapped_column(nullable=False, default=False)
     imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the accepted import wrote: ImportSummary's counts as JSON (see stored_summary).
     summary: Mapped[str | None] = mapped_column(Text)
 
 

@@ -7,14 +7,15 @@ as `evidence import-sheet` (sheets.accept_review).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from evidence import limits
-from evidence.core.messages import Joined, message, plural_message
+from evidence.core.messages import Joined, Message, message, plural_message
 from evidence.core.timestamps import utcnow
 from evidence.core.validation import ValidationError
 from evidence.interchange.models import SheetMapping, SheetUpload
@@ -189,11 +190,26 @@ def choose(
     upload.choices = chosen
 
 
+def stored_summary(upload: SheetUpload) -> Message | str | None:
+    """What an accepted sheet wrote, worded for the page to say in its reader's language.
+
+    The counts are kept, not a sentence, so the page can be read later in any language;
+    sheets imported before that keep the English sentence they were given.
+    """
+    if upload.summary is None:
+        return None
+    try:
+        counts = json.loads(upload.summary)
+    except ValueError:
+        return upload.summary
+    return ImportSummary(**counts).describe()
+
+
 def accept_upload(session: Session, upload: SheetUpload) -> ImportSummary:
     """Import the reviewed sheet (atomic, audited); SheetError lists what stops it."""
     summary = accept_review(session, review_upload(session, upload))
     upload.imported_at = utcnow()
-    upload.summary = summary.describe()
+    upload.summary = json.dumps(asdict(summary), sort_keys=True)
     upload.content = None  # a sheet of statements may name protected witnesses: not kept
     return summary
 

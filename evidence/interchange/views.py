@@ -31,6 +31,7 @@ from evidence.interchange.uploads import (
     saved_mappings,
     set_mapping,
     sheet_of,
+    stored_summary,
 )
 from evidence.permissions import authorize, requires
 from evidence.store import describe_size
@@ -172,7 +173,7 @@ def done(upload_id: int) -> str:
     upload = _upload_or_404(upload_id, pending=False)
     if upload.imported_at is None:
         abort(404)
-    return render_template("sheets/done.html", upload=upload)
+    return render_template("sheets/done.html", upload=upload, summary=stored_summary(upload))
 
 
 @bp.post("/<int:upload_id>/discard")

@@ -237,3 +237,7 @@ def test_a_belarusian_documenter_reads_the_review_and_the_summary_in_belarusian(
     response = client.post(review_url, data={"accept": "1"})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Створана: 2 інцыдэнты" in page
+    # Opened again later (the notice is gone), the page still says it in Belarusian.
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.count("Створана: 2 інцыдэнты") == 1
+    assert "Created" not in page

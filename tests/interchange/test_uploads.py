@@ -133,3 +133,16 @@ def test_a_name_another_documenter_saved_earlier_is_not_overwritten(committed):
     assert isinstance(_save_mapping(committed, first, "first-documenter"), SheetMapping)
     refused = _save_mapping(committed, second, "second-documenter")
     assert isinstance(refused, ValidationError) and list(refused.errors) == ["save_as"]
+
+
+def test_a_stored_summary_keeps_counts_and_reads_older_sentences_as_they_are() -> None:
+    from evidence.interchange.models import SheetUpload
+    from evidence.interchange.uploads import stored_summary
+
+    counted = SheetUpload(summary='{"created": {"incidents": 2}, "unchanged": 0, "updated": {}}')
+    assert (
+        str(stored_summary(counted)) == "Created 2 incidents; updated nothing; 0 records unchanged."
+    )
+    older = SheetUpload(summary="Created 2 incidents; updated nothing; 0 records unchanged.")
+    assert stored_summary(older) == older.summary
+    assert stored_summary(SheetUpload()) is None
