@@ -99,7 +99,7 @@ from evidence.core.timestamps import utcnow
 from evidence.drafts.services import prune_drafts
 from evidence.permissions import PUBLIC, SESSION, requires
 from evidence.vocabularies import translatable
-from evidence.web.language import chosen_language, remember_language
+from evidence.web.language import chosen_language, error_text, remember_language
 from evidence.web.record_views import commit_once, submit_form
 from evidence.web.request_context import get_session
 
@@ -718,9 +718,8 @@ def _set_active(user_id: int, active: bool) -> Response:
         form,
         lambda: set_active(get_session(), user, active),
         lambda _changed: _back_to_account(user, done),
+        refused=lambda error: flash(error_text(error), "error"),
     )
-    for problem in form.form_errors:  # the button has no field to show it beside
-        flash(problem.partition(": ")[2], "error")
     return changed or redirect(url_for("accounts.show", user_id=user.id))
 
 

@@ -268,34 +268,46 @@ def save_record(
 
 
 def commit_once(
-    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Page]
+    form: Any,
+    change: Callable[[], Changed],
+    then: Callable[[Changed], Page],
+    *,
+    refused: Callable[[ValidationError], None] | None = None,
 ) -> Page | None:
     """The write step of the form flow: ``change`` (a service call on the request's
     session), one commit, then ``then`` with what it returned (a redirect, most often).
 
     A ValidationError rolls back and puts each message beside the field it names (by
-    its label, see show_errors); None then, and the caller shows the form again
-    (HTTP 400). Nothing is committed but the whole change.
+    its label, see show_errors), or hands it to ``refused`` (a button, which has no
+    field to show it beside); None then, and the caller shows the form again (HTTP
+    400). Nothing is committed but the whole change.
     """
     session = get_session()
     try:
         result = change()
     except ValidationError as error:
         session.rollback()
-        show_errors(form, error, typed_names(session))
+        if refused is None:
+            show_errors(form, error, typed_names(session))
+        else:
+            refused(error)
         return None
     session.commit()
     return then(result)
 
 
 def submit_form(
-    form: Any, change: Callable[[], Changed], then: Callable[[Changed], Page]
+    form: Any,
+    change: Callable[[], Changed],
+    then: Callable[[Changed], Page],
+    *,
+    refused: Callable[[ValidationError], None] | None = None,
 ) -> Page | None:
     """A form that is not a record's (an account, a sheet upload): when it was sent and
     its own checks pass, commit_once; None when the caller is to show the form (again)."""
     if not form.validate_on_submit():
         return None
-    return commit_once(form, change, then)
+    return commit_once(form, change, then, refused=refused)
 
 
 def _service_problems(

@@ -73,7 +73,9 @@ def test_last_admin_cannot_lock_everyone_out(admin: FlaskClient, session: Sessio
     response = admin.post(f"/accounts/{me.id}/role", data={"role": "viewer"})
     assert response.status_code == 400
     assert b"Role: admin is the last active admin" in response.data
-    admin.post(f"/accounts/{me.id}/disable")
+    refused = admin.post(f"/accounts/{me.id}/disable", follow_redirects=True)
+    assert b"admin is the last active admin" in refused.data
+    assert b"active: admin" not in refused.data  # the notice is the refusal, not a field's
     assert _user(session, "admin").role == "admin" and _user(session, "admin").active
 
 
