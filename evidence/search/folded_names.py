@@ -64,10 +64,9 @@ def _folded_columns(model: Any) -> list[Any]:
     return [label, columns.key, *([columns.aliases] if "aliases" in columns else [])]
 
 
-def _values(row: Any) -> list[str]:
-    """The values of a row of (id, *_folded_columns)."""
-    label, key, *aliases = row[1:]
-    return [label, key, *(aliases[0] or [] if aliases else [])]
+def _fold(label: str, key: str, aliases: Iterable[str] | None = None) -> str:
+    """The ``folded_names`` of a record with this name or title, key and aliases."""
+    return folded([label, key, *(aliases or [])])
 
 
 def names_containing(session: Session, model: Any, text: str) -> ColumnElement[bool]:
@@ -115,7 +114,7 @@ def refold(session: Session, ids: Mapping[str, Iterable[int]]) -> None:
                     model.__table__.c.id.in_(chunk)
                 )
             ).all()
-            values = [{"row_id": row.id, "folded": folded(_values(row))} for row in rows]
+            values = [{"row_id": row.id, "folded": _fold(*row[1:])} for row in rows]
             if values:
                 stmt = (
                     sql_update(model.__table__)
@@ -163,7 +162,7 @@ def names_of(record: Record) -> str:
     """The ``folded_names`` of a new person, unit, place, source, incident or case, from its
     evidence/1 form: what a bulk writer inserts with it (see refold_pending)."""
     label = record["name"] if "name" in record else record["title"]
-    return folded([label, record["key"], *(record.get("aliases") or [])])
+    return _fold(label, record["key"], record.get("aliases"))
 
 
 def refold_pending(session: Session) -> None:
