@@ -22,7 +22,10 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -339,20 +342,34 @@ def build(url: str, engine, session, scale: float, rng: random.Random) -> list[s
     return names
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def bench_arguments(description: str | None) -> argparse.Namespace:
+    """--url, --scale and --reuse, as this bench and those built on its data take them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k incidents")
     parser.add_argument(
         "--reuse", action="store_true", help="time queries on the database of an earlier run"
     )
-    args = parser.parse_args()
-    rng = random.Random(7)
+    return parser.parse_args()
+
+
+@contextmanager
+def bench_database(url: str | None) -> Iterator[tuple[str, Any, Any]]:
+    """The database at ``url`` (default: a fresh SQLite file): its URL, engine and a session."""
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        url = url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         app = create_app(Config(DATABASE_URL=url, DATA_DIR=tmp, SECRET_KEY="bench"))
-        engine = app.extensions["evidence.engine"]
         session = app.extensions["evidence.sessions"]()
+        try:
+            yield url, app.extensions["evidence.engine"], session
+        finally:
+            session.close()
+
+
+def main() -> None:
+    args = bench_arguments(__doc__)
+    rng = random.Random(7)
+    with bench_database(args.url) as (url, engine, session):
         if args.reuse:
             names = generate(None, args.scale, rng)
         else:
@@ -384,7 +401,6 @@ def main() -> None:
                     f"  cpu p95 {percentile(cpu[kind], 0.95):4.0f} ms"
                 )
         print(f"load average after: {os.getloadavg()[0]:.1f}")
-        session.close()
 
 
 if __name__ == "__main__":

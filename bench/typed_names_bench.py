@@ -14,10 +14,8 @@ internal and the public audience.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,11 +23,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_bench import build, generate, misspell, percentile  # noqa: E402
+from search_bench import (  # noqa: E402
+    bench_arguments,
+    bench_database,
+    build,
+    generate,
+    misspell,
+    percentile,
+)
 from sqlalchemy import select, text  # noqa: E402
 
-from evidence import create_app  # noqa: E402
-from evidence.config import Config  # noqa: E402
 from evidence.models import Incident, Person  # noqa: E402
 from evidence.protection import Protection  # noqa: E402
 from evidence.records.names import accepting_names  # noqa: E402
@@ -105,17 +108,9 @@ def whole_table_scans(session, model: type, typed_text: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
-    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k incidents")
-    parser.add_argument("--reuse", action="store_true", help="time a database built before")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app(Config(DATABASE_URL=url, DATA_DIR=tmp, SECRET_KEY="bench"))
-        engine = app.extensions["evidence.engine"]
-        session = app.extensions["evidence.sessions"]()
+    with bench_database(args.url) as (url, engine, session):
         if args.reuse:
             generate(None, args.scale, rng)
         else:
@@ -146,7 +141,6 @@ def main() -> None:
                     f"  {kind:18} p50 {percentile(timings, 0.5):6.1f} ms  p95 {p95:6.1f} ms"
                     f"  (goal p95 <= {GOAL_P95_MS} ms: {verdict})"
                 )
-        session.close()
 
 
 if __name__ == "__main__":
