@@ -315,8 +315,13 @@ def _page_ids(
     columns = (SearchDocument.entity, SearchDocument.record_id, exact)
     condition = or_(*visible.values())
     listed_at_most = max(RANKED_AT_MOST, engine.listed_at_most(session, terms))
+    # The phrase test reads each document's keys: only a list that may be used as the
+    # newest of each type needs it (the ranking reads the keys of its few anyway).
+    listed = (
+        (SearchDocument.id, *columns) if listed_at_most > RANKED_AT_MOST else (SearchDocument.id,)
+    )
     matched = session.execute(
-        engine.matching(terms, (SearchDocument.id, *columns), condition).limit(listed_at_most + 1)
+        engine.matching(terms, listed, condition).limit(listed_at_most + 1)
     ).all()
     if not matched:
         return {}
@@ -339,16 +344,17 @@ def _page_ids(
     return _broad_page_ids(session, newest, passing, first, per_page)
 
 
-def _newest_of_each(matched: Sequence[Any]) -> list[Any]:
-    """Of every match listed (rows with entity and record_id), the newest
-    RANKED_AT_MOST + 1 of each record type: what walking each type's newest finds."""
-    of_type: dict[str, list[Any]] = {}
-    for row in matched:
-        of_type.setdefault(row.entity, []).append(row)
+def _newest_of_each(matched: Sequence[Any]) -> list[tuple[str, int, int]]:
+    """Of every match listed (rows of id, entity, record_id, exact), the newest
+    RANKED_AT_MOST + 1 of each record type, as (entity, record_id, exact): what walking
+    each type's newest finds."""
+    of_type: dict[str, list[tuple[str, int, int]]] = {}
+    for _id, entity, record_id, is_exact in matched:
+        of_type.setdefault(entity, []).append((entity, record_id, is_exact))
     return [
         row
         for rows in of_type.values()
-        for row in sorted(rows, key=lambda row: -row.record_id)[: RANKED_AT_MOST + 1]
+        for row in sorted(rows, key=lambda row: -row[1])[: RANKED_AT_MOST + 1]
     ]
 
 
@@ -396,10 +402,10 @@ def _broad_page_ids(
     passed = _passed(session, rows, passing)
     checked: dict[str, int] = {}
     kept: dict[str, list[tuple[int, int]]] = {}
-    for row in rows:
-        checked[row.entity] = checked.get(row.entity, 0) + 1
-        if passed(row.entity, row.record_id):
-            kept.setdefault(row.entity, []).append((row.exact, -row.record_id))
+    for entity, record_id, is_exact in rows:
+        checked[entity] = checked.get(entity, 0) + 1
+        if passed(entity, record_id):
+            kept.setdefault(entity, []).append((is_exact, -record_id))
     found = {}
     for entity, count in checked.items():
         candidates = kept.get(entity, [])
@@ -419,9 +425,9 @@ def _passed(
     the (entity, record_id) index, so the filters are checked on these few only."""
     engine = engine_for(session)
     wanted: dict[str, list[int]] = {}
-    for row in rows:
-        if passing.get(row.entity):
-            wanted.setdefault(row.entity, []).append(row.record_id)
+    for entity, record_id, *_ in rows:
+        if passing.get(entity):
+            wanted.setdefault(entity, []).append(record_id)
     arms = [
         select(SearchDocument.entity, SearchDocument.record_id).where(
             SearchDocument.entity == entity,
