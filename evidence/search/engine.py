@@ -240,7 +240,7 @@ class PostgresEngine:
             for word in terms.words
         )
 
-    LISTED_AT_MOST = 5000
+    LISTED_AT_MOST = 20_000
     _ESTIMATE = text(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents"
         " WHERE search_fts @@ to_tsquery('simple', :expression)"
@@ -250,12 +250,14 @@ class PostgresEngine:
         # A misspelt name matches a few thousand documents, which the GIN index finds in
         # one scan (5,000 in 8 ms of server CPU at 100k incidents); walking each record
         # type's newest repeated that scan per type and ANDed it with the type's index
-        # entries (10-40 ms). A common word matches most documents: the walks stop after a
-        # few rows each, and listing 5,000 would be wasted. The planner's estimate of the
+        # entries (10-50 ms). A common word matches most documents: the walks stop after a
+        # few rows each, and a long list would be wasted. The planner's estimate of the
         # documents holding the words (visible or not), from the statistics it plans the
-        # walks by, tells the two apart; a wrong guess costs time, never results.
+        # walks by, tells the two apart; it is off by up to twice for rare words, hence the
+        # margin. A wrong guess costs time, never results.
         plan = session.scalar(self._ESTIMATE, {"expression": self._expression(terms)})
-        return self.LISTED_AT_MOST if plan[0]["Plan"]["Plan Rows"] <= self.LISTED_AT_MOST else 0
+        few = plan[0]["Plan"]["Plan Rows"] <= self.LISTED_AT_MOST // 2
+        return self.LISTED_AT_MOST if few else 0
 
     def matching(
         self, terms: Terms, columns: Sequence[Any], condition: ColumnElement[bool]

@@ -27,9 +27,11 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     exists,
+    func,
     or_,
     select,
     union_all,
@@ -302,7 +304,7 @@ def _page_ids(
     ``listed_at_most`` + 1 (it stops reading there). Up to RANKED_AT_MOST, every match
     is checked against the filters and ranked (``_ranked_page_ids``). Beyond, ranking
     every match is what made common words take seconds, so the newest RANKED_AT_MOST + 1
-    matches of each record type are taken (from the list when it holds every match,
+    matches of each record type are taken (picked from the list when it held every match,
     else by walking the index backwards per type), checked against the filters and
     shown exact phrase first (``_broad_page_ids``): the work per search is bounded
     whatever the words and filters.
@@ -314,26 +316,25 @@ def _page_ids(
     exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1).label("exact")
     columns = (SearchDocument.entity, SearchDocument.record_id, exact)
     condition = or_(*visible.values())
-    listed_at_most = max(RANKED_AT_MOST, engine.listed_at_most(session, terms))
-    # The phrase test reads each document's keys: only a list that may be used as the
-    # newest of each type needs it (the ranking reads the keys of its few anyway).
-    listed = (
-        (SearchDocument.id, *columns) if listed_at_most > RANKED_AT_MOST else (SearchDocument.id,)
-    )
-    matched = session.execute(
-        engine.matching(terms, listed, condition).limit(listed_at_most + 1)
-    ).all()
+    listed_at_most = engine.listed_at_most(session, terms)
+    if listed_at_most > RANKED_AT_MOST:
+        matching = engine.matching(terms, (SearchDocument.id, *columns), condition)
+        matched, total = _listed(session, matching, listed_at_most)
+    else:
+        matching = engine.matching(terms, (SearchDocument.id,), condition)
+        matched = session.execute(matching.limit(RANKED_AT_MOST + 1)).all()
+        total = len(matched)
     if not matched:
         return {}
     # Built once: the unit filter's recursive CTE may appear only once in the statement.
     incidents = incident_conditions(session, filters.incident_filters())
     passing = {entity: _filter_conditions(entity, filters, incidents) for entity in entities}
     first = (page - 1) * per_page
-    if len(matched) <= RANKED_AT_MOST:
-        ids = [row.id for row in matched]
+    if total <= RANKED_AT_MOST:
+        ids = [row[0] for row in matched]
         return _ranked_page_ids(session, prepared, ids, passing, first, per_page)
-    if len(matched) <= listed_at_most:
-        newest = _newest_of_each(matched)
+    if total <= listed_at_most:
+        newest = [row[1:] for row in matched]
     else:
         arms = []
         for entity, shown in visible.items():
@@ -344,18 +345,23 @@ def _page_ids(
     return _broad_page_ids(session, newest, passing, first, per_page)
 
 
-def _newest_of_each(matched: Sequence[Any]) -> list[tuple[str, int, int]]:
-    """Of every match listed (rows of id, entity, record_id, exact), the newest
-    RANKED_AT_MOST + 1 of each record type, as (entity, record_id, exact): what walking
-    each type's newest finds."""
-    of_type: dict[str, list[tuple[str, int, int]]] = {}
-    for _id, entity, record_id, is_exact in matched:
-        of_type.setdefault(entity, []).append((entity, record_id, is_exact))
-    return [
-        row
-        for rows in of_type.values()
-        for row in sorted(rows, key=lambda row: -row[1])[: RANKED_AT_MOST + 1]
-    ]
+def _listed(session: Session, matching: Select[Any], listed_at_most: int) -> tuple[list[Any], int]:
+    """Up to ``listed_at_most`` + 1 matches (rows of id, entity, record_id, exact) read in
+    one pass, numbered newest first per record type by the database so that only the newest
+    RANKED_AT_MOST + 1 of each come back: those rows, and how many matches were read."""
+    listed = matching.limit(listed_at_most + 1).subquery()
+    newness = func.row_number().over(
+        partition_by=listed.c.entity, order_by=listed.c.record_id.desc()
+    )
+    numbered = select(listed, newness.label("newness"), func.count().over().label("read"))
+    numbered = numbered.subquery()
+    rows = session.execute(
+        select(
+            numbered.c.id, numbered.c.entity, numbered.c.record_id, numbered.c.exact,
+            numbered.c.read,
+        ).where(numbered.c.newness <= RANKED_AT_MOST + 1)
+    ).all()  # fmt: skip
+    return [row[:4] for row in rows], rows[0][4] if rows else 0
 
 
 def _ranked_page_ids(
