@@ -316,7 +316,7 @@ def _page_ids(
     exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1).label("exact")
     columns = (SearchDocument.entity, SearchDocument.record_id, exact)
     condition = or_(*visible.values())
-    listed_at_most = engine.listed_at_most(session, terms)
+    listed_at_most = engine.listed_at_most(terms)
     if listed_at_most > RANKED_AT_MOST:
         matching = engine.matching(terms, (SearchDocument.id, *columns), condition)
         matched, total = _listed(session, matching, listed_at_most)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, select, text, true
 from sqlalchemy.orm import Session
 
 import evidence.search.services as services
@@ -16,9 +16,10 @@ from evidence.incidents.services import update_incident
 from evidence.interchange.services import import_document
 from evidence.protection import Protection
 from evidence.records.editing import retract
-from evidence.search.engine import engine_for
+from evidence.search.engine import PostgresEngine, Terms, engine_for
 from evidence.search.indexing import reindex
 from evidence.search.models import SearchDocument
+from evidence.search.normalise import keys
 from evidence.search.services import SearchFilters, search
 from tests.factories import make_incident, make_person, make_statement
 from tests.generate import document
@@ -263,3 +264,28 @@ def test_listing_every_match_or_walking_each_types_newest_shows_the_same(
     assert listed == walked
     assert any(group[2] for page in listed for group in page)  # some group went past the cap
     assert (walks_when_listed, walks > 0) == (0, True)
+
+
+@pytest.mark.parametrize(
+    "query", ["Almaz Zhodino", "beat Zhodino", "prisoners Almaz officers", "Taraykovsky funeral"]
+)
+def test_a_common_word_tested_on_the_rows_the_rare_words_find_matches_the_same(
+    session, world, query
+):
+    # PostgreSQL tests a word the planner expects in most documents on each row the rarer
+    # words find, instead of through the index: the documents found must be the same.
+    engine = engine_for(session)
+    if not isinstance(engine, PostgresEngine):
+        pytest.skip("only PostgreSQL chooses how each word is tested")
+    words = [[key] for key in keys(query)]
+    common = engine.LISTED_AT_MOST + 1
+
+    def found(estimates: list[float]) -> set[int]:
+        terms = Terms(words, estimates=estimates)
+        return set(session.scalars(engine.matching(terms, (SearchDocument.id,), true())))
+
+    everywhere = found([1] * len(words))
+    assert everywhere
+    for n in range(len(words)):
+        assert found([common if i == n else 1 for i in range(len(words))]) == everywhere
+        assert found([1 if i == n else common for i in range(len(words))]) == everywhere
