@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import random
 import sys
@@ -390,6 +391,7 @@ def main() -> None:
         # time beside them is what the search itself cost: this process's, plus on
         # PostgreSQL its server process's when that runs on this machine.
         server_cpu = _server_cpu(session, url)
+        gc.freeze()  # as `evidence serve` does in each worker once the application is built
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         for audience in ("internal", "public"):
             protection = Protection.load(session, audience)
