@@ -23,6 +23,7 @@ order but its rowid):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,15 +31,21 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    Integer,
     Select,
     and_,
+    any_,
+    bindparam,
     column,
     func,
     literal_column,
     select,
     table,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -65,15 +72,26 @@ class Terms:
 
     words: Words
     spelled_out: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+    # PostgreSQL: the planner's estimate of the documents holding each word, in order.
+    estimates: Sequence[float] = ()
 
 
 class Engine(Protocol):
+    def plan(self, session: Session) -> None:
+        """Set how the database plans this transaction's queries, before a search runs them."""
+
     def terms(self, session: Session, words: Words) -> Terms:
         """The words with what this engine needs to know of them from the vocabulary."""
 
-    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
-        """SELECT (document id) of the documents holding every word and meeting ``condition``
-        (on ``SearchDocument``), in no order: to be limited, reading stops after a few."""
+    def listed_at_most(self, terms: Terms) -> int:
+        """How many matches to list in one pass at most before a search walks each record
+        type's newest instead: 0 for no more than it ranks."""
+
+    def matching(
+        self, terms: Terms, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        """SELECT ``columns`` (of ``SearchDocument``) of the documents holding every word and
+        meeting ``condition``, in no order: to be limited, reading stops after a few."""
 
     def newest(
         self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
@@ -83,6 +101,10 @@ class Engine(Protocol):
 
     def document_id(self, entity: str, record_id: int) -> int | None:
         """The id a record's document gets (None: the database numbers documents)."""
+
+    def among(self, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+        """``column`` is one of ``ids``, the list bound as one value: a search checks up to
+        thousands, and a placeholder each is a new statement for the driver to parse."""
 
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Index documents just inserted into ``search_documents`` (rows as inserted)."""
@@ -105,6 +127,14 @@ class SqliteEngine:
     # Documents of the n-th record type have ids (n + 1) * 2**40 + record id: every record
     # type its own range, above the ids of databases numbered before (see the migration).
     ID_RANGE = 2**40
+
+    def plan(self, session: Session) -> None:
+        """Nothing to set: SQLite plans every statement with its values."""
+
+    def listed_at_most(self, terms: Terms) -> int:
+        # Walking FTS5 backwards over a record type's id range stops after its newest
+        # matches, however few or many: listing more than ranked would only read further.
+        return 0
 
     def terms(self, session: Session, words: Words) -> Terms:
         spelled_out: dict[str, tuple[str, ...] | None] = {}
@@ -131,10 +161,13 @@ class SqliteEngine:
         )
         return self.fts.c.search_fts.op("MATCH")(expression)
 
-    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
+    def matching(
+        self, terms: Terms, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
         # Driven by the full-text index, each match's document reached by primary key.
         return (
-            select(self.fts.c.rowid.label("id"))
+            select(*columns)
+            .select_from(self.fts)
             .join(SearchDocument, SearchDocument.id == self.fts.c.rowid)
             .where(self._match(terms), condition)
         )
@@ -160,6 +193,10 @@ class SqliteEngine:
     def document_id(self, entity: str, record_id: int) -> int | None:
         return (SEARCHED.index(entity) + 1) * self.ID_RANGE + record_id
 
+    def among(self, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+        listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+        return column.in_(select(listed.c.value))
+
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         # Written here rather than by a trigger, which made FTS5 flush its pending terms
         # after every row: 2.4 times the CPU time (migration a8c4e2f6b1d3).
@@ -184,22 +221,72 @@ class SqliteEngine:
 class PostgresEngine:
     vector = literal_column("search_documents.search_fts")
 
-    def terms(self, session: Session, words: Words) -> Terms:
-        return Terms(words)
-
-    def _query(self, terms: Terms) -> Any:
-        expression = " & ".join(
-            "(" + " | ".join(f"{k}:*" if prefixable(k) else k for k in word) + ")"
-            for word in terms.words
+    def plan(self, session: Session) -> None:
+        # psycopg prepares a statement run five times on a connection, and PostgreSQL then
+        # plans it once for any values: a common word got the plan of a rare one (the GIN
+        # index, every posting read: 50 ms of server CPU instead of 13 for the whole
+        # search). Parallel workers cost more to start than the few rows a search reads.
+        # Both settings end with the transaction.
+        session.execute(
+            select(
+                func.set_config("plan_cache_mode", "force_custom_plan", True),
+                func.set_config("max_parallel_workers_per_gather", "0", True),
+            )
         )
-        return func.to_tsquery("simple", expression)
 
-    def matching_ids(self, terms: Terms, condition: ColumnElement[bool]) -> Select[Any]:
-        return select(SearchDocument.id.label("id")).where(self._holding(terms), condition)
+    LISTED_AT_MOST = 20_000
+    _ESTIMATE = text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents"
+        " WHERE search_fts @@ to_tsquery('simple', :expression)"
+    )
+
+    def terms(self, session: Session, words: Words) -> Terms:
+        # One EXPLAIN per word (~0.2 ms): the planner's estimate from the column's statistics.
+        plans = [
+            session.scalar(self._ESTIMATE, {"expression": self._expression([w])}) for w in words
+        ]
+        return Terms(words, estimates=[plan[0]["Plan"]["Plan Rows"] for plan in plans])
+
+    def _expression(self, words: Words) -> str:
+        return " & ".join(
+            "(" + " | ".join(f"{k}:*" if prefixable(k) else k for k in word) + ")" for word in words
+        )
+
+    def listed_at_most(self, terms: Terms) -> int:
+        # A misspelt name matches a few thousand documents, which the GIN index finds in
+        # one scan (5,000 in 8 ms of server CPU at 100k incidents); walking each record
+        # type's newest repeated that scan per type and ANDed it with the type's index
+        # entries (10-50 ms). A common word matches most documents: the walks stop after a
+        # few rows each, and a long list would be wasted. The planner's estimate of the
+        # documents holding the rarest word (visible or not; the matches are fewer) tells
+        # the two apart; it is off by up to twice for rare words, hence the margin. A wrong
+        # guess costs time, never results.
+        few = min(terms.estimates, default=0) <= self.LISTED_AT_MOST // 2
+        return self.LISTED_AT_MOST if few else 0
+
+    def matching(
+        self, terms: Terms, columns: Sequence[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        return select(*columns).where(self._holding(terms), condition)
 
     def _holding(self, terms: Terms) -> ColumnElement[bool]:
         # Tested on each row's stored tsvector or through the GIN index: the planner chooses.
-        return self.vector.op("@@")(self._query(terms))
+        # A prefix of a word in most documents makes the GIN index read all its postings,
+        # even when a name in the query leaves a few hundred matches ("ordered" and a
+        # surname: 12 ms, 1 ms without it): such words are tested on the rows the rarer
+        # words find (ts_match_vq is what @@ calls, but no index serves it).
+        common = [n > self.LISTED_AT_MOST for n in terms.estimates]
+        if not any(common) or all(common):
+            return self.vector.op("@@")(self._query(terms.words))
+        rare = [word for word, is_common in zip(terms.words, common, strict=True) if not is_common]
+        tested = [word for word, is_common in zip(terms.words, common, strict=True) if is_common]
+        return and_(
+            self.vector.op("@@")(self._query(rare)),
+            func.ts_match_vq(self.vector, self._query(tested), type_=Boolean),
+        )
+
+    def _query(self, words: Words) -> Any:
+        return func.to_tsquery("simple", self._expression(words))
 
     def newest(
         self, terms: Terms, entity: str, columns: Sequence[Any], condition: ColumnElement[bool]
@@ -212,6 +299,9 @@ class PostgresEngine:
 
     def document_id(self, entity: str, record_id: int) -> int | None:
         return None
+
+    def among(self, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
 
     def add_documents(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Nothing to do: PostgreSQL computes the stored tsvector column of each row."""

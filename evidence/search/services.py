@@ -26,12 +26,12 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
+    Select,
     and_,
-    bindparam,
     case,
     exists,
+    func,
     or_,
     select,
     union_all,
@@ -54,7 +54,6 @@ from evidence.models import (
 )
 from evidence.protection import Protection
 from evidence.search.engine import (
-    Terms,
     engine_for,
     is_indexed,
     near_spellings,
@@ -301,29 +300,68 @@ def _page_ids(
 ) -> dict[str, _Page]:
     """Per record type: how many documents match, and the ids of the requested page.
 
-    The engine lists at most RANKED_AT_MOST + 1 visible matches, unranked (it stops
-    reading there). Up to RANKED_AT_MOST, every match is checked against the filters
-    and ranked (``_ranked_page_ids``). Beyond, ranking every match is what made common
-    words take seconds, so the newest RANKED_AT_MOST + 1 matches of each record type
-    are taken, in the order the index stores them, checked against the filters and
+    The engine lists the visible matches, unranked, up to RANKED_AT_MOST + 1 or its own
+    ``listed_at_most`` + 1 (it stops reading there). Up to RANKED_AT_MOST, every match
+    is checked against the filters and ranked (``_ranked_page_ids``). Beyond, ranking
+    every match is what made common words take seconds, so the newest RANKED_AT_MOST + 1
+    matches of each record type are taken (picked from the list when it held every match,
+    else by walking the index backwards per type), checked against the filters and
     shown exact phrase first (``_broad_page_ids``): the work per search is bounded
     whatever the words and filters.
     """
     engine = engine_for(session)
+    engine.plan(session)
     terms = engine.terms(session, prepared.words)
     visible = {entity: _visible(entity, protection) for entity in entities}
-    matched = session.scalars(
-        engine.matching_ids(terms, or_(*visible.values())).limit(RANKED_AT_MOST + 1)
-    ).all()
+    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1).label("exact")
+    columns = (SearchDocument.entity, SearchDocument.record_id, exact)
+    condition = or_(*visible.values())
+    listed_at_most = engine.listed_at_most(terms)
+    if listed_at_most > RANKED_AT_MOST:
+        matching = engine.matching(terms, (SearchDocument.id, *columns), condition)
+        matched, total = _listed(session, matching, listed_at_most)
+    else:
+        matching = engine.matching(terms, (SearchDocument.id,), condition)
+        matched = session.execute(matching.limit(RANKED_AT_MOST + 1)).all()
+        total = len(matched)
     if not matched:
         return {}
     # Built once: the unit filter's recursive CTE may appear only once in the statement.
     incidents = incident_conditions(session, filters.incident_filters())
     passing = {entity: _filter_conditions(entity, filters, incidents) for entity in entities}
     first = (page - 1) * per_page
-    if len(matched) > RANKED_AT_MOST:
-        return _broad_page_ids(session, prepared, terms, visible, passing, first, per_page)
-    return _ranked_page_ids(session, prepared, matched, passing, first, per_page)
+    if total <= RANKED_AT_MOST:
+        ids = [row[0] for row in matched]
+        return _ranked_page_ids(session, prepared, ids, passing, first, per_page)
+    if total <= listed_at_most:
+        newest = [row[1:] for row in matched]
+    else:
+        arms = []
+        for entity, shown in visible.items():
+            arm = engine.newest(terms, entity, columns, shown)
+            arm = arm.limit(RANKED_AT_MOST + 1).subquery()
+            arms.append(select(arm.c.entity, arm.c.record_id, arm.c.exact))
+        newest = session.execute(union_all(*arms)).all()
+    return _broad_page_ids(session, newest, passing, first, per_page)
+
+
+def _listed(session: Session, matching: Select[Any], listed_at_most: int) -> tuple[list[Any], int]:
+    """Up to ``listed_at_most`` + 1 matches (rows of id, entity, record_id, exact) read in
+    one pass, numbered newest first per record type by the database so that only the newest
+    RANKED_AT_MOST + 1 of each come back: those rows, and how many matches were read."""
+    listed = matching.limit(listed_at_most + 1).subquery()
+    newness = func.row_number().over(
+        partition_by=listed.c.entity, order_by=listed.c.record_id.desc()
+    )
+    numbered = select(listed, newness.label("newness"), func.count().over().label("read"))
+    numbered = numbered.subquery()
+    rows = session.execute(
+        select(
+            numbered.c.id, numbered.c.entity, numbered.c.record_id, numbered.c.exact,
+            numbered.c.read,
+        ).where(numbered.c.newness <= RANKED_AT_MOST + 1)
+    ).all()  # fmt: skip
+    return [row[:4] for row in rows], rows[0][4] if rows else 0
 
 
 def _ranked_page_ids(
@@ -339,7 +377,7 @@ def _ranked_page_ids(
     """
     rows = session.execute(
         select(SearchDocument.entity, SearchDocument.record_id, SearchDocument.terms).where(
-            SearchDocument.id.in_(_ids(matched))
+            engine_for(session).among(SearchDocument.id, matched)
         )
     ).all()
     passed = _passed(session, rows, passing)
@@ -356,29 +394,17 @@ def _ranked_page_ids(
 
 def _broad_page_ids(
     session: Session,
-    prepared: _Query,
-    terms: Terms,
-    visible: dict[str, ColumnElement[bool]],
+    rows: Sequence[Any],
     passing: dict[str, list[ColumnElement[bool]]],
     first: int,
     per_page: int,
 ) -> dict[str, _Page]:
-    """Per record type, the newest RANKED_AT_MOST + 1 visible matches (one query walking
-    an index backwards, so it stops there), less those the filters drop; then exact
-    phrase first, newest next.
+    """Per record type, of its newest RANKED_AT_MOST + 1 visible matches (``rows`` of
+    entity, record_id, exact), those the filters keep; then exact phrase first, newest next.
 
     More than RANKED_AT_MOST left is reported capped; fewer, when matches further
     back were not checked against the filters, as a lower bound (``at_least``).
     """
-    engine = engine_for(session)
-    exact = case((SearchDocument.terms.contains(prepared.phrase), 0), else_=1)
-    columns = (SearchDocument.entity, SearchDocument.record_id, exact.label("exact"))
-    arms = []
-    for entity, condition in visible.items():
-        newest = engine.newest(terms, entity, columns, condition)
-        arm = newest.limit(RANKED_AT_MOST + 1).subquery()
-        arms.append(select(arm.c.entity, arm.c.record_id, arm.c.exact))
-    rows = session.execute(union_all(*arms)).all()
     passed = _passed(session, rows, passing)
     checked: dict[str, int] = {}
     kept: dict[str, list[tuple[int, int]]] = {}
@@ -397,25 +423,21 @@ def _broad_page_ids(
     return found
 
 
-def _ids(ids: Sequence[int]) -> BindParameter[Any]:
-    """A list of ids bound as one parameter (``in_`` on a list makes a literal of each)."""
-    return bindparam(None, list(ids), expanding=True)
-
-
 def _passed(
     session: Session, rows: Sequence[Any], passing: dict[str, list[ColumnElement[bool]]]
 ) -> Callable[[str, int], bool]:
     """Whether each of these documents (rows of entity, record_id) passes its record
     type's filters: one query for the filtered types, each document reached through
     the (entity, record_id) index, so the filters are checked on these few only."""
+    engine = engine_for(session)
     wanted: dict[str, list[int]] = {}
-    for row in rows:
-        if passing.get(row.entity):
-            wanted.setdefault(row.entity, []).append(row.record_id)
+    for entity, record_id, *_ in rows:
+        if passing.get(entity):
+            wanted.setdefault(entity, []).append(record_id)
     arms = [
         select(SearchDocument.entity, SearchDocument.record_id).where(
             SearchDocument.entity == entity,
-            SearchDocument.record_id.in_(_ids(record_ids)),
+            engine.among(SearchDocument.record_id, record_ids),
             *passing[entity],
         )
         for entity, record_ids in wanted.items()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+import pytest
+from sqlalchemy import delete, event, func, select, text, true
 from sqlalchemy.orm import Session
 
 import evidence.search.services as services
@@ -14,10 +16,12 @@ from evidence.incidents.services import update_incident
 from evidence.interchange.services import import_document
 from evidence.protection import Protection
 from evidence.records.editing import retract
+from evidence.search.engine import PostgresEngine, Terms, engine_for
 from evidence.search.indexing import reindex
 from evidence.search.models import SearchDocument
+from evidence.search.normalise import keys
 from evidence.search.services import SearchFilters, search
-from tests.factories import make_incident, make_person
+from tests.factories import make_incident, make_person, make_statement
 from tests.generate import document
 from tests.search.conftest import run
 
@@ -205,3 +209,83 @@ def test_ranked_by_how_much_of_a_record_the_words_make_on_both_databases(session
     session.commit()
     results = search(session, "kettling", protection=Protection.load(session, "internal"))
     assert [hit.key for hit in results.group("incident").hits] == [dense.key, sparse.key]
+
+
+@pytest.mark.parametrize("audience", ["internal", "public"])
+def test_listing_every_match_or_walking_each_types_newest_shows_the_same(
+    session, monkeypatch, audience
+):
+    # Past RANKED_AT_MOST matches, a search takes each record type's newest either from one
+    # list of every match (engines list up to their listed_at_most) or by walking each type
+    # backwards: pages, counts and flags must not tell which, whatever the filters.
+    monkeypatch.setattr(services, "RANKED_AT_MOST", 2)
+    for n in range(5):
+        incident = make_incident(
+            session, title=f"Kettling on day {n}", status="verified" if n % 2 else "alleged"
+        )
+        make_statement(
+            session, text=f"Kettling seen on day {n}", incidents=[{"incident": incident}]
+        )
+    make_person(session, name="Kettlewell Bystander")
+    make_statement(session, protection="confidential", text="Kettling seen from inside.")
+    session.commit()
+    protection = Protection.load(session, audience)
+    searches = [
+        ("kettling", SearchFilters()),
+        ("kettl", SearchFilters()),
+        ("kettling day", SearchFilters(status="verified")),
+        ("kettling", SearchFilters(protection="public")),
+    ]
+    engine = engine_for(session)
+
+    def shown(listed_at_most: int) -> tuple[list[Any], int]:
+        monkeypatch.setattr(engine, "listed_at_most", lambda *_: listed_at_most)
+        statements = []
+        record = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(session.get_bind(), "before_cursor_execute", record)
+        try:
+            pages = [
+                [
+                    (g.entity, g.total, g.capped, g.at_least, [hit.key for hit in g.hits])
+                    for g in search(
+                        session, query, protection=protection, filters=filters,
+                        page=page, per_page=2,
+                    ).groups
+                ]
+                for query, filters in searches
+                for page in (1, 2)
+            ]  # fmt: skip
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", record)
+        return pages, sum(" UNION ALL " in s and " LIMIT " in s for s in statements)
+
+    listed, walks_when_listed = shown(1000)
+    walked, walks = shown(0)
+    assert listed == walked
+    assert any(group[2] for page in listed for group in page)  # some group went past the cap
+    assert (walks_when_listed, walks > 0) == (0, True)
+
+
+@pytest.mark.parametrize(
+    "query", ["Almaz Zhodino", "beat Zhodino", "prisoners Almaz officers", "Taraykovsky funeral"]
+)
+def test_a_common_word_tested_on_the_rows_the_rare_words_find_matches_the_same(
+    session, world, query
+):
+    # PostgreSQL tests a word the planner expects in most documents on each row the rarer
+    # words find, instead of through the index: the documents found must be the same.
+    engine = engine_for(session)
+    if not isinstance(engine, PostgresEngine):
+        pytest.skip("only PostgreSQL chooses how each word is tested")
+    words = [[key] for key in keys(query)]
+    common = engine.LISTED_AT_MOST + 1
+
+    def found(estimates: list[float]) -> set[int]:
+        terms = Terms(words, estimates=estimates)
+        return set(session.scalars(engine.matching(terms, (SearchDocument.id,), true())))
+
+    everywhere = found([1] * len(words))
+    assert everywhere
+    for n in range(len(words)):
+        assert found([common if i == n else 1 for i in range(len(words))]) == everywhere
+        assert found([1 if i == n else common for i in range(len(words))]) == everywhere
