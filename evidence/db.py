@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, event, insert
+from sqlalchemy import MetaData, Table, create_engine, event, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -99,6 +99,30 @@ def insert_rows(
         parameters.append(values if compiled.positional else dict(zip(order, values, strict=True)))
     for start in range(0, len(parameters), INSERT_BATCH):
         connection.exec_driver_sql(compiled.string, parameters[start : start + INSERT_BATCH])
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """Primary keys for ``count`` rows about to be inserted into ``table``, in order.
+
+    Cheaper than reading keys back after a bulk insert. PostgreSQL: drawn from the
+    column's sequence in one statement, as its inserts would (other transactions
+    may draw between them). SQLite: after the largest id, as SQLite numbers rows of
+    an INTEGER PRIMARY KEY itself; a writer holds the write lock (BEGIN IMMEDIATE),
+    and any other transaction fails its first write once another committed since it
+    read, so no two can take the same ids.
+    """
+    if count == 0:
+        return []
+    column = table.c.id
+    if connection.dialect.name == "sqlite":
+        start = (connection.scalar(select(func.max(column))) or 0) + 1
+        return list(range(start, start + count))
+    sequence = connection.scalar(select(func.pg_get_serial_sequence(table.name, column.name)))
+    drawn = connection.exec_driver_sql(
+        "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(count)s)",
+        {"sequence": sequence, "count": count},
+    )
+    return [value for (value,) in drawn]
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

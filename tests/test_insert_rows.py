@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Text, cast, select
 
 from evidence.audit.models import AuditEntry
-from evidence.db import insert_rows
+from evidence.db import insert_rows, reserve_ids
 from evidence.models import Source
 from evidence.search.models import SearchDocument
 
@@ -81,3 +81,22 @@ def test_dates_pass_through_the_column_type(session):
     }
     insert_rows(session.connection(), Source.__table__, [source])
     assert session.scalar(select(Source.accessed)) == dt.date(2020, 11, 1)
+
+
+def test_reserved_ids_are_taken_by_no_later_insert(session):
+    source = {"kind": "news", "title": "T", "reliability": "A"}
+    session.add(Source(key="s-before", **source))
+    session.flush()
+    reserved = reserve_ids(session.connection(), Source.__table__, 3)
+    assert len(set(reserved)) == 3
+    assert min(reserved) > session.scalar(select(Source.id).where(Source.key == "s-before"))
+    insert_rows(
+        session.connection(),
+        Source.__table__,
+        [{"id": i, "key": f"s-{i}", **source, "version": 1} for i in reserved],
+    )
+    later = Source(key="s-after", **source)
+    session.add(later)
+    session.flush()
+    assert later.id > max(reserved)
+    assert session.scalar(select(Source.key).where(Source.id == reserved[0])) == f"s-{reserved[0]}"
