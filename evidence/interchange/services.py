@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence import dates
@@ -225,8 +225,14 @@ class _Writer:
     def upsert(self, section: str, records: list[Record]) -> None:
         entity = SECTIONS[section]
         model = entity.model
-        existing_ids = self._existing_ids(model, [r["key"] for r in records])
-        current = load_records(self.session, entity.name, list(existing_ids.values()))
+        # Where the records are most of their table (a first import, or a file imported
+        # again), the whole table is read at once: a few statements instead of a few per
+        # chunk of keys or ids (which PostgreSQL may run on a plan cached while it was empty).
+        in_table = self.session.scalar(select(func.count()).select_from(model)) or 0
+        existing_ids = self._existing_ids(model, [r["key"] for r in records], in_table)
+        ids = list(existing_ids.values())
+        whole = 2 * len(ids) >= in_table
+        current = load_records(self.session, entity.name, None if whole else ids) if ids else {}
         new: list[Record] = []
         changed: list[tuple[int, Record]] = []
         for record in records:
@@ -289,7 +295,11 @@ class _Writer:
         reload = [i for i, r in written if i not in created]
         touch(self.session, entity.name, reload)
 
-    def _existing_ids(self, model: Any, keys: Sequence[str]) -> dict[str, int]:
+    def _existing_ids(self, model: Any, keys: Sequence[str], in_table: int) -> dict[str, int]:
+        if 2 * len(keys) >= in_table:
+            wanted = set(keys)
+            rows = self.session.execute(select(model.key, model.id))
+            return {key: record_id for key, record_id in rows if key in wanted}
         found: dict[str, int] = {}
         for chunk in chunks(keys):
             found.update(
