@@ -4,10 +4,11 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.exc import IntegrityError
 
 from evidence.audit.models import AuditEntry
-from evidence.db import insert_rows, reserve_ids
+from evidence.db import insert_rows, is_transient, reserve_ids
 from evidence.models import Source
 from evidence.search.models import SearchDocument
 
@@ -100,3 +101,13 @@ def test_reserved_ids_are_taken_by_no_later_insert(session):
     session.flush()
     assert later.id > max(reserved)
     assert session.scalar(select(Source.key).where(Source.id == reserved[0])) == f"s-{reserved[0]}"
+
+
+def test_a_refused_row_raises_what_a_refused_insert_raises(session):
+    source = {"kind": "news", "title": "T", "reliability": "A", "version": 1}
+    rows = [{"key": "s-1", **source}, {"key": "s-1", **source}]
+    with pytest.raises(IntegrityError) as refused:
+        insert_rows(session.connection(), Source.__table__, rows)
+    assert not is_transient(refused.value)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Source)) == 0
