@@ -43,6 +43,20 @@ from evidence.models import (
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
 
 GENESIS_HASH = "0" * 64
+# The fields of a change entry's body (_body): hashed with its seq, the state left out.
+BODY_FIELDS = (
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "record_id",
+    "record_key",
+    "changes",
+    "state",
+    "record_hash",
+    "detail",
+)
+_CHANGE_FIELDS = frozenset(BODY_FIELDS)
 
 
 class HeadRow(NamedTuple):
@@ -381,21 +395,6 @@ def entry_hash(
     hashed["changes"] = None
     linked = canonical_json(hashed).replace(b'"changes":null', b'"changes":' + changes_json, 1)
     return hashlib.sha256(prev_hash.encode() + linked).hexdigest()
-
-
-# The fields of a change entry's body (_body), hashed with its seq and without its state.
-_CHANGE_FIELDS = {
-    "at",
-    "actor",
-    "action",
-    "entity",
-    "record_id",
-    "record_key",
-    "changes",
-    "state",
-    "record_hash",
-    "detail",
-}
 
 
 def _scalar_json(value: Any) -> str:
