@@ -4,10 +4,11 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.exc import IntegrityError
 
 from evidence.audit.models import AuditEntry
-from evidence.db import insert_rows
+from evidence.db import insert_rows, is_transient, reserve_ids
 from evidence.models import Source
 from evidence.search.models import SearchDocument
 
@@ -81,3 +82,32 @@ def test_dates_pass_through_the_column_type(session):
     }
     insert_rows(session.connection(), Source.__table__, [source])
     assert session.scalar(select(Source.accessed)) == dt.date(2020, 11, 1)
+
+
+def test_reserved_ids_are_taken_by_no_later_insert(session):
+    source = {"kind": "news", "title": "T", "reliability": "A"}
+    session.add(Source(key="s-before", **source))
+    session.flush()
+    reserved = reserve_ids(session.connection(), Source.__table__, 3)
+    assert len(set(reserved)) == 3
+    assert min(reserved) > session.scalar(select(Source.id).where(Source.key == "s-before"))
+    insert_rows(
+        session.connection(),
+        Source.__table__,
+        [{"id": i, "key": f"s-{i}", **source, "version": 1} for i in reserved],
+    )
+    later = Source(key="s-after", **source)
+    session.add(later)
+    session.flush()
+    assert later.id > max(reserved)
+    assert session.scalar(select(Source.key).where(Source.id == reserved[0])) == f"s-{reserved[0]}"
+
+
+def test_a_refused_row_raises_what_a_refused_insert_raises(session):
+    source = {"kind": "news", "title": "T", "reliability": "A", "version": 1}
+    rows = [{"key": "s-1", **source}, {"key": "s-1", **source}]
+    with pytest.raises(IntegrityError) as refused:
+        insert_rows(session.connection(), Source.__table__, rows)
+    assert not is_transient(refused.value)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Source)) == 0

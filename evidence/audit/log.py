@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
@@ -24,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from evidence.audit.models import AuditEntry, AuditHead, AuditRead, ChainHead
-from evidence.core.records import Record, canonical_json, chunks, record_hash
+from evidence.core.records import Record, canonical_fields, canonical_json, chunks, record_hash
 from evidence.core.timestamps import iso_utc, utcnow
 from evidence.db import insert_rows
 from evidence.models import (
@@ -42,6 +43,20 @@ from evidence.models import (
 from evidence.records.loading import ENTITY_OF_MODEL, load_records
 
 GENESIS_HASH = "0" * 64
+# The fields of a change entry's body (_body): hashed with its seq, the state left out.
+BODY_FIELDS = (
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "record_id",
+    "record_key",
+    "changes",
+    "state",
+    "record_hash",
+    "detail",
+)
+_CHANGE_FIELDS = frozenset(BODY_FIELDS)
 
 
 class HeadRow(NamedTuple):
@@ -231,8 +246,8 @@ def append_entries(session: Session) -> None:
                 "entity": None,
                 "record_id": None,
                 "record_key": None,
-                "changes": {},
-                "state": "null",  # JSON text, as _body gives it
+                "changes": "{}",  # JSON texts, as _body gives them
+                "state": "null",
                 "record_hash": None,
                 "detail": queued["detail"],
             }
@@ -318,11 +333,15 @@ def _body(
     after: Record | None,
     new_hash: str | None = None,
 ) -> dict[str, Any]:
-    """An entry's fields; its ``state`` as the canonical JSON text its hash is computed over
-    (stored as it is: encoding a large import's states once, not twice)."""
-    state = canonical_json(after)
+    """An entry's fields; its ``state`` and ``changes`` as the canonical JSON texts its
+    hashes are computed over (stored as they are: encoding a large import's states once)."""
+    if before is None and after is not None:  # a new record, most entries of an import
+        state, changes = _new_record_json(after)
+    else:
+        state = canonical_json(after).decode()
+        changes = canonical_json(diff(before, after)).decode()
     if after is not None and new_hash is None:
-        new_hash = hashlib.sha256(state).hexdigest()
+        new_hash = hashlib.sha256(state.encode()).hexdigest()
     return {
         "at": at,
         "actor": actor,
@@ -330,11 +349,20 @@ def _body(
         "entity": entity,
         "record_id": record_id,
         "record_key": (after or before or {}).get("key"),
-        "changes": diff(before, after),
-        "state": state.decode(),
+        "changes": changes,
+        "state": state,
         "record_hash": new_hash,
         "detail": None,
     }
+
+
+def _new_record_json(record: Record) -> tuple[str, str]:
+    """The canonical JSON of a new record and of its changes, diff(None, record): each
+    field's value is encoded once for both."""
+    fields = canonical_fields(record)
+    state = ",".join([f"{key}:{value}" for key, value in fields])
+    changes = ",".join([f"{key}:[null,{value}]" for key, value in fields if value != "null"])
+    return "{" + state + "}", "{" + changes + "}"
 
 
 def entry_hash(
@@ -346,6 +374,18 @@ def entry_hash(
     against the stored state. ``changes_json``: the canonical JSON of the
     body's changes, when the caller has encoded them already.
     """
+    if changes_json is not None and body.keys() == _CHANGE_FIELDS:
+        # The canonical JSON of the hashed fields, written field by field in sorted order.
+        linked = (
+            f'{{"action":{_scalar_json(body["action"])},"actor":{_scalar_json(body["actor"])},'
+            f'"at":{_scalar_json(body["at"])},"changes":'.encode()
+            + changes_json
+            + f',"detail":{_scalar_json(body["detail"])},"entity":{_scalar_json(body["entity"])},'
+            f'"record_hash":{_scalar_json(body["record_hash"])},'
+            f'"record_id":{_scalar_json(body["record_id"])},'
+            f'"record_key":{_scalar_json(body["record_key"])},"seq":{_scalar_json(seq)}}}'.encode()
+        )
+        return hashlib.sha256(prev_hash.encode() + linked).hexdigest()
     hashed = {key: value for key, value in body.items() if key != "state"}
     hashed["seq"] = seq
     if changes_json is None:
@@ -355,6 +395,18 @@ def entry_hash(
     hashed["changes"] = None
     linked = canonical_json(hashed).replace(b'"changes":null', b'"changes":' + changes_json, 1)
     return hashlib.sha256(prev_hash.encode() + linked).hexdigest()
+
+
+def _scalar_json(value: Any) -> str:
+    """A string, int or null as canonical_json writes it (other values go through it)."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return canonical_json(value).decode()
 
 
 def head(session: Session, head_model: type[ChainHead] = AuditHead) -> tuple[int, str]:
@@ -455,10 +507,8 @@ def append(
     for body in bodies:
         seq += 1
         row = {**body, "seq": seq, "prev_hash": prev_hash}
-        if "changes" in body:  # an entry of changes: its JSON is encoded once, here
-            changes = canonical_json(body["changes"])
-            row["entry_hash"] = entry_hash(prev_hash, seq, body, changes)
-            row["changes"] = changes.decode()
+        if "changes" in body:  # an entry of changes, given as canonical JSON text
+            row["entry_hash"] = entry_hash(prev_hash, seq, body, body["changes"].encode())
         else:
             row["entry_hash"] = entry_hash(prev_hash, seq, body)
         rows.append(row)

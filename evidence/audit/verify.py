@@ -11,24 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence.audit.anchors import verify_anchors
-from evidence.audit.log import GENESIS_HASH, entry_hash, latest_entries, seal
+from evidence.audit.log import BODY_FIELDS, GENESIS_HASH, entry_hash, latest_entries, seal
 from evidence.audit.models import AuditEntry, AuditHead, AuditRead, AuditReadHead, ChainHead
 from evidence.audit.reads import BODY_FIELDS as READ_BODY_FIELDS
 from evidence.core.records import record_hash
 from evidence.records.loading import ENTITIES, load_records
-
-BODY_FIELDS = (
-    "at",
-    "actor",
-    "action",
-    "entity",
-    "record_id",
-    "record_key",
-    "changes",
-    "state",
-    "record_hash",
-    "detail",
-)
 
 
 @dataclass

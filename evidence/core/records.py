@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring
 from typing import Any, TypeVar
 
 Record = dict[str, Any]
@@ -22,6 +23,14 @@ def canonical_json(data: Any) -> bytes:
     """The byte form that hashes are computed over: sorted keys, no spaces, UTF-8."""
     # One encoder for every call: json.dumps with options builds a new one each time.
     return _CANONICAL_ENCODER.encode(data).encode()
+
+
+def canonical_fields(record: Record) -> list[tuple[str, str]]:
+    """A record's fields as (key, value) JSON texts in canonical order: joined as
+    ``{k:v,...}`` they are its canonical JSON, and each value is encoded once however
+    many documents it goes into (an audit entry's state and its changes)."""
+    encode = _CANONICAL_ENCODER.encode
+    return [(encode_basestring(key), encode(value)) for key, value in sorted(record.items())]
 
 
 def record_hash(record: Record) -> str:

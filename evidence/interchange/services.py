@@ -15,11 +15,10 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from evidence import dates
@@ -27,7 +26,7 @@ from evidence.audit.log import touch, touch_created
 from evidence.cases.services import case_closure
 from evidence.core.messages import Joined, Message, counted, message, plural_forms
 from evidence.core.records import BATCH, Record, chunks
-from evidence.db import insert_rows
+from evidence.db import insert_rows, reserve_ids
 from evidence.interchange.validate import Document, meaning_problems, schema_problems
 from evidence.models import (
     Case,
@@ -215,33 +214,25 @@ class _Writer:
         for batch in chunks(rows, BATCH):
             self.connection.execute(statement, batch)
 
-    def _insert_returning_ids(
-        self, table: Any, rows: list[dict[str, Any]], *identity: str
-    ) -> list[int]:
-        """Insert rows in bulk and return their new ids in the order of ``rows``.
-
-        The ids are read back through ``identity``, columns whose values are
-        unique in the table among these rows' owners (a key; an owner and a
-        position), looked up by the first of them. Cheaper than RETURNING, for
-        which SQLAlchemy builds a parameter set per row (a third of the time of
-        writing the incidents section).
-        """
+    def _insert_new(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert rows in bulk with ids given beforehand; returns them in the order of ``rows``."""
+        ids = reserve_ids(self.connection, table, len(rows))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
         insert_rows(self.connection, table, rows)
-        columns = [table.c[name] for name in identity]
-        stmt = select(table.c.id, *columns)
-        single = len(identity) == 1
-        found: dict[Any, int] = {}
-        for chunk in chunks(list(dict.fromkeys(row[identity[0]] for row in rows))):
-            for row in self.connection.execute(stmt.where(columns[0].in_(chunk))):
-                found[row[1] if single else tuple(row[1:])] = row[0]
-        identity_of = itemgetter(*identity)
-        return [found[identity_of(row)] for row in rows]
+        return ids
 
     def upsert(self, section: str, records: list[Record]) -> None:
         entity = SECTIONS[section]
         model = entity.model
-        existing_ids = self._existing_ids(model, [r["key"] for r in records])
-        current = load_records(self.session, entity.name, list(existing_ids.values()))
+        # Where the records are most of their table (a first import, or a file imported
+        # again), the whole table is read at once: a few statements instead of a few per
+        # chunk of keys or ids (which PostgreSQL may run on a plan cached while it was empty).
+        in_table = self.session.scalar(select(func.count()).select_from(model)) or 0
+        existing_ids = self._existing_ids(model, [r["key"] for r in records], in_table)
+        ids = list(existing_ids.values())
+        whole = 2 * len(ids) >= in_table
+        current = load_records(self.session, entity.name, None if whole else ids) if ids else {}
         new: list[Record] = []
         changed: list[tuple[int, Record]] = []
         for record in records:
@@ -276,7 +267,7 @@ class _Writer:
         if "folded_names" in model.__table__.c:  # see touch_created
             for row, r in zip(new_rows, new, strict=True):
                 row["folded_names"] = names_of(r)
-        new_ids = self._insert_returning_ids(model.__table__, new_rows, "key")
+        new_ids = self._insert_new(model.__table__, new_rows)
         if section in self.key_ids:
             self.key_ids[section].update(zip((r["key"] for r in new), new_ids, strict=True))
         if changed:
@@ -304,7 +295,11 @@ class _Writer:
         reload = [i for i, r in written if i not in created]
         touch(self.session, entity.name, reload)
 
-    def _existing_ids(self, model: Any, keys: Sequence[str]) -> dict[str, int]:
+    def _existing_ids(self, model: Any, keys: Sequence[str], in_table: int) -> dict[str, int]:
+        if 2 * len(keys) >= in_table:
+            wanted = set(keys)
+            rows = self.session.execute(select(model.key, model.id))
+            return {key: record_id for key, record_id in rows if key in wanted}
         found: dict[str, int] = {}
         for chunk in chunks(keys):
             found.update(
@@ -485,7 +480,7 @@ class _Writer:
             {owner_column: owner_id, **columns(item), "position": position}
             for (owner_id, item), position in zip(owned, positions, strict=True)
         ]
-        new_ids = self._insert_returning_ids(table, rows, owner_column, "position")
+        new_ids = self._insert_new(table, rows)
         self._insert_citations(
             citation_owner,
             [(new_id, item["sources"]) for new_id, (_, item) in zip(new_ids, owned, strict=True)],

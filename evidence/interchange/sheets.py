@@ -552,7 +552,9 @@ class _Names:
         self.keys: dict[str, Candidate] = {}
         self.folded: dict[str, list[Candidate]] = {}
         hidden = protected_person_ids(session, PUBLIC) if section == "persons" else {}
-        rows = session.execute(select(model.id, *columns).where(model.retracted_at.is_(None)))
+        # By id: candidates are listed in the order the records were made, on every database.
+        not_retracted = select(model.id, *columns).where(model.retracted_at.is_(None))
+        rows = session.execute(not_retracted.order_by(model.id))
         for record_id, key, name, *aliases in rows:
             candidate = Candidate(key, name, hidden.get(record_id))
             self.keys[key] = candidate

@@ -66,6 +66,24 @@ def test_changed_record_is_updated_and_audited_with_before_and_after(session):
     assert export_document(session) == sorted_sections(generated)
 
 
+@pytest.mark.parametrize("changed", [1, 9], ids=["few records of a section", "most of them"])
+def test_a_file_of_some_records_updates_those_and_adds_its_new_ones(session, changed):
+    # Few records of a large section are looked up by key and id; most, by reading it whole.
+    generated = document(incidents=10)
+    import_document(session, copy.deepcopy(generated))
+    session.commit()
+    for incident in generated["incidents"][:changed]:
+        incident["title"] += " (renamed)"
+    new_incident = {**copy.deepcopy(generated["incidents"][-1]), "key": "incident-new"}
+    generated["incidents"].append(new_incident)
+    partial = {"format": generated["format"], "incidents": generated["incidents"][:changed]}
+    partial["incidents"].append(new_incident)
+    summary = import_document(session, copy.deepcopy(partial))
+    session.commit()
+    assert (summary.updated["incidents"], summary.created["incidents"]) == (changed, 1)
+    assert export_document(session) == sorted_sections(generated)
+
+
 def test_case_export_carries_everything_it_refers_to(session):
     import_document(session, json.loads(DEMO_FILE.read_text()))
     session.commit()
