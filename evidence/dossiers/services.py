@@ -108,12 +108,13 @@ def render_dossier(
     snapshot: Snapshot, *, progress: Progress | None = None, workers: int | None = None
 ) -> Dossier:
     """The dossier PDF (and, for counsel, its sealed annex) of a snapshot; no database."""
-    # WeasyPrint takes a second to import: only the commands and jobs that render load it.
-    from evidence.dossiers.render import render_pdf
-    from evidence.dossiers.sealed import render_sealed_annex
+    # pikepdf and the templates load only for the commands and jobs that render.
+    from evidence.dossiers.render import render_pdfs
 
-    pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
-    return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
+    pdf, sealed_annex = render_pdfs(
+        snapshot, manifest_bytes(snapshot), workers=workers, progress=progress
+    )
+    return Dossier(snapshot, pdf, sealed_annex)
 
 
 def generate_dossier(

@@ -13,8 +13,9 @@ from sqlalchemy import event
 from weasyprint import HTML
 
 from evidence.core.records import record_hash
+from evidence.dossiers.layout import RefusedURL, ReportFetcher
 from evidence.dossiers.manifest import read_manifest, verify
-from evidence.dossiers.render import RefusedURL, ReportFetcher, plan
+from evidence.dossiers.render import plan
 from evidence.dossiers.services import generate_dossier, set_statement_included
 from evidence.dossiers.snapshot import build_snapshot
 from evidence.exhibits.services import add_exhibit
