@@ -111,6 +111,7 @@ def measure(url: str, run: str, workers: int, profile: str | None) -> dict:
         # The HTML carries everything it needs as data: URIs, which the stock fetcher reads.
         job = lambda: HTML(string=page, url_fetcher=URLFetcher()).write_pdf()  # noqa: E731
     else:
+        from evidence.dossiers import layout  # noqa: F401  (WeasyPrint loads before the clock, as for the anchor)
         from evidence.dossiers.manifest import manifest_bytes
         from evidence.dossiers.render import render_pdf
 

@@ -34,7 +34,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -389,6 +390,84 @@ def render_pdfs(
     """The dossier PDF as render_pdf makes it, and its sealed annex (None but for counsel),
     laid out by the same processes when one of them has no part of the dossier left."""
     return _render(snapshot, manifest, workers, time_limit, progress, with_annex=True)
+
+
+class Renderer:
+    """A process forked before a command builds its application and reads the case, which
+    loads WeasyPrint meanwhile (on the other core) and then runs render_pdfs on what it
+    is sent; its render processes are forked from it, with WeasyPrint loaded.
+
+    Use ``with Renderer.started() as renderer``; None when this process runs other threads
+    (see _process_context), and the caller renders itself.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve_renderer, args=(child,), daemon=False)
+        self._process.start()
+        child.close()
+        self._used = False
+
+    @classmethod
+    @contextmanager
+    def started(cls) -> Iterator[Renderer | None]:
+        if threading.active_count() > 1:
+            yield None
+            return
+        renderer = cls()
+        try:
+            yield renderer
+        finally:
+            renderer._stop()
+
+    def render(
+        self, snapshot: Snapshot, manifest: bytes, *, workers: int | None, progress: Progress | None
+    ) -> tuple[bytes, bytes | None]:
+        """What render_pdfs returns, laid out by the renderer's processes."""
+        self._used = True
+        self._connection.send((snapshot, manifest, workers))
+        while True:
+            try:
+                kind, *payload = self._connection.recv()
+            except EOFError:
+                raise RenderError(
+                    "the render process stopped before the dossier was done"
+                ) from None
+            if kind == "progress":
+                if progress:
+                    progress(*payload)
+            elif kind == "error":
+                raise payload[0]
+            else:
+                return payload[0]
+
+    def _stop(self) -> None:
+        if not self._used:  # the command failed before it had anything to render
+            self._process.terminate()
+        self._connection.close()
+        self._process.join()
+
+
+def _serve_renderer(connection: Any) -> None:
+    for module in RENDER_MODULES:
+        importlib.import_module(module)
+    try:
+        snapshot, manifest, workers = connection.recv()
+    except EOFError:
+        return
+
+    def progress(done: int, total: int) -> None:
+        connection.send(("progress", done, total))
+
+    try:
+        result = render_pdfs(snapshot, manifest, workers=workers, progress=progress)
+    except RenderError as error:
+        connection.send(("error", error))
+    except Exception as error:  # noqa: BLE001 - told to the command, which has the terminal
+        connection.send(("error", RenderError(f"{type(error).__name__}: {error}")))
+    else:
+        connection.send(("done", result))
 
 
 def _render(
