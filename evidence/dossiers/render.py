@@ -329,7 +329,8 @@ def _render_task(task: tuple[list[Section], list[TocEntry], bool]) -> PartResult
 def _stamp_task(stamp: Stamp) -> bytes:
     from evidence.dossiers.layout import lay_out
 
-    return lay_out(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
+    html = _stamp_html(_worker_snapshot, stamp)
+    return lay_out(html, _worker_snapshot, whole_stylesheet=False).pdf
 
 
 def _sealed_annex_task() -> bytes | None:
