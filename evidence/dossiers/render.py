@@ -17,8 +17,10 @@ How the parts fit together:
    over its page.
 
 The render processes lay out with WeasyPrint (layout.py), which this module loads
-only when it starts them (so `evidence dossier --format html` never does). Each
-render has a time limit.
+only when it starts them (so `evidence dossier --format html` never does); for
+counsel they lay out the sealed annex too, once a process has no part left. The
+commands fork a Renderer before they read the case, which loads WeasyPrint meanwhile
+and starts the render processes itself. Each render has a time limit.
 """
 
 from __future__ import annotations
