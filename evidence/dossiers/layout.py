@@ -15,7 +15,6 @@ import hashlib
 import mimetypes
 from typing import Any
 
-import tinycss2
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -62,41 +61,17 @@ def _identifier(snapshot: Snapshot) -> bytes:
 
 
 @functools.cache
-def _stylesheet(whole: bool = True) -> tuple[CSS, FontConfiguration]:
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
     """dossier.css parsed and its fonts loaded once per process, for every document it
-    lays out (parsing and loading them cost more than laying out a stamp part).
-
-    Not ``whole``: only its fonts and page box (@font-face, @page), for the stamps, whose
-    template styles the rest: cascading all of dossier.css over a stamp's pages took
-    40% of their layout, for the same bytes."""
+    lays out (parsing and loading them cost more than laying out a stamp part)."""
     fonts = FontConfiguration()
-    if whole:
-        css = CSS(url=f"{SCHEME}dossier.css", url_fetcher=ReportFetcher(), font_config=fonts)
-    else:
-        rules = tinycss2.parse_stylesheet(
-            (REPORTS_DIR / "dossier.css").read_text("utf-8"), skip_comments=True
-        )
-        page_rules = "".join(
-            rule.serialize()
-            for rule in rules
-            if rule.type == "at-rule" and rule.lower_at_keyword in ("font-face", "page")
-        )
-        css = CSS(
-            string=page_rules, base_url=SCHEME, url_fetcher=ReportFetcher(), font_config=fonts
-        )
+    css = CSS(url=f"{SCHEME}dossier.css", url_fetcher=ReportFetcher(), font_config=fonts)
     return css, fonts
 
 
-def lay_out(
-    html: str,
-    snapshot: Snapshot,
-    attachments: list[Attachment] = (),
-    *,
-    whole_stylesheet: bool = True,
-) -> PartResult:
-    """Lay out a document of reports/ with dossier.css (its templates do not link it), or
-    with its fonts and page box alone (see _stylesheet)."""
-    css, fonts = _stylesheet(whole_stylesheet)
+def lay_out(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) -> PartResult:
+    """Lay out a document of reports/ with dossier.css (its templates do not link it)."""
+    css, fonts = _stylesheet()
     document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render(
         stylesheets=[css], font_config=fonts
     )

@@ -331,8 +331,7 @@ def _render_task(task: tuple[list[Section], list[TocEntry], bool]) -> PartResult
 def _stamp_task(stamp: Stamp) -> bytes:
     from evidence.dossiers.layout import lay_out
 
-    html = _stamp_html(_worker_snapshot, stamp)
-    return lay_out(html, _worker_snapshot, whole_stylesheet=False).pdf
+    return lay_out(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
 
 
 def _sealed_annex_task() -> bytes | None:

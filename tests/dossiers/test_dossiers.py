@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from evidence.core.records import record_hash
 from evidence.dossiers import render as render_module
-from evidence.dossiers.layout import RefusedURL, ReportFetcher, lay_out
+from evidence.dossiers.layout import RefusedURL, ReportFetcher
 from evidence.dossiers.manifest import read_manifest, verify
 from evidence.dossiers.render import Renderer, RenderError, plan
 from evidence.dossiers.services import (
@@ -662,22 +662,3 @@ def test_a_failure_in_the_renderer_reaches_the_command_as_a_render_error(
     monkeypatch.setattr(render_module, "render_pdfs", broken)
     with Renderer.started() as renderer, pytest.raises(RenderError, match="ValueError: no fonts"):
         render_dossier(snapshot, renderer=renderer)
-
-
-@pytest.mark.parametrize("language", ["en", "be"])
-def test_stamps_need_only_the_fonts_and_page_box_of_the_stylesheet(
-    session, witnessed_case, language
-):
-    """The running header and footer are laid out with dossier.css's @font-face and @page
-    rules alone: the same bytes as with the whole of it."""
-    snapshot = snapshot_dossier(
-        session,
-        witnessed_case.key,
-        "counsel",
-        generated_by="tester",
-        generated_at=AT,
-        language=language,
-    )
-    stamp = render_module._stamp_html(snapshot, render_module.Stamp(first=1, count=3, total=40))
-    whole = lay_out(stamp, snapshot).pdf
-    assert lay_out(stamp, snapshot, whole_stylesheet=False).pdf == whole
