@@ -5,7 +5,8 @@ Builds a generated case of about 235 pages in a fresh SQLite database, then, eac
 fresh process so that peak memory is its own:
 1. the anchor: the dossier's self-contained HTML (`evidence dossier --format html`)
    laid out by bare WeasyPrint, one pass, one process;
-2. `render_pdf` as `evidence dossier` runs it, with 1 and with 2 workers.
+2. `render_pdf` as `evidence dossier` runs it (less the counsel's sealed annex, which the
+   command's render processes lay out beside it), with 1 and with 2 workers.
 Goals (issue 13): ours >= 1.8x the anchor on 2 cores; peak memory <= 1 GB.
 Run: .venv/bin/python bench/dossier_bench.py [--incidents N] [--profile FILE]
 """
@@ -111,6 +112,7 @@ def measure(url: str, run: str, workers: int, profile: str | None) -> dict:
         # The HTML carries everything it needs as data: URIs, which the stock fetcher reads.
         job = lambda: HTML(string=page, url_fetcher=URLFetcher()).write_pdf()  # noqa: E731
     else:
+        from evidence.dossiers import layout  # noqa: F401  (WeasyPrint loads before the clock, as for the anchor)
         from evidence.dossiers.manifest import manifest_bytes
         from evidence.dossiers.render import render_pdf
 

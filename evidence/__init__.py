@@ -19,8 +19,13 @@ from evidence.web.input import register_input_limits
 from evidence.web.language import register_languages
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Build the application in named steps: settings, database, web, errors, CLI."""
+def create_app(config: Config | None = None, *, web: bool = True) -> Flask:
+    """Build the application in named steps: settings, database, web, errors, CLI.
+
+    Without ``web`` it is the application of a command (`evidence dossier`, `evidence
+    audit verify`...): settings, database, languages and commands, but no pages, sign-in
+    or task queue, whose imports cost a command more than its own work (the task
+    queue is built when a command first asks for it, see evidence.jobs.queue)."""
     config = config or Config()
     app = _Application(
         __name__,
@@ -39,13 +44,18 @@ def create_app(config: Config | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_database(app, config)
-    register_queue(app)
-    register_extensions(app)
     register_languages(app)
-    register_security_headers(app)
-    register_input_limits(app)
-    register_blueprints(app)
-    register_error_handlers(app)
+    if web:
+        register_queue(app)
+        register_extensions(app)
+        register_security_headers(app)
+        register_input_limits(app)
+        register_blueprints(app)
+        register_error_handlers(app)
+    elif app.config["TESTING"]:
+        from evidence.accounts.passwords import use_cheap_hashing
+
+        use_cheap_hashing(True)
     register_cli(app)
     return app
 

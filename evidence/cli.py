@@ -154,9 +154,19 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    """The application of the command being run: without the web UI for ours (they
+    use the database and the settings), with it for Flask's own (run, shell, routes)."""
     from evidence import create_app
 
-    return create_app()
+    return create_app(web=_top_command() not in COMMANDS)
+
+
+def _top_command() -> str | None:
+    """The name of the subcommand of `evidence` being run (``audit`` for `audit verify`)."""
+    context = click.get_current_context(silent=True)
+    while context is not None and context.parent is not None and context.parent.parent:
+        context = context.parent
+    return context.info_name if context is not None and context.parent is not None else None
 
 
 @click.group(cls=_Main, create_app=_create_app, add_default_commands=True)

@@ -8,6 +8,7 @@ from evidence import create_app
 from evidence.cli import COMMANDS, load_command
 from evidence.config import config_for_tests
 from evidence.interchange.cli import DEMO_FILE
+from evidence.jobs.queue import task_queue
 
 
 def test_init_demo_export_round_trip_on_a_fresh_file(tmp_path: Path, monkeypatch):
@@ -79,7 +80,15 @@ def _run_evidence(tmp_path: Path, *commands: list[str]) -> list[str]:
     return done.stdout.rpartition("loaded:")[2].split()
 
 
-HEAVY = ("weasyprint", "openpyxl", "gunicorn", "sqlalchemy", "evidence.models")
+HEAVY = (
+    "weasyprint",
+    "openpyxl",
+    "gunicorn",
+    "sqlalchemy",
+    "evidence.models",
+    "huey",
+    "evidence.accounts.views",
+)
 
 
 def test_help_imports_no_command(tmp_path: Path) -> None:
@@ -90,6 +99,17 @@ def test_audit_verify_does_not_import_weasyprint(tmp_path: Path) -> None:
     loaded = _run_evidence(tmp_path, ["init"], ["audit", "verify"])
     assert "evidence.models" in loaded  # the command did its work
     assert "weasyprint" not in loaded and "openpyxl" not in loaded and "gunicorn" not in loaded
+    # A command's application has no web UI (views, sign-in) and no task queue.
+    assert "huey" not in loaded and "evidence.accounts.views" not in loaded
+
+
+def test_a_commands_application_has_the_database_but_no_pages(tmp_path: Path) -> None:
+    config = config_for_tests(f"sqlite:///{tmp_path / 'e.sqlite'}", str(tmp_path / "data"))
+    app = create_app(config, web=False)
+    assert "evidence.writers" in app.extensions and "babel" in app.extensions
+    assert [rule.endpoint for rule in app.url_map.iter_rules()] == ["static"]
+    assert "evidence.queue" not in app.extensions
+    assert task_queue(app) is task_queue(app)  # built when a command first needs it
 
 
 def test_the_help_table_matches_each_command() -> None:

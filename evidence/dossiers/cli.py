@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from collections.abc import Callable
@@ -57,6 +58,27 @@ def generation_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+RENDERER = "evidence.renderer"
+
+
+def with_early_renderer(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Fork the dossier's renderer before the command builds its application and reads the
+    case (with_appcontext, under this decorator): it loads WeasyPrint meanwhile, on the
+    other core (see evidence.dossiers.render.Renderer). Not for HTML, which needs no layout."""
+
+    @functools.wraps(command)
+    def start_then_run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("output_format", "pdf") != "pdf":
+            return command(*args, **kwargs)
+        from evidence.dossiers.render import Renderer
+
+        with Renderer.started() as renderer:
+            click.get_current_context().meta[RENDERER] = renderer
+            return command(*args, **kwargs)
+
+    return start_then_run
+
+
 def take_snapshot(
     case_key: str, audience: str, generated_at: str | None, actor: str, language: str = "en"
 ) -> Snapshot:
@@ -96,7 +118,12 @@ def render_with_progress(snapshot: Snapshot, workers: int | None) -> Dossier:
             done[0] = percent
 
         try:
-            return render_dossier(snapshot, progress=progress, workers=workers)
+            return render_dossier(
+                snapshot,
+                progress=progress,
+                workers=workers,
+                renderer=click.get_current_context().meta.get(RENDERER),
+            )
         except RenderError as error:
             fail(str(error))
             raise
@@ -119,6 +146,7 @@ def render_with_progress(snapshot: Snapshot, workers: int | None) -> Dossier:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write [default: CASE_KEY-AUDIENCE.pdf or .html].",
 )
+@with_early_renderer
 @with_appcontext
 def dossier_command(
     case_key: str,
@@ -201,6 +229,7 @@ def verify_dossier_command(file: Path) -> None:
     type=click.Path(path_type=Path),
     help="Bag to write: a directory, or a .zip file when the name ends so.",
 )
+@with_early_renderer
 @with_appcontext
 def bundle_command(
     case_key: str,

@@ -27,11 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +39,9 @@ from evidence.core.records import record_hash
 from evidence.dossiers.models import DossierSecret
 from evidence.dossiers.snapshot import Snapshot, keyed_hash
 from evidence.records.loading import ENTITIES, load_records
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 MANIFEST_FORMAT = "evidence-dossier-manifest/1"
 MANIFEST_NAME = "manifest.json"
@@ -88,6 +88,10 @@ def manifest_bytes(snapshot: Snapshot) -> bytes:
 
 def read_manifest(pdf: Path | bytes) -> dict[str, Any]:
     """The manifest attached to a dossier PDF (a path or the bytes)."""
+    # pypdf loads to read a dossier back, not in the processes that make one.
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
         attached = reader.attachments.get(MANIFEST_NAME)

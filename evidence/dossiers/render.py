@@ -16,45 +16,48 @@ How the parts fit together:
 4. qpdf (pikepdf) appends the parts, their bookmarks, and lays each stamp page
    over its page.
 
-WeasyPrint fetches nothing but the bundled assets under reports/ (see
-ReportFetcher), and each render has a time limit.
+The render processes lay out with WeasyPrint (layout.py), which this module loads
+only when it starts them (so `evidence dossier --format html` never does); for
+counsel they lay out the sealed annex too, once a process has no part left. The
+commands fork a Renderer before they read the case, which loads WeasyPrint meanwhile
+and starts the render processes itself. Each render has a time limit.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import functools
 import hashlib
+import importlib
 import io
 import math
-import mimetypes
 import multiprocessing
 import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pikepdf
 from markupsafe import Markup
-from weasyprint import CSS, HTML, Attachment
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from evidence.catalogs import catalog, install_escaped_gettext
 from evidence.config import REPORTS_DIR
 from evidence.dossiers.figures import chain_svg, timeline_figures
-from evidence.dossiers.manifest import MANIFEST_NAME
 from evidence.dossiers.snapshot import Snapshot
 from evidence.vocabularies import CREDIBILITY, RELIABILITY, translatable
 
-SCHEME = "report:"
-PDF_VARIANT = "pdf/a-3b"
+if TYPE_CHECKING:
+    from weasyprint import Attachment
+
+
+# What the render processes run: WeasyPrint's side, and the sealed annex beside the dossier.
+RENDER_MODULES = ("evidence.dossiers.layout", "evidence.dossiers.sealed")
 # Characters of HTML per body part: big enough that the fixed cost of a part
 # (fonts, stylesheet) stays small, small enough that two cores share the work.
 PART_WEIGHT = 100_000
@@ -79,36 +82,22 @@ class RenderTimeout(RenderError):
     pass
 
 
-class RefusedURL(ValueError):
-    pass
-
-
-class ReportFetcher(URLFetcher):
-    """Serves the files under reports/ at report:<path>; refuses every other URL.
-
-    User text is escaped, so it cannot add markup; this is the second wall:
-    even markup that got in could not read local files or call out.
-    """
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        if not url.startswith(SCHEME):
-            raise RefusedURL(f"dossiers load only bundled assets, not {url[:80]!r}")
-        relative = url[len(SCHEME) :].split("?", 1)[0].split("#", 1)[0].lstrip("/")
-        path = (REPORTS_DIR / relative).resolve()
-        if not path.is_relative_to(REPORTS_DIR.resolve()) or not path.is_file():
-            raise RefusedURL(f"no bundled asset {relative!r}")
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if path.suffix == ".ttf":
-            media_type = "font/ttf"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": media_type})
-
-
 @dataclass(frozen=True)
 class Section:
     kind: str  # front, summary, methodology, incident, matrix, witnesses, sources, ...
     anchor: str
     index: int | None = None  # the incident's position in snapshot.incidents
     column_groups: tuple = ()
+
+
+@dataclass
+class PartResult:
+    """A part laid out (layout.py); a plain record, so that this process reads it back
+    from a render process without loading WeasyPrint."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict[str, int] = field(default_factory=dict)  # anchor -> page index in the part
 
 
 @dataclass(frozen=True)
@@ -118,13 +107,6 @@ class TocEntry:
     title: str
     page: int | str
     anchor: str
-
-
-@dataclass
-class PartResult:
-    pdf: bytes
-    pages: int
-    anchors: dict[str, int] = field(default_factory=dict)  # anchor -> page index in the part
 
 
 PROTECTION_WORDS = {
@@ -286,7 +268,7 @@ def part_html(
     toc: list[TocEntry] = (),
     stylesheet: Markup | None = None,
 ) -> str:
-    """Dossier HTML holding ``sections``; with ``stylesheet`` inline, else for ``_write``,
+    """Dossier HTML holding ``sections``; with ``stylesheet`` inline, else for ``lay_out``,
     which applies dossier.css."""
     return (
         _environment(snapshot.language)
@@ -318,41 +300,6 @@ def dossier_html(snapshot: Snapshot) -> str:
     return part_html(snapshot, sections, toc_entries(snapshot, {}), _self_contained_stylesheet())
 
 
-def _fixed_time(snapshot: Snapshot) -> dt.datetime:
-    return dt.datetime.fromisoformat(snapshot.generated_at.replace("Z", "+00:00"))
-
-
-def _identifier(snapshot: Snapshot) -> bytes:
-    return hashlib.sha256(snapshot.dossier_id.encode()).hexdigest()[:32].encode()
-
-
-@functools.cache
-def _stylesheet() -> tuple[CSS, FontConfiguration]:
-    """dossier.css parsed and its fonts loaded once per process, for every document it
-    lays out (parsing and loading them cost more than laying out a stamp part)."""
-    fonts = FontConfiguration()
-    css = CSS(url=f"{SCHEME}dossier.css", url_fetcher=ReportFetcher(), font_config=fonts)
-    return css, fonts
-
-
-def _write(html: str, snapshot: Snapshot, attachments: list[Attachment] = ()) -> PartResult:
-    """Lay out a document of reports/ with dossier.css (its templates do not link it)."""
-    css, fonts = _stylesheet()
-    document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportFetcher()).render(
-        stylesheets=[css], font_config=fonts
-    )
-    anchors: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, number)
-    pdf = document.write_pdf(
-        pdf_variant=PDF_VARIANT,
-        pdf_identifier=_identifier(snapshot),
-        attachments=list(attachments),
-    )
-    return PartResult(pdf=pdf, pages=len(document.pages), anchors=anchors)
-
-
 # -- worker processes --------------------------------------------------------------------
 
 _worker_snapshot: Snapshot | None = None
@@ -374,24 +321,43 @@ class Stamp:
 
 
 def _render_task(task: tuple[list[Section], list[TocEntry], bool]) -> PartResult:
+    from evidence.dossiers.layout import lay_out, manifest_attachment
+
     sections, toc, with_manifest = task
     attachments = [manifest_attachment(_worker_snapshot, _worker_manifest)] if with_manifest else []
-    return _write(part_html(_worker_snapshot, sections, toc), _worker_snapshot, attachments)
+    return lay_out(part_html(_worker_snapshot, sections, toc), _worker_snapshot, attachments)
 
 
 def _stamp_task(stamp: Stamp) -> bytes:
-    return _write(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
+    from evidence.dossiers.layout import lay_out
+
+    return lay_out(_stamp_html(_worker_snapshot, stamp), _worker_snapshot).pdf
+
+
+def _sealed_annex_task() -> bytes | None:
+    from evidence.dossiers.sealed import render_sealed_annex
+
+    return render_sealed_annex(_worker_snapshot)
 
 
 def _process_context() -> Any:
-    """fork when this process has one thread (the CLI): fast, the snapshot is shared as is.
+    """fork when this process has one thread (the CLI): fast, the snapshot and the
+    compiled templates are shared as they are, and WeasyPrint is loaded here once for all
+    of the render processes.
 
     With other threads running (a queue worker's heartbeat and recovery, its
     other jobs), a forked child can inherit a lock one of them held, such as
     logging's, and hang forever; the child then comes from a fork server,
-    a clean single-threaded process.
+    a clean single-threaded process, which loads WeasyPrint once for all of the
+    children it forks, this job's and the next ones'.
     """
-    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
+    if threading.active_count() > 1:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__, *RENDER_MODULES])
+        return context
+    for module in RENDER_MODULES:
+        importlib.import_module(module)
+    return multiprocessing.get_context("fork")
 
 
 def _pool_size(tasks: int, workers: int | None) -> int:
@@ -412,6 +378,109 @@ def render_pdf(
     each part finishes in whatever order, then of the contents and the merge: steps
     in proportion to the work, so a bar moves evenly rather than waiting on part one.
     """
+    return _render(snapshot, manifest, workers, time_limit, progress, with_annex=False)[0]
+
+
+def render_pdfs(
+    snapshot: Snapshot,
+    manifest: bytes,
+    *,
+    workers: int | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    progress: Progress | None = None,
+) -> tuple[bytes, bytes | None]:
+    """The dossier PDF as render_pdf makes it, and its sealed annex (None but for counsel),
+    laid out by the same processes when one of them has no part of the dossier left."""
+    return _render(snapshot, manifest, workers, time_limit, progress, with_annex=True)
+
+
+class Renderer:
+    """A process forked before a command builds its application and reads the case, which
+    loads WeasyPrint meanwhile (on the other core) and then runs render_pdfs on what it
+    is sent; its render processes are forked from it, with WeasyPrint loaded.
+
+    Use ``with Renderer.started() as renderer``; None when this process runs other threads
+    (see _process_context), and the caller renders itself.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve_renderer, args=(child,), daemon=False)
+        self._process.start()
+        child.close()
+        self._used = False
+
+    @classmethod
+    @contextmanager
+    def started(cls) -> Iterator[Renderer | None]:
+        if threading.active_count() > 1:
+            yield None
+            return
+        renderer = cls()
+        try:
+            yield renderer
+        finally:
+            renderer._stop()
+
+    def render(
+        self, snapshot: Snapshot, manifest: bytes, *, workers: int | None, progress: Progress | None
+    ) -> tuple[bytes, bytes | None]:
+        """What render_pdfs returns, laid out by the renderer's processes."""
+        self._used = True
+        self._connection.send((snapshot, manifest, workers))
+        while True:
+            try:
+                kind, *payload = self._connection.recv()
+            except EOFError:
+                raise RenderError(
+                    "the render process stopped before the dossier was done"
+                ) from None
+            if kind == "progress":
+                if progress:
+                    progress(*payload)
+            elif kind == "error":
+                raise payload[0]
+            else:
+                return payload[0]
+
+    def _stop(self) -> None:
+        if not self._used:  # the command failed before it had anything to render
+            self._process.terminate()
+        self._connection.close()
+        self._process.join()
+
+
+def _serve_renderer(connection: Any) -> None:
+    for module in RENDER_MODULES:
+        importlib.import_module(module)
+    try:
+        snapshot, manifest, workers = connection.recv()
+    except EOFError:
+        return
+
+    def progress(done: int, total: int) -> None:
+        connection.send(("progress", done, total))
+
+    try:
+        result = render_pdfs(snapshot, manifest, workers=workers, progress=progress)
+    except RenderError as error:
+        connection.send(("error", error))
+    except Exception as error:  # noqa: BLE001 - told to the command, which has the terminal
+        connection.send(("error", RenderError(f"{type(error).__name__}: {error}")))
+    else:
+        connection.send(("done", result))
+
+
+def _render(
+    snapshot: Snapshot,
+    manifest: bytes,
+    workers: int | None,
+    time_limit: float,
+    progress: Progress | None,
+    *,
+    with_annex: bool,
+) -> tuple[bytes, bytes | None]:
     deadline = time.monotonic() + time_limit
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
@@ -429,6 +498,7 @@ def render_pdf(
             index: pool.apply_async(_render_task, (tasks[index],)) for index in heaviest_first
         }
         pending = [started[index] for index in range(len(tasks))]
+        annex = pool.apply_async(_sealed_annex_task) if with_annex else None
         _report_parts(pending, weights, total_weight, deadline, progress)
         results = [_wait(result, deadline, pool) for result in pending]
         pages: dict[str, int | str] = {}
@@ -449,6 +519,7 @@ def render_pdf(
         ]
         front_result = _wait(final_front, deadline, pool)
         stamp_pdfs = [_wait(stamp, deadline, pool) for stamp in stamps]
+        sealed_annex = _wait(annex, deadline, pool) if annex else None
     if front_result.pages != results[0].pages:
         raise RenderError("the contents changed length once page numbers were filled in")
     if time.monotonic() > deadline:
@@ -458,7 +529,7 @@ def render_pdf(
     pdf = _merge([front_result.pdf] + [result.pdf for result in results[1:]], stamp_pdfs)
     if progress:
         progress(total_weight, total_weight)
-    return pdf
+    return pdf, sealed_annex
 
 
 PROGRESS_POLL_SECONDS = 0.2
@@ -489,31 +560,13 @@ def _report_parts(
         waiting[0].wait(PROGRESS_POLL_SECONDS)
 
 
-def data_attachment(snapshot: Snapshot, data: bytes, name: str, description: str) -> Attachment:
-    """A file attached to a dossier PDF, dated with the dossier so the bytes stay the same."""
-    return Attachment(
-        string=data,
-        name=name,
-        description=description,
-        created=_fixed_time(snapshot),
-        modified=_fixed_time(snapshot),
-        relationship="Data",
-    )
-
-
-def manifest_attachment(snapshot: Snapshot, manifest: bytes) -> Attachment:
-    return data_attachment(
-        snapshot,
-        manifest,
-        MANIFEST_NAME,
-        "Records in this dossier and their SHA-256 (evidence verify-dossier)",
-    )
-
-
 def render_document(template: str, snapshot: Snapshot, attachments: list[Attachment]) -> bytes:
-    """A one-part document (such as the sealed annex) from a template under reports/."""
+    """A one-part document (such as the sealed annex) from a template under reports/, in a
+    render process."""
+    from evidence.dossiers.layout import lay_out
+
     html = _environment(snapshot.language).get_template(template).render(snapshot=snapshot)
-    return _write(html, snapshot, attachments).pdf
+    return lay_out(html, snapshot, attachments).pdf
 
 
 def _wait(result: Any, deadline: float, pool: Any) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from evidence.dossiers.render import data_attachment, render_document
+from evidence.dossiers.layout import data_attachment
+from evidence.dossiers.render import render_document
 from evidence.dossiers.snapshot import Snapshot
 from evidence.protection import COUNSEL
 

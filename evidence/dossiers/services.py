@@ -30,7 +30,7 @@ from evidence.statements.models import Statement, StatementIncident
 from evidence.vocabularies import AUDIENCES, LANGUAGES
 
 if TYPE_CHECKING:
-    from evidence.dossiers.render import Progress
+    from evidence.dossiers.render import Progress, Renderer
 
 OUTPUT_DIR = "dossiers"
 
@@ -105,15 +105,22 @@ def snapshot_dossier(
 
 
 def render_dossier(
-    snapshot: Snapshot, *, progress: Progress | None = None, workers: int | None = None
+    snapshot: Snapshot,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    renderer: Renderer | None = None,
 ) -> Dossier:
-    """The dossier PDF (and, for counsel, its sealed annex) of a snapshot; no database."""
-    # WeasyPrint takes a second to import: only the commands and jobs that render load it.
-    from evidence.dossiers.render import render_pdf
-    from evidence.dossiers.sealed import render_sealed_annex
+    """The dossier PDF (and, for counsel, its sealed annex) of a snapshot, laid out by
+    ``renderer`` when a command started one; no database."""
+    # pikepdf and the templates load only for the commands and jobs that render.
+    from evidence.dossiers.render import render_pdfs
 
-    pdf = render_pdf(snapshot, manifest_bytes(snapshot), workers=workers, progress=progress)
-    return Dossier(snapshot, pdf, render_sealed_annex(snapshot))
+    render = renderer.render if renderer else render_pdfs
+    pdf, sealed_annex = render(
+        snapshot, manifest_bytes(snapshot), workers=workers, progress=progress
+    )
+    return Dossier(snapshot, pdf, sealed_annex)
 
 
 def generate_dossier(

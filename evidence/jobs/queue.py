@@ -122,4 +122,8 @@ def register_queue(app: Flask) -> None:
 
 
 def task_queue(app: Flask) -> TaskQueue:
+    """The application's task queue; a command's application (built without ``web``)
+    gets it here, when a command first sends or runs a job."""
+    if "evidence.queue" not in app.extensions:
+        register_queue(app)
     return app.extensions["evidence.queue"]

@@ -13,9 +13,16 @@ from sqlalchemy import event
 from weasyprint import HTML
 
 from evidence.core.records import record_hash
+from evidence.dossiers import render as render_module
+from evidence.dossiers.layout import RefusedURL, ReportFetcher
 from evidence.dossiers.manifest import read_manifest, verify
-from evidence.dossiers.render import RefusedURL, ReportFetcher, plan
-from evidence.dossiers.services import generate_dossier, set_statement_included
+from evidence.dossiers.render import Renderer, RenderError, plan
+from evidence.dossiers.services import (
+    generate_dossier,
+    render_dossier,
+    set_statement_included,
+    snapshot_dossier,
+)
 from evidence.dossiers.snapshot import build_snapshot
 from evidence.exhibits.services import add_exhibit
 from evidence.incidents.services import update_incident
@@ -619,3 +626,39 @@ def test_a_dossier_in_an_unknown_language_is_refused(session, witnessed_case):
         generate_dossier(
             session, witnessed_case.key, "public", generated_by="t", generated_at=AT, language="de"
         )
+
+
+def test_the_early_renderer_gives_the_same_files_and_reports_progress(session, witnessed_case):
+    """`evidence dossier` forks its renderer before it reads the case and sends it the
+    snapshot: the dossier and the sealed annex are those rendered in the process itself."""
+    snapshot = snapshot_dossier(
+        session, witnessed_case.key, "counsel", generated_by="tester", generated_at=AT
+    )
+    reports: list[tuple[int, int]] = []
+    with Renderer.started() as renderer:
+        assert renderer is not None  # the test process runs no other thread
+        early = render_dossier(
+            snapshot,
+            workers=2,
+            renderer=renderer,
+            progress=lambda done, total: reports.append((done, total)),
+        )
+    here = render_dossier(snapshot, workers=1)
+    assert (early.pdf, early.sealed_annex) == (here.pdf, here.sealed_annex)
+    assert early.sealed_annex is not None
+    assert reports and reports[-1][0] == reports[-1][1]
+
+
+def test_a_failure_in_the_renderer_reaches_the_command_as_a_render_error(
+    session, witnessed_case, monkeypatch
+):
+    snapshot = snapshot_dossier(
+        session, witnessed_case.key, "public", generated_by="tester", generated_at=AT
+    )
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("no fonts")
+
+    monkeypatch.setattr(render_module, "render_pdfs", broken)
+    with Renderer.started() as renderer, pytest.raises(RenderError, match="ValueError: no fonts"):
+        render_dossier(snapshot, renderer=renderer)
