@@ -18,6 +18,10 @@ from tests.factories import (
 
 @pytest.fixture
 def command_case(session):
+    return make_command_case(session)
+
+
+def make_command_case(session):
     """An incident over 2000-2003 by a unit that changed superior in 2002, with a commander
     whose dates are unknown, one whose post ended long before, and a protected member."""
     source = make_source(session, title="Court records", publisher="Viasna", reliability="B")
