@@ -12,11 +12,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.engine import Engine
 
-from evidence import create_app
-from evidence.config import config_for_tests
 from evidence.dossiers.manifest import read_manifest
-from tests.conftest import share_connection
-from tests.dossiers.conftest import make_command_case
+from tests.dossiers.conftest import make_command_case, throwaway_session
 from tests.dossiers.test_dossiers import AT, render, squeeze
 
 AUDIENCES = ("internal", "counsel", "public")
@@ -40,20 +37,9 @@ def command_dossiers(
     tests below that only read it (nine layouts and text extractions of three PDFs before).
     Its transaction is rolled back before any test runs, so no test sees its rows."""
     data_dir = tmp_path_factory.mktemp("command-dossiers")
-    app = create_app(config_for_tests(database_url, str(data_dir)))
-    connection = engine.connect()
-    transaction = connection.begin()
-    try:
-        share_connection(app, connection)
-        session = app.extensions["evidence.sessions"]()
-        session.info["actor"] = "tester"
+    with throwaway_session(database_url, engine, data_dir) as session:
         case = make_command_case(session)
         pdfs = {audience: render(session, case, audience) for audience in AUDIENCES}
-        session.close()
-    finally:
-        transaction.rollback()
-        connection.close()
-        app.extensions["evidence.engine"].dispose()
     return {audience: Read(pdf, raw_text(pdf)) for audience, pdf in pdfs.items()}
 
 
