@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from evidence import create_app
+from evidence.config import config_for_tests
+from tests.conftest import share_connection
 from tests.factories import (
     citation,
     involvement,
@@ -16,8 +25,31 @@ from tests.factories import (
 )
 
 
+@contextmanager
+def throwaway_session(database_url: str, engine: Engine, data_dir: Path) -> Iterator[Session]:
+    """A session whose writes are all rolled back when the block ends: for module fixtures
+    that lay out a case's dossiers once and keep only the bytes, so that no test sees
+    their rows."""
+    app = create_app(config_for_tests(database_url, str(data_dir)))
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = share_connection(app, connection).extensions["evidence.sessions"]()
+    session.info["actor"] = "tester"
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+        app.extensions["evidence.engine"].dispose()
+
+
 @pytest.fixture
 def command_case(session):
+    return make_command_case(session)
+
+
+def make_command_case(session):
     """An incident over 2000-2003 by a unit that changed superior in 2002, with a commander
     whose dates are unknown, one whose post ended long before, and a protected member."""
     source = make_source(session, title="Court records", publisher="Viasna", reliability="B")

@@ -5,21 +5,46 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import dataclass
 
 import pikepdf
 import pytest
 from pypdf import PdfReader
+from sqlalchemy.engine import Engine
 
 from evidence.dossiers.manifest import read_manifest
+from tests.dossiers.conftest import make_command_case, throwaway_session
 from tests.dossiers.test_dossiers import AT, render, squeeze
+
+AUDIENCES = ("internal", "counsel", "public")
 
 
 def raw_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_each_cited_passage_has_one_footnote_number_and_repeats_refer_back(session, command_case):
-    text = raw_text(render(session, command_case, "counsel"))
+@dataclass(frozen=True)
+class Read:
+    pdf: bytes
+    text: str
+
+
+@pytest.fixture(scope="module")
+def command_dossiers(
+    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Read]:
+    """command_case's dossier in each audience, laid out and read once per database for the
+    tests below that only read it (nine layouts and text extractions of three PDFs before).
+    Its transaction is rolled back before any test runs, so no test sees its rows."""
+    data_dir = tmp_path_factory.mktemp("command-dossiers")
+    with throwaway_session(database_url, engine, data_dir) as session:
+        case = make_command_case(session)
+        pdfs = {audience: render(session, case, audience) for audience in AUDIENCES}
+    return {audience: Read(pdf, raw_text(pdf)) for audience, pdf in pdfs.items()}
+
+
+def test_each_cited_passage_has_one_footnote_number_and_repeats_refer_back(command_dossiers):
+    text = command_dossiers["counsel"].text
     numbers = [int(n) for n in re.findall(r"(?m)^(\d+)\. S\d+ \(Annex A\)", text)]
     assert numbers == list(range(1, len(numbers) + 1))
     assert len(numbers) == 3  # p. 4 (twice), p. 9, p. 5
@@ -29,8 +54,8 @@ def test_each_cited_passage_has_one_footnote_number_and_repeats_refer_back(sessi
     assert "[1]" not in text
 
 
-def test_chain_of_command_covers_the_whole_date_range(session, command_case):
-    text = squeeze(raw_text(render(session, command_case, "counsel")))
+def test_chain_of_command_covers_the_whole_date_range(command_dossiers):
+    text = squeeze(command_dossiers["counsel"].text)
     assert squeeze("Chain of command between 2000 and 2003") in text
     # Both superiors in the range, each with the dates of the link, and the level above.
     for shown in (
@@ -47,10 +72,9 @@ def test_chain_of_command_covers_the_whole_date_range(session, command_case):
     assert squeeze("Petrovsky") not in text
 
 
-def test_counsel_and_public_read_plain_words(session, command_case):
+def test_counsel_and_public_read_plain_words(command_dossiers):
     for audience in ("counsel", "public"):
-        pdf = render(session, command_case, audience)
-        text = raw_text(pdf)
+        pdf, text = command_dossiers[audience].pdf, command_dossiers[audience].text
         assert "EDTF" not in text
         assert "2020-08~" not in text
         keys = [r["key"] for r in read_manifest(pdf)["records"] if r["key"] and "-" in r["key"]]
@@ -59,13 +83,13 @@ def test_counsel_and_public_read_plain_words(session, command_case):
             assert key not in text, f"record key {key} printed for {audience}"
         assert "Witness K.." not in text
         assert squeeze("about August 2020") in squeeze(text)
-    internal = raw_text(render(session, command_case, "internal"))
+    internal = command_dossiers["internal"].text
     assert "2020-08~" in internal
     assert "almaz-abuses" in internal
 
 
-def test_the_dossier_leaves_out_units_it_does_not_cite(session, command_case):
-    text = squeeze(raw_text(render(session, command_case, "internal")))
+def test_the_dossier_leaves_out_units_it_does_not_cite(command_dossiers):
+    text = squeeze(command_dossiers["internal"].text)
     assert squeeze("Almaz") in text
     assert squeeze("Unrelated Border Guard") not in text
 
@@ -85,9 +109,9 @@ SECTIONS = (
 )
 
 
-@pytest.mark.parametrize("audience", ["internal", "counsel", "public"])
-def test_every_section_is_present(session, command_case, audience):
-    text = squeeze(raw_text(render(session, command_case, audience)))
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_every_section_is_present(command_dossiers, audience):
+    text = squeeze(command_dossiers[audience].text)
     for title in SECTIONS:
         assert squeeze(title) in text, title
     # The witness schedule gives the pseudonym, its protection, statements and incidents.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from weasyprint import HTML
 
 from evidence.core.records import record_hash
@@ -31,6 +32,7 @@ from evidence.records.editing import retract
 from evidence.records.loading import load_records
 from evidence.statements.models import Statement
 from evidence.store import Store
+from tests.dossiers.conftest import throwaway_session
 from tests.factories import (
     citation,
     involvement,
@@ -62,6 +64,25 @@ def render(session, case, audience: str) -> bytes:
 
 @pytest.fixture
 def witnessed_case(session):
+    return make_witnessed_case(session)
+
+
+@pytest.fixture(scope="module")
+def witnessed_dossiers(
+    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, bytes]:
+    """witnessed_case's dossier in each audience, laid out once per database for the tests
+    that only read it (each laid out its own before)."""
+    data_dir = tmp_path_factory.mktemp("witnessed-dossiers")
+    with throwaway_session(database_url, engine, data_dir) as session:
+        case = make_witnessed_case(session)
+        return {
+            audience: render(session, case, audience)
+            for audience in ("internal", "counsel", "public")
+        }
+
+
+def make_witnessed_case(session):
     """A case with a public, a pseudonymous and a confidential witness.
 
     The pseudonymous witness is also a victim, a unit member and named in the narrative.
@@ -124,15 +145,15 @@ def witnessed_case(session):
     return case
 
 
-def test_internal_dossier_names_everyone(session, witnessed_case):
-    text = pdf_text(render(session, witnessed_case, "internal"))
+def test_internal_dossier_names_everyone(witnessed_dossiers):
+    text = pdf_text(witnessed_dossiers["internal"])
     for shown in ("Pavel Otkrytov", "Ivan Petrovsky", "Olga Sekretova", "Confidential account"):
         assert squeeze(shown) in text
     assert squeeze("INTERNAL — FOR THE DOCUMENTATION TEAM ONLY") in text
 
 
-def test_counsel_dossier_shows_protected_witnesses_only_by_pseudonym(session, witnessed_case):
-    text = pdf_text(render(session, witnessed_case, "counsel"))
+def test_counsel_dossier_shows_protected_witnesses_only_by_pseudonym(witnessed_dossiers):
+    text = pdf_text(witnessed_dossiers["counsel"])
     assert squeeze("CONFIDENTIAL — COUNSEL ONLY") in text
     assert squeeze("Pavel Otkrytov") in text
     for shown in ("Witness P", "Witness C", "Confidential account of the yard"):
@@ -142,8 +163,8 @@ def test_counsel_dossier_shows_protected_witnesses_only_by_pseudonym(session, wi
         assert squeeze(hidden) not in text
 
 
-def test_public_dossier_leaves_confidential_statements_out(session, witnessed_case):
-    pdf = render(session, witnessed_case, "public")
+def test_public_dossier_leaves_confidential_statements_out(witnessed_dossiers):
+    pdf = witnessed_dossiers["public"]
     text = pdf_text(pdf)
     assert squeeze("Pavel Otkrytov") in text
     assert squeeze("Witness P") in text
@@ -154,8 +175,8 @@ def test_public_dossier_leaves_confidential_statements_out(session, witnessed_ca
     assert {r["entity"] for r in manifest["records"]} >= {"case", "incident", "source", "unit"}
 
 
-def test_pdf_metadata_pages_and_manifest(session, witnessed_case):
-    pdf = render(session, witnessed_case, "counsel")
+def test_pdf_metadata_pages_and_manifest(witnessed_dossiers):
+    pdf = witnessed_dossiers["counsel"]
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.metadata.title.startswith("Yard beatings")
     assert reader.metadata.author == "tester"
@@ -454,8 +475,8 @@ def test_protected_records_carry_keyed_hashes_only(session, witnessed_case, audi
     assert verify(session, pdf).ok
 
 
-def test_internal_dossier_keeps_plain_hashes(session, witnessed_case):
-    pdf = render(session, witnessed_case, "internal")
+def test_internal_dossier_keeps_plain_hashes(witnessed_dossiers):
+    pdf = witnessed_dossiers["internal"]
     assert all("hash" in e and "hmac" not in e for e in read_manifest(pdf)["records"])
 
 
