@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import os
 import secrets
 import warnings
@@ -26,13 +25,6 @@ from evidence.db import make_engine
 from evidence.hooks import install_hooks
 from evidence.jobs.queue import register_queue
 from evidence.migrate import upgrade
-
-# Once a test process has threads (the browser tests' server, which lives for the session),
-# a dossier's layout processes come from a fork server rather than a plain fork. Each of
-# them imported WeasyPrint and the templates again: about 1 s of CPU per process, two
-# per dossier, which tripled the dossier tests run after a browser test. Imported once
-# in the fork server, they are inherited instead; the layout itself is unchanged.
-multiprocessing.get_context("forkserver").set_forkserver_preload(["evidence.dossiers.render"])
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_URL = os.environ.get("EVIDENCE_TEST_PG_URL", DEFAULT_PG_URL)
