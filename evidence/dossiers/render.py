@@ -34,6 +34,7 @@ import math
 import multiprocessing
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -306,9 +307,13 @@ _worker_snapshot: Snapshot | None = None
 _worker_manifest: bytes = b""
 
 
-def _init_worker(snapshot: Snapshot, manifest: bytes) -> None:
+def _init_worker(snapshot: Snapshot, manifest: bytes, scratch: str) -> None:
     global _worker_snapshot, _worker_manifest
     _worker_snapshot, _worker_manifest = snapshot, manifest
+    # WeasyPrint copies the fonts of what it lays out into a temporary folder it removes
+    # only when its font configuration is collected, which a render process never is (it
+    # ends without collecting): in the render's own folder, they go when the render ends.
+    tempfile.tempdir = scratch
 
 
 @dataclass(frozen=True)
@@ -493,7 +498,10 @@ def _render(
     total_weight = sum(weights) + finishing
     # The heaviest parts first, so that no worker is left with a long one at the end.
     heaviest_first = sorted(range(len(tasks)), key=lambda index: -weights[index])
-    with _process_context().Pool(size, _init_worker, (snapshot, manifest)) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="evidence-render-") as scratch,
+        _process_context().Pool(size, _init_worker, (snapshot, manifest, scratch)) as pool,
+    ):
         started = {
             index: pool.apply_async(_render_task, (tasks[index],)) for index in heaviest_first
         }
