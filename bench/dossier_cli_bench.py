@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 GOAL_SECONDS = 2.0
@@ -43,6 +45,23 @@ def run(env: dict[str, str], *arguments: str) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - cpu_before
 
 
+@contextmanager
+def demo_database() -> Iterator[tuple[Path, dict[str, str]]]:
+    """A temporary folder with the demo data set in a fresh SQLite database, and the
+    environment that points `evidence` at it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "EVIDENCE_DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}",
+            "EVIDENCE_DATA_DIR": str(folder / "data"),
+            "EVIDENCE_SECRET_KEY": "bench",
+        }
+        run(env, "init")
+        run(env, "demo")
+        yield folder, env
+
+
 def pages_of(path: Path) -> int:
     from pypdf import PdfReader
 
@@ -54,16 +73,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--audience", default="counsel", choices=["internal", "counsel", "public"])
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        env = {
-            **os.environ,
-            "EVIDENCE_DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}",
-            "EVIDENCE_DATA_DIR": str(folder / "data"),
-            "EVIDENCE_SECRET_KEY": "bench",
-        }
-        run(env, "init")
-        run(env, "demo")
+    with demo_database() as (folder, env):
         output = folder / "dossier.pdf"
 
         def dossier(workers: int | None = None) -> tuple[float, float]:

@@ -11,16 +11,14 @@ Run: .venv/bin/python bench/startup_bench.py [--runs N]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dossier_cli_bench import EVIDENCE, run  # noqa: E402
+from dossier_cli_bench import EVIDENCE, demo_database, run  # noqa: E402
 
 GOAL_HELP_SECONDS = 0.5
 HEAVY = ("weasyprint", "openpyxl", "gunicorn", "huey", "redis", "sqlalchemy")
@@ -43,16 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        env = {
-            **os.environ,
-            "EVIDENCE_DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}",
-            "EVIDENCE_DATA_DIR": str(folder / "data"),
-            "EVIDENCE_SECRET_KEY": "bench",
-        }
-        run(env, "init")
-        run(env, "demo")
+    with demo_database() as (_folder, env):
         for arguments, goal in ((("--help",), GOAL_HELP_SECONDS), (("audit", "verify"), None)):
             timings = [run(env, *arguments) for _ in range(args.runs)]
             walls = [wall for wall, _cpu in timings]
