@@ -56,6 +56,9 @@
   // --- autocomplete (WAI-ARIA combobox with a listbox popup) -------------------------------
 
   function attachAutocomplete(input) {
+    // A name typed before this script ran (a slow connection) went unheard: it is looked
+    // up below. Moving the field into its combobox takes its focus, which is given back.
+    var typedEarly = document.activeElement === input && input.value !== input.defaultValue;
     var kind = input.getAttribute("data-autocomplete");
     var listId = input.id + "-suggestions-" + (++counter);
     var list = generated(document.createElement("ul"));
@@ -170,6 +173,10 @@
         close();
       }
     });
+    if (typedEarly) {
+      input.focus();
+      search();
+    }
   }
 
   // --- EDTF preview ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import secrets
 import string
 from collections.abc import Callable
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import LiveServer, describe
 
@@ -212,3 +212,26 @@ def test_incident_and_statement_pages_pass_axe(
     save(page, "Save incident")
     expect(page.locator(".error-summary")).to_contain_text("Date:")
     assert axe(page) == [], describe(axe(page))
+
+
+def test_a_name_typed_before_the_script_ran_is_still_suggested(
+    page: Page, sign_in: Callable[[Page, str], None]
+) -> None:
+    # On a slow connection the page can be typed into before its deferred script runs: the
+    # field's input events went unheard, and no suggestion ever came (until the next key).
+    tag = token()
+    sign_in(page, "documenter")
+    page.goto("/persons/new")
+    page.get_by_label("Name", exact=True).fill(f"Zinaida Early{tag}")
+    save(page, "Save person")
+    held: list[Route] = []
+    page.route("**/static/js/forms.js", lambda route: held.append(route))
+    page.goto("/statements/new", wait_until="commit")
+    page.locator("#witness").fill(f"early{tag}")
+    for _ in range(200):  # the request reaches the handler while Playwright processes events
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.get_by_role("option").filter(has_text=f"Zinaida Early{tag}").first.click()
+    expect(page.locator("#witness")).to_have_value(re.compile(f"early{tag}", re.IGNORECASE))
