@@ -1,11 +1,11 @@
 """Prints pages/s of bare WeasyPrint on the dossier HTML (the anchor) and of our
-`render_pdf` with 1 and 2 workers, the ratio to the anchor and peak memory, in one run.
+`render_pdfs` with 1 and 2 workers, the ratio to the anchor and peak memory, in one run.
 
 Builds a generated case of about 235 pages in a fresh SQLite database, then, each in a
 fresh process so that peak memory is its own:
 1. the anchor: the dossier's self-contained HTML (`evidence dossier --format html`)
    laid out by bare WeasyPrint, one pass, one process;
-2. `render_pdf` as `evidence dossier` runs it (less the counsel's sealed annex, which the
+2. `render_pdfs` as `evidence dossier` runs it (less the counsel's sealed annex, which the
    command's render processes lay out beside it), with 1 and with 2 workers.
 Goals (issue 13): ours >= 1.8x the anchor on 2 cores; peak memory <= 1 GB.
 Run: .venv/bin/python bench/dossier_bench.py [--incidents N] [--profile FILE]
@@ -114,10 +114,10 @@ def measure(url: str, run: str, workers: int, profile: str | None) -> dict:
     else:
         from evidence.dossiers import layout  # noqa: F401  (WeasyPrint loads before the clock, as for the anchor)
         from evidence.dossiers.manifest import manifest_bytes
-        from evidence.dossiers.render import render_pdf
+        from evidence.dossiers.render import render_pdfs
 
         manifest = manifest_bytes(snapshot)
-        job = lambda: render_pdf(snapshot, manifest, workers=workers)  # noqa: E731
+        job = lambda: render_pdfs(snapshot, manifest, workers=workers, with_annex=False)[0]  # noqa: E731
     profiler = cProfile.Profile() if profile else None
     cpu_before = cpu_seconds()
     start = time.perf_counter()
@@ -158,7 +158,7 @@ def in_fresh_process(url: str, run: str, workers: int = 1) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--incidents", type=int, default=78)
-    parser.add_argument("--profile", help="write a cProfile of render_pdf (2 workers) here")
+    parser.add_argument("--profile", help="write a cProfile of render_pdfs (2 workers) here")
     parser.add_argument("--measure", choices=["anchor", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
@@ -170,7 +170,7 @@ def main() -> None:
         url = create_database(Path(tmp) / "bench.sqlite", args.incidents)
         if args.profile:
             measure(url, "ours", 2, args.profile)
-            print(f"profile of render_pdf with 2 workers written to {args.profile}")
+            print(f"profile of render_pdfs with 2 workers written to {args.profile}")
             return
         anchor = in_fresh_process(url, "anchor")
         ours = {workers: in_fresh_process(url, "ours", workers) for workers in (1, 2)}
@@ -186,7 +186,7 @@ def main() -> None:
         rate = result["pages"] / result["seconds"]
         peak = result["self_mib"] + workers * result["child_mib"]
         print(
-            f"render_pdf, {workers} worker{'s' if workers > 1 else ''}: {result['pages']} pages"
+            f"render_pdfs, {workers} worker{'s' if workers > 1 else ''}: {result['pages']} pages"
             f" in {result['seconds']:.1f} s = {rate:.1f} pages/s (CPU {result['cpu']:.1f} s)"
             f" = {rate / anchor_rate:.2f}x"
             f" the anchor (goal >= {GOAL_RATIO}x with 2 workers on 2 cores);"

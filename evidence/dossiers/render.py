@@ -356,47 +356,26 @@ def _process_context() -> Any:
     a clean single-threaded process, which loads WeasyPrint once for all of the
     children it forks, this job's and the next ones'.
     """
-    if threading.active_count() > 1:
+    if not _forking_is_safe():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__, *RENDER_MODULES])
         return context
+    _load_render_modules()
+    return multiprocessing.get_context("fork")
+
+
+def _forking_is_safe() -> bool:
+    """Whether this process may fork render processes itself (see _process_context)."""
+    return threading.active_count() == 1
+
+
+def _load_render_modules() -> None:
     for module in RENDER_MODULES:
         importlib.import_module(module)
-    return multiprocessing.get_context("fork")
 
 
 def _pool_size(tasks: int, workers: int | None) -> int:
     return max(1, min(tasks, workers or os.cpu_count() or 1))
-
-
-def render_pdf(
-    snapshot: Snapshot,
-    manifest: bytes,
-    *,
-    workers: int | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    progress: Progress | None = None,
-) -> bytes:
-    """The dossier PDF. Same snapshot and manifest -> same bytes, whatever ``workers`` is.
-
-    ``progress(done, total)`` is told the weight of the sections laid out so far, as
-    each part finishes in whatever order, then of the contents and the merge: steps
-    in proportion to the work, so a bar moves evenly rather than waiting on part one.
-    """
-    return _render(snapshot, manifest, workers, time_limit, progress, with_annex=False)[0]
-
-
-def render_pdfs(
-    snapshot: Snapshot,
-    manifest: bytes,
-    *,
-    workers: int | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    progress: Progress | None = None,
-) -> tuple[bytes, bytes | None]:
-    """The dossier PDF as render_pdf makes it, and its sealed annex (None but for counsel),
-    laid out by the same processes when one of them has no part of the dossier left."""
-    return _render(snapshot, manifest, workers, time_limit, progress, with_annex=True)
 
 
 class Renderer:
@@ -419,7 +398,7 @@ class Renderer:
     @classmethod
     @contextmanager
     def started(cls) -> Iterator[Renderer | None]:
-        if threading.active_count() > 1:
+        if not _forking_is_safe():
             yield None
             return
         renderer = cls()
@@ -457,8 +436,7 @@ class Renderer:
 
 
 def _serve_renderer(connection: Any) -> None:
-    for module in RENDER_MODULES:
-        importlib.import_module(module)
+    _load_render_modules()
     try:
         snapshot, manifest, workers = connection.recv()
     except EOFError:
@@ -477,15 +455,23 @@ def _serve_renderer(connection: Any) -> None:
         connection.send(("done", result))
 
 
-def _render(
+def render_pdfs(
     snapshot: Snapshot,
     manifest: bytes,
-    workers: int | None,
-    time_limit: float,
-    progress: Progress | None,
     *,
-    with_annex: bool,
+    workers: int | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    progress: Progress | None = None,
+    with_annex: bool = True,
 ) -> tuple[bytes, bytes | None]:
+    """The dossier PDF and, ``with_annex``, its sealed annex (None but for counsel), laid
+    out by the same processes when one of them has no part of the dossier left. Same
+    snapshot and manifest -> same bytes, whatever ``workers`` is.
+
+    ``progress(done, total)`` is told the weight of the sections laid out so far, as
+    each part finishes in whatever order, then of the contents and the merge: steps
+    in proportion to the work, so a bar moves evenly rather than waiting on part one.
+    """
     deadline = time.monotonic() + time_limit
     front, parts = plan(snapshot)
     placeholder_toc = toc_entries(snapshot, {})  # page numbers do not change the layout
