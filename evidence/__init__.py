@@ -45,6 +45,12 @@ def create_app(config: Config | None = None, *, web: bool = True) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_database(app, config)
     register_languages(app)
+    if web or app.config["TESTING"]:
+        # Argon2's cost follows TESTING; a command's application outside the tests keeps
+        # the full cost the hasher has from its import, and does not import it for nothing.
+        from evidence.accounts.passwords import use_cheap_hashing
+
+        use_cheap_hashing(app.config["TESTING"])
     if web:
         register_queue(app)
         register_extensions(app)
@@ -52,10 +58,6 @@ def create_app(config: Config | None = None, *, web: bool = True) -> Flask:
         register_input_limits(app)
         register_blueprints(app)
         register_error_handlers(app)
-    elif app.config["TESTING"]:
-        from evidence.accounts.passwords import use_cheap_hashing
-
-        use_cheap_hashing(True)
     register_cli(app)
     return app
 
@@ -126,7 +128,6 @@ def register_extensions(app: Flask) -> None:
     from flask_login import LoginManager, current_user
     from flask_wtf.csrf import CSRFProtect
 
-    from evidence.accounts.passwords import use_cheap_hashing
     from evidence.accounts.views import check_session, signed_in_user
     from evidence.audit.log import set_actor
     from evidence.jobs.queue import job_is_stuck, job_progress
@@ -136,7 +137,6 @@ def register_extensions(app: Flask) -> None:
     from evidence.web.output import install_output_protection, shown_user
     from evidence.web.request_context import current_protection, get_session
 
-    use_cheap_hashing(app.config["TESTING"])
     app.session_interface = _SessionInterface()
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
 
