@@ -195,6 +195,12 @@ def _citation_rows(citations: Iterable[Record], owner: str, owner_id: int, ids: 
     ]
 
 
+def _most_of(count: int, in_table: int) -> bool:
+    """Whether ``count`` rows are at least half of a table's ``in_table``: then reading the
+    whole table at once is cheaper than looking them up by chunks of keys or ids."""
+    return 2 * count >= in_table
+
+
 class _Writer:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -231,7 +237,7 @@ class _Writer:
         in_table = self.session.scalar(select(func.count()).select_from(model)) or 0
         existing_ids = self._existing_ids(model, [r["key"] for r in records], in_table)
         ids = list(existing_ids.values())
-        whole = 2 * len(ids) >= in_table
+        whole = _most_of(len(ids), in_table)
         current = load_records(self.session, entity.name, None if whole else ids) if ids else {}
         new: list[Record] = []
         changed: list[tuple[int, Record]] = []
@@ -296,7 +302,7 @@ class _Writer:
         touch(self.session, entity.name, reload)
 
     def _existing_ids(self, model: Any, keys: Sequence[str], in_table: int) -> dict[str, int]:
-        if 2 * len(keys) >= in_table:
+        if _most_of(len(keys), in_table):
             wanted = set(keys)
             rows = self.session.execute(select(model.key, model.id))
             return {key: record_id for key, record_id in rows if key in wanted}
